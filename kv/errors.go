@@ -1,0 +1,97 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors to test with errors.Is. No error of this package carries a secret,
+// a key or a plaintext: only collection, key and field names.
+var (
+	ErrInvalidTTL     = errors.New("kv: invalid ttl: must be zero (no expiry) or positive")
+	ErrInvalidKey     = errors.New("kv: invalid key")
+	ErrLengthMismatch = errors.New("kv: keys and values differ in length")
+	ErrInvalid        = errors.New("kv: invalid record")
+	ErrDecrypt        = errors.New("kv: cannot decrypt")
+	ErrCorrupt        = errors.New("kv: corrupt stored value")
+)
+
+// ValidationError lists every failing field of a record; errors.Is(err, ErrInvalid).
+type ValidationError struct {
+	Problems []FieldProblem
+}
+
+// FieldProblem is one failing field: Path is the JSON path ("redirect_uris[1]").
+type FieldProblem struct {
+	Path    string
+	Message string // never contains the field's value
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Path + ": " + p.Message
+	}
+	return "kv: invalid record: " + strings.Join(parts, "; ")
+}
+
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Paths returns the failing field paths in order.
+func (e *ValidationError) Paths() []string {
+	out := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p.Path
+	}
+	return out
+}
+
+// ValueError is a stored value that cannot be read: errors.Is(err, ErrDecrypt)
+// or errors.Is(err, ErrCorrupt), per Kind. Field is "" when the whole value is at fault.
+type ValueError struct {
+	Kind       error // ErrDecrypt or ErrCorrupt
+	Collection string
+	Key        string
+	Field      string
+	Err        error // the cause; never holds plaintext
+}
+
+func (e *ValueError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Kind.Error())
+	fmt.Fprintf(&b, ": collection %q key %q", e.Collection, e.Key)
+	if e.Field != "" {
+		fmt.Fprintf(&b, " field %q", e.Field)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *ValueError) Is(target error) bool { return target == e.Kind }
+func (e *ValueError) Unwrap() error        { return e.Err }
+
+// KeyError is a collection or key that no store accepts; errors.Is(err, ErrInvalidKey).
+type KeyError struct {
+	Collection string // quoted only when printable, truncated when long
+	Key        string
+	Reason     string
+}
+
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("kv: invalid key %s in collection %s: %s", short(e.Key), short(e.Collection), e.Reason)
+}
+
+func (e *KeyError) Is(target error) bool { return target == ErrInvalidKey }
+
+// short quotes s for an error message, cut to a readable length.
+func short(s string) string {
+	const max = 64
+	if len(s) > max {
+		return fmt.Sprintf("%q… (%d bytes)", s[:max], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
