@@ -1,0 +1,238 @@
+package render
+
+import (
+	"cmp"
+	"go/token"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/kvgen/kvgen/generator/schema"
+)
+
+const pgkvPkg = "github.com/kvgen/kvgen/kv/pgkv"
+
+// storeFile renders the typed store over kv.ValueStore: construction,
+// options, and the typed methods that take and return records.
+func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
+	f := newFile(s.Package)
+	f.ImportName(dbImport, "db")
+	rec := jen.Id(s.Record)
+	key := s.KeyField()
+
+	f.Commentf("DDL creates the %s table and its indexes, for every record stored in it. It is idempotent.", s.Table)
+	f.Const().Id("DDL").Op("=").Lit(ddl)
+	f.Commentf("DefaultCollection is the collection of %s records unless Options name another.", s.Record)
+	f.Const().Id("DefaultCollection").Op("=").Lit(s.Collection)
+	if s.TTL > 0 {
+		f.Commentf("DefaultTTL is how long a put %s lives: the schema's ttl.", s.Record)
+		f.Const().Id("DefaultTTL").Op("=").Qual("time", "Duration").Call(jen.Lit(int64(s.TTL)))
+	}
+
+	f.Comment("Options configure a Store.")
+	opts := []jen.Code{
+		jen.Comment("Collection replaces DefaultCollection."),
+		jen.Id("Collection").String(),
+	}
+	if s.Encryption != schema.EncryptNone {
+		opts = append(opts,
+			jen.Comment("Encrypter encrypts "+encryptedWhat(s)+"; a *kv.KeyRing, or a KMS of your own."),
+			jen.Id("Encrypter").Qual(kvPkg, "Encrypter"),
+			jen.Comment("AllowPlaintext stores without encryption when Encrypter is nil. Without it,"),
+			jen.Comment("a nil Encrypter is an error: secrets are never stored in plaintext by accident."),
+			jen.Id("AllowPlaintext").Bool(),
+		)
+	}
+	f.Type().Id("Options").Struct(opts...)
+
+	f.Commentf("Store keeps %s records in PostgreSQL (New) or in memory (NewMemory).", s.Record)
+	f.Comment("Its methods are safe for concurrent use.")
+	f.Type().Id("Store").Struct(
+		jen.Id("records").Op("*").Qual(kvPkg, "ValueStore").Types(rec.Clone()),
+		jen.Id("untyped").Op("*").Qual(kvPkg, "ValueStore").Types(jen.Map(jen.String()).Any()),
+		jen.Id("codec").Op("*").Id("codec"),
+	)
+
+	f.Comment("New returns a store over a pgxpool.Pool, a pgx.Conn or a pgx.Tx. The table must exist:")
+	f.Comment("run CreateTable or apply DDL with your migrations.")
+	f.Func().Id("New").Params(jen.Id("conn").Qual(dbImport, "DBTX"), jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(
+		jen.Return(jen.Id("NewWithBackend").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Id("conn"))}), jen.Id("opts"))),
+	)
+	f.Comment("NewMemory returns a store that keeps records in this process only: they are lost on restart.")
+	f.Func().Id("NewMemory").Params(jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(
+		jen.Return(jen.Id("NewWithBackend").Call(jen.Qual(kvPkg, "NewMemory").Call(), jen.Id("opts"))),
+	)
+
+	var build []jen.Code
+	encArg := jen.Nil()
+	if s.Encryption != schema.EncryptNone {
+		encArg = jen.Id("opts").Dot("Encrypter")
+		build = append(build, jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil().Op("&&").Op("!").Id("opts").Dot("AllowPlaintext")).Block(
+			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit(s.Package+": Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store "+encryptedWhat(s)+" unencrypted"))),
+		))
+	}
+	var sensitive []jen.Code
+	for _, fl := range s.Sensitive() {
+		sensitive = append(sensitive, jen.Lit(fl.JSONName))
+	}
+	build = append(build,
+		jen.Id("c").Op(":=").Op("&").Id("codec").Values(jen.Dict{
+			jen.Id("enc"):       encArg.Clone(),
+			jen.Id("plaintext"): jen.New(jen.Qual(kvPkg, "PlaintextCounter")),
+		}),
+		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Qual(kvPkg, "NewMapCodec").Call(encArg.Clone(), jen.Lit(string(cmp.Or(s.Encryption, schema.EncryptFields))), jen.Index().String().Values(sensitive...)),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Id("collection").Op(":=").Qual("cmp", "Or").Call(jen.Id("opts").Dot("Collection"), jen.Id("DefaultCollection")),
+		jen.Return(jen.Op("&").Id("Store").Values(jen.Dict{
+			jen.Id("records"): jen.Qual(kvPkg, "NewValueStore").Types(rec.Clone()).Call(jen.Id("b"), jen.Id("c"), jen.Id("collection")),
+			jen.Id("untyped"): jen.Qual(kvPkg, "NewValueStore").Types(jen.Map(jen.String()).Any()).Call(jen.Id("b"), jen.Id("untyped"), jen.Id("collection")),
+			jen.Id("codec"):   jen.Id("c"),
+		}), jen.Nil()),
+	)
+	f.Comment("NewWithBackend returns a store over any kv.Backend.")
+	f.Func().Id("NewWithBackend").Params(jen.Id("b").Qual(kvPkg, "Backend"), jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(build...)
+
+	f.Comment("CreateTable applies DDL.")
+	f.Func().Id("CreateTable").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
+		jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"), jen.Id("DDL")),
+		jen.Return(jen.Err()),
+	)
+
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	recv := jen.Id("s").Op("*").Id("Store")
+	ttl := jen.Lit(0)
+	if s.TTL > 0 {
+		ttl = jen.Id("DefaultTTL")
+	}
+	keyName := paramName(key.GoName, "key")
+
+	f.Commentf("Get returns the %s of %s, and false when there is none (or it expired).", s.Record, key.JSONName)
+	f.Func().Params(recv.Clone()).Id("Get").Params(ctx.Clone(), jen.Id(keyName).String()).Params(rec.Clone(), jen.Bool(), jen.Error()).Block(
+		jen.Return(jen.Id("s").Dot("records").Dot("Get").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName))),
+	)
+	f.Commentf("GetMany returns one entry per %s, in order, in one round trip.", key.JSONName)
+	f.Func().Params(recv.Clone()).Id("GetMany").Params(ctx.Clone(), jen.Id(keyName+"s").Index().String()).Params(jen.Index().Qual(kvPkg, "Entry").Types(rec.Clone()), jen.Error()).Block(
+		jen.Return(jen.Id("s").Dot("records").Dot("GetMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName+"s"))),
+	)
+	f.Commentf("Put validates r and writes it under r.%s, replacing any earlier version.", key.GoName)
+	f.Func().Params(recv.Clone()).Id("Put").Params(ctx.Clone(), jen.Id("r").Add(rec.Clone())).Error().Block(
+		jen.Return(jen.Id("s").Dot("records").Dot("Put").Call(jen.Id("ctx"), jen.Lit(""), jen.Id("r").Dot(key.GoName), jen.Id("r"), ttl.Clone())),
+	)
+	f.Comment("PutMany validates every record, then writes all of them in one statement, or none.")
+	f.Func().Params(recv.Clone()).Id("PutMany").Params(ctx.Clone(), jen.Id("rs").Index().Add(rec.Clone())).Error().Block(
+		jen.Id("keys").Op(":=").Make(jen.Index().String(), jen.Len(jen.Id("rs"))),
+		jen.For(jen.Id("i").Op(":=").Range().Id("rs")).Block(jen.Id("keys").Index(jen.Id("i")).Op("=").Id("rs").Index(jen.Id("i")).Dot(key.GoName)),
+		jen.Return(jen.Id("s").Dot("records").Dot("PutMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id("keys"), jen.Id("rs"), ttl.Clone())),
+	)
+	f.Commentf("Delete removes the %s of %s and reports whether it existed unexpired.", s.Record, key.JSONName)
+	f.Func().Params(recv.Clone()).Id("Delete").Params(ctx.Clone(), jen.Id(keyName).String()).Params(jen.Bool(), jen.Error()).Block(
+		jen.Return(jen.Id("s").Dot("records").Dot("Delete").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName))),
+	)
+	f.Comment("DeleteMany removes records in one round trip and counts the unexpired ones.")
+	f.Func().Params(recv.Clone()).Id("DeleteMany").Params(ctx.Clone(), jen.Id(keyName+"s").Index().String()).Params(jen.Int(), jen.Error()).Block(
+		jen.Return(jen.Id("s").Dot("records").Dot("DeleteMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName+"s"))),
+	)
+	f.Commentf("List returns up to limit records in %s order, after the cursor after (\"\" to start);", key.JSONName)
+	f.Commentf("pass the last record's %s as after to read the next page.", key.GoName)
+	f.Func().Params(recv.Clone()).Id("List").Params(ctx.Clone(), jen.Id("after").String(), jen.Id("limit").Int()).Params(jen.Index().Add(rec.Clone()), jen.Error()).Block(
+		jen.List(jen.Id("items"), jen.Err()).Op(":=").Id("s").Dot("records").Dot("List").Call(jen.Id("ctx"), jen.Lit(""), jen.Id("after"), jen.Id("limit")),
+		jen.Return(jen.Id("values").Call(jen.Id("items")), jen.Err()),
+	)
+	for _, fl := range s.Indexed() {
+		param := paramName(fl.GoName, "value")
+		f.Commentf("FindBy%s returns the records whose %s equals %s, in %s order.", fl.GoName, fl.JSONName, param, key.JSONName)
+		f.Func().Params(recv.Clone()).Id("FindBy"+fl.GoName).Params(ctx.Clone(), jen.Id(param).Add(elemType(fl.Type))).Params(jen.Index().Add(rec.Clone()), jen.Error()).Block(
+			jen.List(jen.Id("items"), jen.Err()).Op(":=").Id("s").Dot("records").Dot("Find").Call(jen.Id("ctx"), jen.Lit(""), jen.Lit(fl.JSONName), indexText(fl.Type.Kind, jen.Id(param))),
+			jen.Return(jen.Id("values").Call(jen.Id("items")), jen.Err()),
+		)
+	}
+	f.Comment("Cull deletes expired records of every collection of the table and counts them.")
+	f.Func().Params(recv.Clone()).Id("Cull").Params(ctx.Clone()).Params(jen.Int(), jen.Error()).Block(
+		jen.Return(jen.Id("s").Dot("records").Dot("Cull").Call(jen.Id("ctx"))),
+	)
+	f.Comment("Reencrypt rewrites the store's records under the first key of the key ring, in")
+	f.Comment("batches; it is resumable from the cursor that Progress reports.")
+	f.Func().Params(recv.Clone()).Id("Reencrypt").Params(ctx.Clone(), jen.Id("opts").Qual(kvPkg, "ReencryptOptions")).Params(jen.Qual(kvPkg, "ReencryptResult"), jen.Error()).Block(
+		jen.Return(jen.Id("s").Dot("records").Dot("Reencrypt").Call(jen.Id("ctx"), jen.Id("opts"))),
+	)
+	f.Commentf("KV returns the store as a kv.Store of %s records, over any collection of the table.", s.Record)
+	f.Func().Params(recv.Clone()).Id("KV").Params().Qual(kvPkg, "Store").Types(rec.Clone()).Block(jen.Return(jen.Id("s").Dot("records")))
+	f.Comment("Untyped returns a kv.Store of JSON objects over any collection of the table,")
+	f.Comment("with the same encryption: the view a Python py-key-value store has.")
+	f.Func().Params(recv.Clone()).Id("Untyped").Params().Qual(kvPkg, "Store").Types(jen.Map(jen.String()).Any()).Block(jen.Return(jen.Id("s").Dot("untyped")))
+	f.Comment("PlaintextReads counts the records read without the encryption the schema asks")
+	f.Comment("for: data written before encryption was turned on.")
+	f.Func().Params(recv.Clone()).Id("PlaintextReads").Params().Int64().Block(jen.Return(jen.Id("s").Dot("codec").Dot("plaintext").Dot("Load").Call()))
+
+	f.Func().Id("values").Params(jen.Id("items").Index().Qual(kvPkg, "Item").Types(rec.Clone())).Index().Add(rec.Clone()).Block(
+		jen.Id("out").Op(":=").Make(jen.Index().Add(rec.Clone()), jen.Len(jen.Id("items"))),
+		jen.For(jen.Id("i").Op(":=").Range().Id("items")).Block(jen.Id("out").Index(jen.Id("i")).Op("=").Id("items").Index(jen.Id("i")).Dot("Value")),
+		jen.Return(jen.Id("out")),
+	)
+	f.Var().Id("_").Qual(kvPkg, "Store").Types(rec.Clone()).Op("=").Parens(jen.Op("*").Qual(kvPkg, "ValueStore").Types(rec.Clone())).Parens(jen.Nil())
+	f.Var().Id("_").Qual(kvPkg, "Codec").Types(rec.Clone()).Op("=").Parens(jen.Op("*").Id("codec")).Parens(jen.Nil())
+	return f
+}
+
+func encryptedWhat(s *schema.Schema) string {
+	if s.Encryption == schema.EncryptValue {
+		return "whole records"
+	}
+	return "sensitive fields"
+}
+
+// indexText renders v as the text PostgreSQL's ->> gives for the JSON the codec writes.
+func indexText(k schema.Kind, v *jen.Statement) jen.Code {
+	switch k {
+	case schema.Int:
+		return jen.Qual("strconv", "FormatInt").Call(v, jen.Lit(10))
+	case schema.Bool:
+		return jen.Qual("strconv", "FormatBool").Call(v)
+	case schema.Float:
+		return jen.Qual(kvPkg, "FloatText").Call(v)
+	case schema.Timestamp:
+		return v.Dot("Format").Call(jen.Qual("time", "RFC3339Nano"))
+	case schema.Unixtime:
+		return jen.Qual("strconv", "FormatInt").Call(v.Dot("Unix").Call(), jen.Lit(10))
+	}
+	return v
+}
+
+// paramName is the Go parameter name for a field, or fallback where that
+// name would be a keyword or shadow a name the method body uses.
+func paramName(goName, fallback string) string {
+	name := lowerFirst(goName)
+	switch name {
+	case "ctx", "s", "r", "rs", "i", "items", "keys", "err", "time", "strconv", "kv", "context", "errors", "cmp", "db", "values":
+		return fallback
+	}
+	if token.IsKeyword(name) {
+		return fallback
+	}
+	return name
+}
+
+func lowerFirst(s string) string {
+	// ClientID → clientID, URL → url
+	i := 0
+	for i < len(s) && s[i] >= 'A' && s[i] <= 'Z' {
+		i++
+	}
+	switch {
+	case i == 0:
+		return s
+	case i == 1 || i == len(s):
+		return toLower(s[:i]) + s[i:]
+	default:
+		return toLower(s[:i-1]) + s[i-1:]
+	}
+}
+
+func toLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
