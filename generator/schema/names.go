@@ -1,0 +1,186 @@
+package schema
+
+import (
+	"go/token"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// initialisms are the words Go writes in one case (golint's list, plus the
+// OAuth words a record of clients is full of), so client_id becomes ClientID.
+var initialisms = map[string]bool{
+	"ACL": true, "API": true, "ASCII": true, "CPU": true, "CSS": true, "DNS": true,
+	"EOF": true, "GUID": true, "HTML": true, "HTTP": true, "HTTPS": true, "ID": true,
+	"IP": true, "JSON": true, "LHS": true, "QPS": true, "RAM": true, "RHS": true,
+	"RPC": true, "SLA": true, "SMTP": true, "SQL": true, "SSH": true, "TCP": true,
+	"TLS": true, "TTL": true, "UDP": true, "UI": true, "UID": true, "UUID": true,
+	"URI": true, "URL": true, "UTF8": true, "VM": true, "XML": true, "XMPP": true,
+	"XSRF": true, "XSS": true,
+	"JWKS": true, "JWT": true,
+}
+
+// GoName derives the exported Go name of a snake_case schema name: each word
+// capitalized, initialisms in upper case (client_id → ClientID), and the
+// plural of an initialism as Go writes it (redirect_uris → RedirectURIs).
+// It does not check that the result is a valid identifier.
+func GoName(name string) string {
+	var b strings.Builder
+	for word := range strings.SplitSeq(name, "_") {
+		if word == "" {
+			continue
+		}
+		upper := strings.ToUpper(word)
+		switch {
+		case initialisms[upper]:
+			b.WriteString(upper)
+		case len(word) > 1 && word[len(word)-1] == 's' && initialisms[upper[:len(upper)-1]]:
+			b.WriteString(upper[:len(upper)-1] + "s")
+		default:
+			r, size := utf8.DecodeRuneInString(word)
+			b.WriteRune(unicode.ToUpper(r))
+			b.WriteString(word[size:])
+		}
+	}
+	return b.String()
+}
+
+// exportedIdent explains why name cannot be an exported Go identifier, or
+// returns "" when it can.
+func exportedIdent(name string) string {
+	switch {
+	case name == "":
+		return "is empty"
+	case token.IsKeyword(name):
+		return "is a Go keyword"
+	case !token.IsIdentifier(name):
+		return "is not a Go identifier"
+	case !token.IsExported(name):
+		return "is not exported (it must start with an upper-case letter)"
+	}
+	return ""
+}
+
+var packageName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// goPackage explains why name cannot be the Go package of a typed store.
+func goPackage(name string) string {
+	switch {
+	case token.IsKeyword(name):
+		return "is a Go keyword"
+	case !packageName.MatchString(name):
+		return "is not a lowercase Go identifier (letters a-z, digits, _)"
+	}
+	return ""
+}
+
+// fieldName is the form of a YAML field key. Indexed fields reach SQL as
+// value->>'name', so nothing but these characters may ever get there.
+var fieldName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// tableName is a Postgres identifier that needs no quoting: lower case (an
+// unquoted name is folded to it) and at most 63 bytes (NAMEDATALEN-1).
+var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// sqlReserved are PostgreSQL's reserved key words, including those allowed
+// only as function or type names: none of them can name a table unquoted.
+var sqlReserved = map[string]bool{}
+
+func init() {
+	for w := range strings.FieldsSeq(`all analyse analyze and any array as asc asymmetric
+		authorization binary both case cast check collate collation column concurrently
+		constraint create cross current_catalog current_date current_role current_schema
+		current_time current_timestamp current_user default deferrable desc distinct do
+		else end except false fetch for foreign freeze from full grant group having ilike
+		in initially inner intersect into is isnull join lateral leading left like limit
+		localtime localtimestamp natural not notnull null offset on only or order outer
+		overlaps placing primary references returning right select session_user similar
+		some symmetric system_user table tablesample then to trailing true union unique
+		user using variadic verbose when where window with`) {
+		sqlReserved[w] = true
+	}
+}
+
+// sqlTable explains why name cannot be a table name, or returns "".
+func sqlTable(name string) string {
+	switch {
+	case !tableName.MatchString(name):
+		return "must match ^[a-z_][a-z0-9_]{0,62}$"
+	case sqlReserved[name]:
+		return "is a reserved word in SQL"
+	}
+	return ""
+}
+
+// maxCollection bounds a collection name. It is sent as a bind parameter, but
+// it is part of the primary key, and btree entries are limited to about 2.7 KB.
+const maxCollection = 1000
+
+// collectionName explains why name cannot be a collection name, or returns "".
+// The default collection is written into generated Go source as a string
+// literal, so quotes, backslashes and control characters are refused even
+// though the database would take them.
+func collectionName(name string) string {
+	switch {
+	case name == "":
+		return "is empty"
+	case len(name) > maxCollection:
+		return "is longer than 1000 bytes"
+	case !utf8.ValidString(name):
+		return "is not valid UTF-8"
+	}
+	for _, r := range name {
+		if r == '"' || r == '\\' || r == '`' || !unicode.IsPrint(r) {
+			return "may not contain quotes, backslashes or control characters"
+		}
+	}
+	return ""
+}
+
+// jsonName explains why name cannot be a JSON wire name, or returns "". The
+// rule is encoding/json's for a struct tag name: a name outside it is
+// silently replaced by the Go field name, and it also keeps quotes out of
+// SQL string literals and Go source.
+func jsonName(name string) string {
+	if name == "" {
+		return "is empty"
+	}
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", r) {
+			return "may hold only letters, digits, spaces and !#$%&()*+-./:;<=>?@[]^_{|}~"
+		}
+	}
+	return ""
+}
+
+// envelopeKeys are the keys of the encryption envelope. A top-level field
+// with one of these wire names would make a plain record read as encrypted.
+var envelopeKeys = map[string]bool{"__encrypted_data__": true, "__encryption_version__": true}
+
+// enumValue explains why v cannot be an enum value, or returns "". Values
+// become Go string literals and JSON strings.
+func enumValue(v string) string {
+	if v == "" {
+		return "is empty"
+	}
+	for _, r := range v {
+		if r == '"' || r == '\\' || r == '`' || !unicode.IsPrint(r) {
+			return "may not contain quotes, backslashes or control characters"
+		}
+	}
+	return ""
+}
+
+// docText explains why s cannot become a Go doc comment, or returns "".
+func docText(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range s {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			return "may not contain control characters other than newline and tab"
+		}
+	}
+	return ""
+}

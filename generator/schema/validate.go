@@ -1,0 +1,196 @@
+package schema
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
+// validate makes the checks that span options or fields, once the whole
+// file has been read.
+func (l *loader) validate(s *Schema, root *yaml.Node, opts map[string]*yaml.Node) {
+	for _, name := range requiredOptions {
+		if opts[name] == nil && !l.suggested[name] {
+			l.errorf(root, "missing option %q%s", name, missingHint(name))
+		}
+	}
+	if n := opts["record"]; isString(n) {
+		if why := exportedIdent(s.Record); why != "" {
+			l.errorf(n, "record %q %s", truncate(s.Record), why)
+		}
+	}
+	if n := opts["package"]; isString(n) {
+		if why := goPackage(s.Package); why != "" {
+			l.errorf(n, "package %q %s", truncate(s.Package), why)
+		}
+	}
+	if n := opts["table"]; isString(n) {
+		if why := sqlTable(s.Table); why != "" {
+			l.errorf(n, "table %q %s", truncate(s.Table), why)
+		}
+	}
+	if n := opts["key"]; isString(n) && opts["fields"] != nil && opts["fields"].Kind == yaml.MappingNode {
+		l.checkKey(s, n)
+	}
+	for _, f := range s.Fields {
+		l.checkTopField(s, f)
+	}
+	l.checkNested(s.Fields)
+	l.checkTypeNames(s)
+}
+
+func missingHint(option string) string {
+	switch option {
+	case "version":
+		return fmt.Sprintf(" (this kvgen reads version: %d)", SupportedVersion)
+	case "key":
+		return " (the field whose value is the KV key)"
+	}
+	return ""
+}
+
+func isString(n *yaml.Node) bool {
+	return n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str"
+}
+
+// checkKey checks that the key field exists and can be the KV key: a
+// required string, stored in clear because it is the row's key column.
+func (l *loader) checkKey(s *Schema, keyNode *yaml.Node) {
+	f := s.KeyField()
+	if f == nil && l.declared[s.Key] {
+		return // the field is there but has errors of its own
+	}
+	if f == nil {
+		names := make([]string, len(s.Fields))
+		for i, f := range s.Fields {
+			names[i] = f.Name
+		}
+		l.errorf(keyNode, "key %q is not a field of the record%s", truncate(s.Key), didYouMean(s.Key, names))
+		return
+	}
+	src := l.src[f]
+	if f.Type != nil && f.Type.Kind != String {
+		l.errorf(src.opts["type"], "key field %q must be type: string, not %s", f.Name, f.Type)
+	}
+	if !f.Required && !src.suggested["required"] {
+		l.errorf(src.key, "key field %q must be required: true", f.Name)
+	}
+	if f.Sensitive || f.Hashed {
+		l.errorf(src.key, "key field %q cannot be sensitive or hashed: the key is stored in clear in the key column", f.Name)
+	}
+	if f.Indexed {
+		l.errorf(src.opts["indexed"], "key field %q needs no index: the key is already the primary key", f.Name)
+	}
+}
+
+// checkTopField checks the options that only a record's own fields have.
+func (l *loader) checkTopField(s *Schema, f *Field) {
+	src := l.src[f]
+	at := func(option string) *yaml.Node {
+		if n := src.opts[option]; n != nil {
+			return n
+		}
+		return src.key
+	}
+	if envelopeKeys[f.JSONName] {
+		l.errorf(at("json"), "field %q: the JSON name %q is reserved for the encryption envelope", f.Name, f.JSONName)
+	}
+	if f.Sensitive && f.Hashed {
+		l.errorf(at("hashed"), "field %q: sensitive and hashed exclude each other (encrypted for reading back, or a digest only to verify)", f.Name)
+	}
+	if f.Sensitive && f.Indexed {
+		l.errorf(at("indexed"), "field %q: sensitive and indexed exclude each other: an encrypted value cannot be searched", f.Name)
+	}
+	if f.Hashed && f.Indexed {
+		l.errorf(at("indexed"), "field %q: a hashed field cannot be indexed in schema version 1", f.Name)
+	}
+	if f.Sensitive && s.Encryption == EncryptNone {
+		l.errorf(at("sensitive"), "field %q: sensitive needs encryption: fields or value", f.Name)
+	}
+	if f.Indexed && s.Encryption == EncryptValue {
+		l.errorf(at("indexed"), "field %q: indexed needs encryption: fields or none; with encryption: value the stored value is one envelope", f.Name)
+	}
+	if f.Type != nil {
+		// v1 restriction: the Go types of these fields are kv.Secret and
+		// kv.Hashed, which wrap a string.
+		for _, opt := range []struct {
+			set  bool
+			name string
+		}{{f.Sensitive, "sensitive"}, {f.Hashed, "hashed"}} {
+			if opt.set && f.Type.Kind != String {
+				l.errorf(at(opt.name), "field %q: %s needs type: string in schema version 1, not %s", f.Name, opt.name, f.Type)
+			}
+		}
+		if f.Indexed && !f.Type.isScalar() {
+			l.errorf(at("indexed"), "field %q: indexed needs a scalar type (string, url, enum, int, bool, float, unixtime, timestamp), not %s", f.Name, f.Type)
+		}
+	}
+	if (f.Sensitive || f.Hashed) && src.opts["default"] != nil {
+		l.errorf(src.opts["default"], "field %q: a sensitive or hashed field cannot have a default: it would put a secret in the schema", f.Name)
+	}
+}
+
+// checkNested walks the fields of one struct (the record or an object):
+// names must not collide within it, and record-only options must not
+// appear below the top level.
+func (l *loader) checkNested(fields []*Field) {
+	goNames := map[string]*Field{}
+	jsonNames := map[string]*Field{}
+	for _, f := range fields {
+		src := l.src[f]
+		if !src.top {
+			for _, option := range []string{"sensitive", "hashed", "indexed"} {
+				if n := src.opts[option]; n != nil {
+					l.errorf(n, "field %q: %s is only allowed on top-level fields", src.path, option)
+				}
+			}
+		}
+		if f.GoName != "" {
+			if first, dup := goNames[f.GoName]; dup {
+				l.errorf(src.key, "field %q: Go name %s is already used by field %q (line %d); set go_name", src.path, f.GoName, l.src[first].path, first.Pos.Line)
+			} else {
+				goNames[f.GoName] = f
+			}
+		}
+		if first, dup := jsonNames[f.JSONName]; dup {
+			l.errorf(src.key, "field %q: JSON name %q is already used by field %q (line %d)", src.path, f.JSONName, l.src[first].path, first.Pos.Line)
+		} else {
+			jsonNames[f.JSONName] = f
+		}
+		if f.Type != nil {
+			if base := f.Type.base(); base.Kind == Object {
+				l.checkNested(base.Fields)
+			}
+		}
+	}
+}
+
+// checkTypeNames checks that the Go types of the record and of its objects
+// are all distinct: ClientAB can come from field a_b or from field b of
+// object a.
+func (l *loader) checkTypeNames(s *Schema) {
+	if s.Record == "" {
+		return
+	}
+	owner := map[string]string{s.Record: "the record"}
+	var walk func(fields []*Field)
+	walk = func(fields []*Field) {
+		for _, f := range fields {
+			if f.Type == nil {
+				continue
+			}
+			base := f.Type.base()
+			if base.Kind != Object || base.GoName == "" {
+				continue
+			}
+			src := l.src[f]
+			if first, dup := owner[base.GoName]; dup {
+				l.errorf(src.key, "field %q: its object type %s has the same Go name as %s; set go_name", src.path, base.GoName, first)
+			} else {
+				owner[base.GoName] = fmt.Sprintf("the object type of field %q (line %d)", src.path, f.Pos.Line)
+			}
+			walk(base.Fields)
+		}
+	}
+	walk(s.Fields)
+}
