@@ -62,7 +62,10 @@ func AppendInt(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
 // AppendBool appends a JSON boolean.
 func AppendBool(b []byte, v bool) []byte { return strconv.AppendBool(b, v) }
 
-var errNotFinite = errors.New("not a finite number")
+var (
+	errNotFinite = errors.New("not a finite number")
+	errRawJSON   = errors.New("not valid JSON")
+)
 
 // AppendFloat appends f as encoding/json does; NaN and infinities are errors
 // because JSON has no spelling for them.
@@ -113,7 +116,7 @@ func AppendRaw(b []byte, raw json.RawMessage) ([]byte, error) {
 		return append(b, "null"...), nil
 	}
 	if !json.Valid(raw) {
-		return b, errors.New("not valid JSON")
+		return b, errRawJSON
 	}
 	return append(b, raw...), nil
 }

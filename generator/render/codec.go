@@ -60,7 +60,7 @@ func appendFunc(name string, fields []*schema.Field, record bool) jen.Code {
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("b"), jen.Qual(kvPkg, "FieldErr").Call(jen.Lit(fl.JSONName), jen.Err()))),
 			}
 		case fl.Hashed:
-			write = []jen.Code{jen.Id("b").Op("=").Qual(kvPkg, "AppendString").Call(jen.Id("b"), v.Clone().Dot("String").Call())}
+			write = []jen.Code{jen.Id("b").Op("=").Qual(kvPkg, "AppendString").Call(jen.Id("b"), v.Clone().Dot("Digest").Call())}
 		default:
 			val := v.Clone()
 			if !fl.Required && pointerKind(fl.Type.Kind) {

@@ -81,6 +81,8 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		}),
 		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Qual(kvPkg, "NewMapCodec").Call(encArg.Clone(), jen.Lit(string(cmp.Or(s.Encryption, schema.EncryptFields))), jen.Index().String().Values(sensitive...)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Comment("one count of plaintext reads per store, whichever view read them"),
+		jen.Id("untyped").Dot("Counter").Op("=").Id("c").Dot("plaintext"),
 		jen.Id("collection").Op(":=").Qual("cmp", "Or").Call(jen.Id("opts").Dot("Collection"), jen.Id("DefaultCollection")),
 		jen.Return(jen.Op("&").Id("Store").Values(jen.Dict{
 			jen.Id("records"): jen.Qual(kvPkg, "NewValueStore").Types(rec.Clone()).Call(jen.Id("b"), jen.Id("c"), jen.Id("collection")),
@@ -149,11 +151,15 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Func().Params(recv.Clone()).Id("Cull").Params(ctx.Clone()).Params(jen.Int(), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("Cull").Call(jen.Id("ctx"))),
 	)
-	f.Comment("Reencrypt rewrites the store's records under the first key of the key ring, in")
-	f.Comment("batches; it is resumable from the cursor that Progress reports.")
-	f.Func().Params(recv.Clone()).Id("Reencrypt").Params(ctx.Clone(), jen.Id("opts").Qual(kvPkg, "ReencryptOptions")).Params(jen.Qual(kvPkg, "ReencryptResult"), jen.Error()).Block(
-		jen.Return(jen.Id("s").Dot("records").Dot("Reencrypt").Call(jen.Id("ctx"), jen.Id("opts"))),
-	)
+	if s.Encryption != schema.EncryptNone {
+		f.Comment("Reencrypt rewrites the store's records under the first key of its Encrypter (or")
+		f.Comment("of opts.Encrypter), in batches; it resumes from the Cursor that Progress reports.")
+		f.Func().Params(recv.Clone()).Id("Reencrypt").Params(ctx.Clone(), jen.Id("opts").Qual(kvPkg, "ReencryptOptions")).Params(jen.Qual(kvPkg, "ReencryptResult"), jen.Error()).Block(
+			jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil()).Block(jen.Id("opts").Dot("Encrypter").Op("=").Id("s").Dot("codec").Dot("enc")),
+			jen.Id("opts").Dot("FieldsMode").Op("=").Lit(s.Encryption == schema.EncryptFields),
+			jen.Return(jen.Id("s").Dot("records").Dot("Reencrypt").Call(jen.Id("ctx"), jen.Id("opts"))),
+		)
+	}
 	f.Commentf("KV returns the store as a kv.Store of %s records, over any collection of the table.", s.Record)
 	f.Func().Params(recv.Clone()).Id("KV").Params().Qual(kvPkg, "Store").Types(rec.Clone()).Block(jen.Return(jen.Id("s").Dot("records")))
 	f.Comment("Untyped returns a kv.Store of JSON objects over any collection of the table,")

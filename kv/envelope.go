@@ -1,0 +1,227 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// The envelope is py-key-value's FernetEncryptionWrapper format:
+//
+//	{"__encrypted_data__": "<standard padded base64 of the Fernet token>", "__encryption_version__": 1}
+//
+// It holds a whole value (encryption: value) or one member (encryption: fields).
+const (
+	envelopeDataKey    = "__encrypted_data__"
+	envelopeVersionKey = "__encryption_version__"
+	envelopeVersion    = 1
+)
+
+var envelopeDataKeyQuoted = []byte(`"` + envelopeDataKey + `"`)
+
+// Seal encrypts plaintext (the compact JSON of a value) with e and returns
+// the envelope holding it.
+func Seal(e Encrypter, plaintext []byte) ([]byte, error) {
+	if e == nil {
+		return nil, errors.New("kv: no Encrypter configured")
+	}
+	token, err := e.Encrypt(plaintext)
+	if err != nil {
+		return nil, fmt.Errorf("kv: encrypt: %w", err)
+	}
+	data := base64.StdEncoding.EncodeToString(token)
+	out := make([]byte, 0, len(data)+64)
+	out = append(out, `{"`+envelopeDataKey+`":"`...)
+	out = append(out, data...)
+	out = append(out, `","`+envelopeVersionKey+`":1}`...)
+	return out, nil
+}
+
+// IsEnvelope reports whether raw is a JSON object with an
+// "__encrypted_data__" member: what Python's wrapper takes for encrypted,
+// and anything else for plaintext. It parses raw only when the member name
+// occurs in it.
+func IsEnvelope(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, envelopeDataKeyQuoted) {
+		return false
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return false
+	}
+	_, ok := members[envelopeDataKey]
+	return ok
+}
+
+// Open returns the plaintext inside the envelope raw. A missing or unknown
+// version, data that is not standard base64 and a token that does not
+// decrypt are errors; they never carry plaintext or key material.
+func Open(e Encrypter, raw []byte) ([]byte, error) {
+	token, err := envelopeToken(raw)
+	if err != nil {
+		return nil, err
+	}
+	return decryptToken(e, token)
+}
+
+func decryptToken(e Encrypter, token []byte) ([]byte, error) {
+	if e == nil {
+		return nil, errors.New("encrypted, and no Encrypter is configured")
+	}
+	plaintext, err := e.Decrypt(token)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt: %w", err)
+	}
+	return plaintext, nil
+}
+
+// envelopeToken checks the envelope raw and returns its Fernet token.
+func envelopeToken(raw []byte) ([]byte, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return nil, errors.New("envelope is not a JSON object")
+	}
+	var version json.Number
+	if v, ok := members[envelopeVersionKey]; !ok {
+		return nil, errors.New("envelope has no " + envelopeVersionKey)
+	} else if bytes.HasPrefix(v, []byte(`"`)) || json.Unmarshal(v, &version) != nil {
+		return nil, errors.New("envelope version is not a number")
+	}
+	if n, err := version.Int64(); err != nil || n != envelopeVersion {
+		return nil, fmt.Errorf("envelope version %s is not supported (only %d)", shortText(version.String()), envelopeVersion)
+	}
+	var data string
+	if err := json.Unmarshal(members[envelopeDataKey], &data); err != nil {
+		return nil, errors.New("envelope data is not a JSON string")
+	}
+	token, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, errors.New("envelope data is not standard base64")
+	}
+	return token, nil
+}
+
+// shortText bounds a piece of stored text quoted in an error.
+func shortText(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "…"
+	}
+	return s
+}
+
+// Reseal re-encrypts raw under e's first key and reports whether it changed
+// anything. A value that is an envelope is opened and sealed again; otherwise,
+// with fieldsMode, each top-level member that is an envelope is, the bytes and
+// order of the other members kept. Plaintext is left alone: Reencrypt rotates
+// keys, it does not encrypt data written before encryption was turned on.
+// When e has an IsPrimary(token) method (KeyRing does), envelopes already
+// under the first key are left alone too.
+func Reseal(e Encrypter, raw []byte, fieldsMode bool) ([]byte, bool, error) {
+	if IsEnvelope(raw) {
+		return resealEnvelope(e, raw)
+	}
+	if !fieldsMode || !bytes.Contains(raw, envelopeDataKeyQuoted) {
+		return raw, false, nil
+	}
+	members, err := objectMembers(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	changed := false
+	for i, m := range members {
+		if !IsEnvelope(m.value) {
+			continue
+		}
+		sealed, ok, err := resealEnvelope(e, m.value)
+		if err != nil {
+			return nil, false, &memberError{Field: m.name, Err: err}
+		}
+		if ok {
+			members[i].value, changed = sealed, true
+		}
+	}
+	if !changed {
+		return raw, false, nil
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(m.name) // a string always marshals
+		b.Write(name)
+		b.WriteByte(':')
+		b.Write(m.value)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), true, nil
+}
+
+func resealEnvelope(e Encrypter, raw []byte) ([]byte, bool, error) {
+	token, err := envelopeToken(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	if p, ok := e.(interface{ IsPrimary(token []byte) bool }); ok && p.IsPrimary(token) {
+		return raw, false, nil
+	}
+	plaintext, err := decryptToken(e, token)
+	if err != nil {
+		return nil, false, err
+	}
+	sealed, err := Seal(e, plaintext)
+	if err != nil {
+		return nil, false, err
+	}
+	return sealed, true, nil
+}
+
+// memberError is a failure inside one member of a value.
+type memberError struct {
+	Field string
+	Err   error
+}
+
+func (e *memberError) Error() string { return fmt.Sprintf("member %q: %v", e.Field, e.Err) }
+func (e *memberError) Unwrap() error { return e.Err }
+
+// errNotObject is a value that Reseal cannot look into.
+var errNotObject = errors.New("value is not a JSON object")
+
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+// objectMembers splits a JSON object into its members, in order, each value
+// as its exact bytes.
+func objectMembers(raw []byte) ([]member, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errNotObject
+	}
+	var out []member
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, errNotObject
+		}
+		name, _ := t.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, errNotObject
+		}
+		out = append(out, member{name: name, value: value})
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, errNotObject
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, errNotObject
+	}
+	return out, nil
+}

@@ -1,0 +1,163 @@
+package kv
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/fernet/fernet-go"
+)
+
+// KeyRing is the Fernet Encrypter, compatible with Python's MultiFernet: the
+// first key encrypts, every key decrypts, so a key is rotated by putting a
+// new one first and running Reencrypt. Tokens never expire (Python's
+// decrypt without ttl).
+type KeyRing struct {
+	keys []*fernet.Key
+}
+
+var _ Encrypter = (*KeyRing)(nil)
+
+// errToken is every decryption failure: which check failed is no business of
+// a caller, and saying so would help an attacker.
+var errToken = errors.New("invalid Fernet token or no key of the ring matches")
+
+// A Fernet token is URL-safe base64 of version (1 byte), time (8), IV (16),
+// AES-CBC ciphertext (a positive multiple of 16) and HMAC (32).
+const minTokenBytes = 1 + 8 + 16 + 16 + 32
+
+// ParseKeys reads a key ring: keys separated by commas and/or newlines,
+// first the key that encrypts, blanks ignored. Each key is 32 bytes in
+// URL-safe base64, as Python's Fernet.generate_key() prints it (standard
+// base64 is accepted too). Errors name a key by its position, never by its text.
+func ParseKeys(s string) (*KeyRing, error) {
+	var texts []string
+	for _, line := range strings.Split(s, "\n") {
+		for _, k := range strings.Split(line, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				texts = append(texts, k)
+			}
+		}
+	}
+	if len(texts) == 0 {
+		return nil, errors.New("kv: no Fernet keys given")
+	}
+	ring := &KeyRing{keys: make([]*fernet.Key, len(texts))}
+	for i, text := range texts {
+		k, ok := decodeKey(text)
+		if !ok {
+			return nil, fmt.Errorf("kv: Fernet key %d of %d: not 32 bytes of URL-safe base64", i+1, len(texts))
+		}
+		ring.keys[i] = k
+	}
+	return ring, nil
+}
+
+func decodeKey(text string) (*fernet.Key, bool) {
+	b, err := base64.URLEncoding.DecodeString(text)
+	if err != nil {
+		b, err = base64.StdEncoding.DecodeString(text)
+	}
+	if err != nil || len(b) != len(fernet.Key{}) {
+		return nil, false
+	}
+	k := new(fernet.Key)
+	copy(k[:], b)
+	return k, true
+}
+
+// LoadKeys reads the key ring from the environment variable envVar when it
+// is set and not empty, else from file (a key file must not be readable by
+// group or others). Keys never come from a flag: a command line is visible
+// to every user of the machine.
+func LoadKeys(envVar, file string) (*KeyRing, error) {
+	if envVar != "" {
+		if v := os.Getenv(envVar); strings.TrimSpace(v) != "" {
+			ring, err := ParseKeys(v)
+			if err != nil {
+				return nil, fmt.Errorf("$%s: %w", envVar, err)
+			}
+			return ring, nil
+		}
+	}
+	if file == "" {
+		if envVar == "" {
+			return nil, errors.New("kv: no Fernet keys: neither an environment variable nor a key file was named")
+		}
+		return nil, fmt.Errorf("kv: no Fernet keys: $%s is empty and no key file was named", envVar)
+	}
+	info, err := os.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("kv: key file: %w", err)
+	}
+	if mode := info.Mode().Perm(); mode&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("kv: key file %s is readable by others (mode %04o); chmod 600 it", file, mode)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("kv: key file: %w", err)
+	}
+	ring, err := ParseKeys(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("key file %s: %w", file, err)
+	}
+	return ring, nil
+}
+
+// GenerateKey returns a new random key in the format of Python's
+// Fernet.generate_key(): 32 bytes, URL-safe base64 with padding.
+func GenerateKey() (string, error) {
+	var k fernet.Key
+	if _, err := rand.Read(k[:]); err != nil {
+		return "", fmt.Errorf("kv: generate key: %w", err)
+	}
+	return base64.URLEncoding.EncodeToString(k[:]), nil
+}
+
+// String and GoString keep key material out of logs.
+func (r *KeyRing) String() string   { return fmt.Sprintf("kv.KeyRing(%d keys)", len(r.keys)) }
+func (r *KeyRing) GoString() string { return r.String() }
+
+// Len returns the number of keys in the ring.
+func (r *KeyRing) Len() int { return len(r.keys) }
+
+// Encrypt returns a Fernet token of plaintext under the first key.
+func (r *KeyRing) Encrypt(plaintext []byte) ([]byte, error) {
+	if len(r.keys) == 0 {
+		return nil, errors.New("kv: empty key ring")
+	}
+	return fernet.EncryptAndSign(plaintext, r.keys[0])
+}
+
+// Decrypt returns the plaintext of a token made with any key of the ring.
+func (r *KeyRing) Decrypt(token []byte) ([]byte, error) {
+	return r.decrypt(token, r.keys)
+}
+
+// IsPrimary reports whether token was made with the first key, so that
+// Reencrypt can leave such values alone.
+func (r *KeyRing) IsPrimary(token []byte) bool {
+	if len(r.keys) == 0 {
+		return false
+	}
+	_, err := r.decrypt(token, r.keys[:1])
+	return err == nil
+}
+
+func (r *KeyRing) decrypt(token []byte, keys []*fernet.Key) ([]byte, error) {
+	// fernet-go trusts the length of a token whose HMAC verifies; check the
+	// shape first so that no input can make it slice out of range.
+	raw, err := base64.URLEncoding.DecodeString(string(token))
+	if err != nil || len(raw) < minTokenBytes || (len(raw)-minTokenBytes)%16 != 0 {
+		return nil, errToken
+	}
+	msg := fernet.VerifyAndDecrypt(token, 0, keys)
+	if msg == nil {
+		return nil, errToken
+	}
+	return msg, nil
+}

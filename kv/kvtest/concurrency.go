@@ -1,0 +1,91 @@
+package kvtest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// testConcurrency runs writers side by side on their own keys and on keys
+// they share; under the race detector it also checks the store's locking.
+func (r *runner[V]) testConcurrency(t *testing.T) {
+	ctx, coll := t.Context(), collection(t, "")
+	const workers, rounds, shared = 8, 40, 3
+	sharedKey := func(i int) string { return fmt.Sprintf("shared-%d", i%shared) }
+	valueIndex := func(w, i int) int { return 1000*(w+1) + i }
+
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			own := fmt.Sprintf("own-%d", w)
+			for i := range rounds {
+				v, sk := valueIndex(w, i), sharedKey(i)
+				if err := r.store.Put(ctx, coll, own, r.Value(v), 0); err != nil {
+					t.Errorf("worker %d: Put(own): %v", w, err)
+					return
+				}
+				if got, ok, err := r.store.Get(ctx, coll, own); err != nil || !ok || !r.Equal(got, r.Value(v)) {
+					t.Errorf("worker %d round %d: Get(own) = %v, %v, %v; want Value(%d)", w, i, got, ok, err, v)
+					return
+				}
+				if err := r.store.Put(ctx, coll, sk, r.Value(v), 0); err != nil {
+					t.Errorf("worker %d: Put(shared): %v", w, err)
+					return
+				}
+				if _, _, err := r.store.Get(ctx, coll, sk); err != nil {
+					t.Errorf("worker %d: Get(shared): %v", w, err)
+					return
+				}
+				entries, err := r.store.GetMany(ctx, coll, []string{own, sk, own})
+				if err != nil || len(entries) != 3 || !entries[0].Found || !entries[2].Found {
+					t.Errorf("worker %d round %d: GetMany(own, shared, own) = %d entries, %v; want own found twice", w, i, len(entries), err)
+					return
+				}
+				if i%5 == 4 {
+					if ok, err := r.store.Delete(ctx, coll, own); err != nil || !ok {
+						t.Errorf("worker %d round %d: Delete(own) = %v, %v; want true", w, i, ok, err)
+						return
+					}
+					if _, err := r.store.Delete(ctx, coll, sk); err != nil {
+						t.Errorf("worker %d: Delete(shared): %v", w, err)
+						return
+					}
+				}
+				if err := r.store.PutMany(ctx, coll, []string{sk, own}, []V{r.Value(v), r.Value(v)}, 0); err != nil {
+					t.Errorf("worker %d: PutMany(shared, own): %v", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+
+	var owns []string
+	for w := range workers {
+		own := fmt.Sprintf("own-%d", w)
+		owns = append(owns, own)
+		r.wantValue(t, r.store, coll, own, r.Value(valueIndex(w, rounds-1)))
+	}
+	for j := range shared {
+		got, ok, err := r.store.Get(ctx, coll, sharedKey(j))
+		if err != nil || !ok {
+			t.Errorf("Get(%s) = found %v, %v; want the value of one of the writers", sharedKey(j), ok, err)
+			continue
+		}
+		written := false
+		for w := range workers {
+			for i := j; i < rounds; i += shared {
+				written = written || r.Equal(got, r.Value(valueIndex(w, i)))
+			}
+		}
+		if !written {
+			t.Errorf("Get(%s) = %v, a value no writer wrote there", sharedKey(j), got)
+		}
+	}
+	if n, err := r.store.DeleteMany(ctx, coll, owns); err != nil || n != workers {
+		t.Errorf("DeleteMany(own keys) = %d, %v; want %d", n, err, workers)
+	}
+}

@@ -1,0 +1,248 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"sync/atomic"
+)
+
+// The encryption modes of a schema (encryption: ...).
+const (
+	EncryptionNone   = "none"   // values stored as they are
+	EncryptionFields = "fields" // each sensitive member is an envelope
+	EncryptionValue  = "value"  // the whole value is an envelope, as Python's FernetEncryptionWrapper
+)
+
+// PlaintextCounter counts values read with plaintext where an envelope was
+// expected: data written before encryption was turned on. Such values are
+// read, not dropped, and the count tells an operator that Reencrypt-style
+// migration or a rewrite is still due. The nil counter counts nothing.
+type PlaintextCounter struct {
+	n atomic.Int64
+}
+
+// Add counts one value.
+func (c *PlaintextCounter) Add() {
+	if c != nil {
+		c.n.Add(1)
+	}
+}
+
+// Load returns the count.
+func (c *PlaintextCounter) Load() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.n.Load()
+}
+
+// MapCodec is the Codec of the untyped view: any JSON object, as a
+// map[string]any whose numbers are json.Number, so that every number reads
+// back exactly as it was written. Build it with NewMapCodec.
+//
+// Writing seals per Mode with Encrypter; a nil Encrypter writes plaintext
+// whatever the mode (the generated stores allow that only when told to).
+// Reading accepts every form the table can hold whatever the mode: a value
+// that is an envelope is opened, then every top-level member that is an
+// envelope is opened. With an Encrypter, plaintext where the mode expects an
+// envelope (the whole value in value mode, a non-null Sensitive member in
+// fields mode) is read as it is and counted in Counter.
+type MapCodec struct {
+	Encrypter Encrypter
+	Mode      string   // EncryptionNone ("" too), EncryptionFields or EncryptionValue
+	Sensitive []string // top-level members sealed in fields mode
+	Counter   *PlaintextCounter
+}
+
+var _ Codec[map[string]any] = MapCodec{}
+
+// NewMapCodec checks the mode and returns a codec with its own PlaintextCounter.
+func NewMapCodec(e Encrypter, mode string, sensitive []string) (MapCodec, error) {
+	c := MapCodec{Encrypter: e, Mode: mode, Sensitive: slices.Clone(sensitive), Counter: new(PlaintextCounter)}
+	if err := c.check(); err != nil {
+		return MapCodec{}, err
+	}
+	return c, nil
+}
+
+func (c MapCodec) check() error {
+	switch c.Mode {
+	case "", EncryptionNone, EncryptionFields, EncryptionValue:
+		return nil
+	}
+	return fmt.Errorf("kv: unknown encryption mode %q (want none, fields or value)", c.Mode)
+}
+
+// sealing reports whether c encrypts in mode.
+func (c MapCodec) sealing(mode string) bool {
+	return c.Mode == mode && c.Encrypter != nil
+}
+
+// PlaintextReads returns how many values were read with plaintext where an
+// envelope was expected.
+func (c MapCodec) PlaintextReads() int64 { return c.Counter.Load() }
+
+// Encode writes v as a JSON object with sorted members; a nil map is {}. A
+// member that JSON cannot represent (NaN, a channel) is a *ValidationError
+// naming it. In value mode the plaintext is Python's json.dumps(v,
+// separators=(",", ":")): compact, non-ASCII escaped as \uXXXX.
+func (c MapCodec) Encode(_, _ string, v map[string]any) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(v))
+	for name := range v {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	values := make([][]byte, len(names))
+	var problems []FieldProblem
+	for i, name := range names {
+		data, err := marshalCompact(v[name])
+		if err != nil {
+			problems = append(problems, FieldProblem{Path: name, Message: "cannot be represented as JSON"})
+			continue
+		}
+		if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && v[name] != nil {
+			if data, err = Seal(c.Encrypter, asciiJSON(data)); err != nil {
+				return nil, fmt.Errorf("kv: member %q: %w", name, err)
+			}
+		}
+		values[i] = data
+	}
+	if problems != nil {
+		return nil, &ValidationError{Problems: problems}
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, name := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		quoted, _ := marshalCompact(name) // a string always marshals
+		b.Write(quoted)
+		b.WriteByte(':')
+		b.Write(values[i])
+	}
+	b.WriteByte('}')
+	if c.sealing(EncryptionValue) {
+		return Seal(c.Encrypter, asciiJSON(b.Bytes()))
+	}
+	return b.Bytes(), nil
+}
+
+// Decode reads a stored JSON object; see MapCodec for envelopes and plaintext.
+func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	fail := func(kind error, field string, err error) (map[string]any, error) {
+		return nil, &ValueError{Kind: kind, Collection: collection, Key: key, Field: field, Err: err}
+	}
+	plaintext := false
+	if IsEnvelope(data) {
+		opened, err := Open(c.Encrypter, data)
+		if err != nil {
+			return fail(ErrDecrypt, "", err)
+		}
+		data = opened
+	} else if c.sealing(EncryptionValue) {
+		plaintext = true
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil || members == nil {
+		return fail(ErrCorrupt, "", errors.New("value is not a JSON object"))
+	}
+	names := make([]string, 0, len(members))
+	for name := range members {
+		names = append(names, name)
+	}
+	sort.Strings(names) // report the first failing member, not a random one
+	out := make(map[string]any, len(members))
+	for _, name := range names {
+		raw := members[name]
+		if IsEnvelope(raw) {
+			opened, err := Open(c.Encrypter, raw)
+			if err != nil {
+				return fail(ErrDecrypt, name, err)
+			}
+			raw = opened
+		} else if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && string(raw) != "null" {
+			plaintext = true
+		}
+		v, err := decodeJSON(raw)
+		if err != nil {
+			return fail(ErrCorrupt, name, err)
+		}
+		out[name] = v
+	}
+	if plaintext {
+		c.Counter.Add()
+	}
+	return out, nil
+}
+
+// decodeJSON reads one JSON document, numbers as json.Number. Its errors
+// hold no input text: it may be a decrypted secret.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, errors.New("not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("not valid JSON: data after the value")
+	}
+	return v, nil
+}
+
+// marshalCompact is json.Marshal without the HTML escaping of <, > and &,
+// which Python's json.dumps does not do either.
+func marshalCompact(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// asciiJSON escapes every non-ASCII character (and DEL) of a JSON text as
+// \uXXXX, UTF-16 surrogate pairs above U+FFFF, as Python's json.dumps does by
+// default. Such characters can only occur inside strings, so escaping them
+// changes no meaning.
+func asciiJSON(data []byte) []byte {
+	i := 0
+	for i < len(data) && data[i] < 0x7f {
+		i++
+	}
+	if i == len(data) {
+		return data
+	}
+	out := make([]byte, 0, len(data)+len(data)/4)
+	out = append(out, data[:i]...)
+	const hexDigits = "0123456789abcdef"
+	escape := func(r rune) {
+		out = append(out, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+	}
+	for _, r := range string(data[i:]) {
+		switch {
+		case r < 0x7f:
+			out = append(out, byte(r))
+		case r > 0xffff:
+			r -= 0x10000
+			escape(0xd800 + r>>10)
+			escape(0xdc00 + r&0x3ff)
+		default:
+			escape(r)
+		}
+	}
+	return out
+}

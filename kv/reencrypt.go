@@ -1,0 +1,127 @@
+package kv
+
+import (
+	"context"
+	"errors"
+)
+
+// DefaultReencryptBatch is the batch size of Reencrypt when none is given.
+const DefaultReencryptBatch = 500
+
+// ReencryptOptions configures a Reencrypt run.
+type ReencryptOptions struct {
+	Collection string // "" is the store's default collection
+	After      string // resume after this key: a Cursor of an earlier run
+	BatchSize  int    // rows read per round trip; <= 0 is DefaultReencryptBatch
+	// FieldsMode reseals each top-level member that is an envelope, as
+	// encryption: fields stores them; a value that is an envelope as a whole
+	// is resealed in either mode.
+	FieldsMode bool
+	Encrypter  Encrypter // required: its first key is the one written
+	// Progress, when set, is called after each batch with the running totals.
+	Progress func(ReencryptResult)
+}
+
+// ReencryptResult counts the work of a Reencrypt run.
+type ReencryptResult struct {
+	Collection string
+	Scanned    int // rows read, expired ones included
+	Rewritten  int // rows written under the first key
+	// Conflicts counts rows changed by another writer between read and
+	// write: they were left as that writer wrote them.
+	Conflicts int
+	// Cursor is the last key done; pass it as After to resume.
+	Cursor string
+}
+
+// Reencrypt rewrites the encrypted values of a collection under the
+// Encrypter's first key, in batches ascending by key, so that an old key can
+// leave the ring. A row is replaced only if it is unchanged since it was read,
+// so a concurrent writer is never overwritten. Plaintext is left alone.
+//
+// It stops at the first value that does not decrypt with a *ValueError
+// (ErrDecrypt) naming collection, key and field, after writing the rows before
+// it; on that error or a cancelled ctx the result's Cursor resumes the run.
+func (s *ValueStore[V]) Reencrypt(ctx context.Context, opts ReencryptOptions) (ReencryptResult, error) {
+	opts.Collection = s.resolve(opts.Collection)
+	return Reencrypt(ctx, s.backend, opts)
+}
+
+// Reencrypt is ValueStore.Reencrypt on a bare Backend; opts.Collection must
+// be given.
+func Reencrypt(ctx context.Context, b Backend, opts ReencryptOptions) (ReencryptResult, error) {
+	res := ReencryptResult{Collection: opts.Collection, Cursor: opts.After}
+	if opts.Encrypter == nil {
+		return res, errors.New("kv: reencrypt needs an Encrypter")
+	}
+	if err := checkCollection(opts.Collection); err != nil || opts.Collection == "" {
+		return res, &KeyError{Collection: opts.Collection, Reason: "reencrypt needs a valid collection"}
+	}
+	if !storableText(opts.After) {
+		return res, &KeyError{Collection: opts.Collection, Key: opts.After, Reason: "cursor is not UTF-8 without NUL bytes"}
+	}
+	batch := opts.BatchSize
+	if batch <= 0 {
+		batch = DefaultReencryptBatch
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		rows, err := b.Scan(ctx, opts.Collection, res.Cursor, batch)
+		if err != nil {
+			return res, err
+		}
+		if len(rows) == 0 {
+			return res, nil
+		}
+		var keys []string
+		var olds, news [][]byte
+		var failure error
+		done := res.Cursor
+		for _, r := range rows {
+			sealed, changed, err := Reseal(opts.Encrypter, r.Value, opts.FieldsMode)
+			if err != nil {
+				failure = resealError(opts.Collection, r.Key, err)
+				break
+			}
+			res.Scanned++
+			done = r.Key
+			if changed {
+				keys = append(keys, r.Key)
+				olds = append(olds, r.Value)
+				news = append(news, sealed)
+			}
+		}
+		if len(keys) > 0 {
+			n, err := b.Swap(ctx, opts.Collection, keys, olds, news)
+			if err != nil {
+				return res, err
+			}
+			res.Rewritten += n
+			res.Conflicts += len(keys) - n
+		}
+		res.Cursor = done
+		if opts.Progress != nil {
+			opts.Progress(res)
+		}
+		if failure != nil {
+			return res, failure
+		}
+		if len(rows) < batch {
+			return res, nil
+		}
+	}
+}
+
+// resealError names the row (and member) whose value could not be resealed.
+func resealError(collection, key string, err error) error {
+	kind, field := ErrDecrypt, ""
+	var m *memberError
+	if errors.As(err, &m) {
+		field, err = m.Field, m.Err
+	} else if errors.Is(err, errNotObject) {
+		kind = ErrCorrupt
+	}
+	return &ValueError{Kind: kind, Collection: collection, Key: key, Field: field, Err: err}
+}

@@ -1,0 +1,331 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultListLimit is the page size of Keys and List when the caller asks
+// for limit <= 0: big enough for one page to be useful, small enough that a
+// forgotten limit cannot pull a whole table into memory.
+const DefaultListLimit = 1000
+
+// Item is one entry of List or Find: a key with its value and expiry.
+type Item[V any] struct {
+	Key   string
+	Value V
+	// Expires is false for an entry that never expires; TTL is then zero.
+	Expires bool
+	TTL     time.Duration
+}
+
+// ValueStore implements Store over a Backend that holds bytes and a Codec that
+// turns values into those bytes. It holds every rule of the KV contract (key
+// and ttl checks, the default collection, order and duplicates of the *Many
+// calls, all-or-nothing PutMany), so that the memory backend and the
+// generated PostgreSQL backend behave the same.
+//
+// A value that cannot be decoded (a wrong key, a tampered token, a corrupt
+// row) is reported as a *ValueError naming collection, key and field. Get and
+// TTL return it as their error. GetMany, TTLMany, List and Find return
+// everything that did decode together with an error joining one *ValueError
+// per failing key (errors.Is(err, ErrDecrypt) or ErrCorrupt); in GetMany and
+// TTLMany the failing keys read as not found, so one bad row never hides the
+// others.
+//
+// A ValueStore is safe for concurrent use when its Backend and Codec are
+// (Memory, MapCodec and the generated ones are).
+type ValueStore[V any] struct {
+	backend    Backend
+	codec      Codec[V]
+	collection string
+}
+
+var _ Store[map[string]any] = (*ValueStore[map[string]any])(nil)
+
+// NewValueStore returns a store of values of type V kept in b through c.
+// defaultCollection "" means DefaultCollection.
+func NewValueStore[V any](b Backend, c Codec[V], defaultCollection string) *ValueStore[V] {
+	if defaultCollection == "" {
+		defaultCollection = DefaultCollection
+	}
+	return &ValueStore[V]{backend: b, codec: c, collection: defaultCollection}
+}
+
+// Backend returns the backend the store writes to.
+func (s *ValueStore[V]) Backend() Backend { return s.backend }
+
+// Collection returns the store's default collection.
+func (s *ValueStore[V]) Collection() string { return s.collection }
+
+// resolve maps "" to the default collection.
+func (s *ValueStore[V]) resolve(collection string) string {
+	if collection == "" {
+		return s.collection
+	}
+	return collection
+}
+
+func (s *ValueStore[V]) Get(ctx context.Context, collection, key string) (V, bool, error) {
+	var zero V
+	e, err := s.TTL(ctx, collection, key)
+	if err != nil || !e.Found {
+		return zero, false, err
+	}
+	return e.Value, true, nil
+}
+
+func (s *ValueStore[V]) TTL(ctx context.Context, collection, key string) (Entry[V], error) {
+	collection = s.resolve(collection)
+	if err := CheckKey(collection, key); err != nil {
+		return Entry[V]{}, err
+	}
+	raw, ok, err := s.backend.Get(ctx, collection, key)
+	if err != nil || !ok {
+		return Entry[V]{}, err
+	}
+	v, err := s.codec.Decode(collection, key, raw.Value)
+	if err != nil {
+		return Entry[V]{}, err
+	}
+	return Entry[V]{Value: v, Found: true, Expires: raw.Expires, TTL: raw.TTL}, nil
+}
+
+// GetMany returns one entry per key, in the order of keys; see ValueStore
+// for what happens to a value that cannot be decoded.
+func (s *ValueStore[V]) GetMany(ctx context.Context, collection string, keys []string) ([]Entry[V], error) {
+	return s.TTLMany(ctx, collection, keys)
+}
+
+// TTLMany is GetMany: every Entry carries its expiry.
+func (s *ValueStore[V]) TTLMany(ctx context.Context, collection string, keys []string) ([]Entry[V], error) {
+	collection = s.resolve(collection)
+	for _, k := range keys {
+		if err := CheckKey(collection, k); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Entry[V], len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	raws, err := s.backend.GetMany(ctx, collection, unique(keys))
+	if err != nil {
+		return nil, err
+	}
+	decoded := make(map[string]Entry[V], len(raws))
+	var errs []error
+	for _, r := range raws {
+		v, err := s.codec.Decode(collection, r.Key, r.Value)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		decoded[r.Key] = Entry[V]{Value: v, Found: true, Expires: r.Expires, TTL: r.TTL}
+	}
+	for i, k := range keys {
+		out[i] = decoded[k]
+	}
+	return out, errors.Join(errs...)
+}
+
+func (s *ValueStore[V]) Put(ctx context.Context, collection, key string, value V, ttl time.Duration) error {
+	collection = s.resolve(collection)
+	if err := CheckKey(collection, key); err != nil {
+		return err
+	}
+	seconds, err := CheckTTL(ttl)
+	if err != nil {
+		return err
+	}
+	data, err := s.codec.Encode(collection, key, value)
+	if err != nil {
+		return err
+	}
+	return s.backend.Put(ctx, collection, key, data, seconds)
+}
+
+// PutMany checks every key and encodes every value before it writes, so any
+// error writes nothing. A key given twice keeps its last value. Keys reach the
+// backend sorted, so that concurrent PutMany calls over overlapping keys take
+// their row locks in one order and cannot deadlock.
+func (s *ValueStore[V]) PutMany(ctx context.Context, collection string, keys []string, values []V, ttl time.Duration) error {
+	if len(keys) != len(values) {
+		return fmt.Errorf("%w: %d keys, %d values", ErrLengthMismatch, len(keys), len(values))
+	}
+	collection = s.resolve(collection)
+	for _, k := range keys {
+		if err := CheckKey(collection, k); err != nil {
+			return err
+		}
+	}
+	seconds, err := CheckTTL(ttl)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	last := make(map[string][]byte, len(keys))
+	for i, k := range keys {
+		data, err := s.codec.Encode(collection, k, values[i])
+		if err != nil {
+			return err
+		}
+		last[k] = data
+	}
+	sorted := make([]string, 0, len(last))
+	for k := range last {
+		sorted = append(sorted, k)
+	}
+	slices.Sort(sorted)
+	data := make([][]byte, len(sorted))
+	for i, k := range sorted {
+		data[i] = last[k]
+	}
+	return s.backend.PutMany(ctx, collection, sorted, data, seconds)
+}
+
+func (s *ValueStore[V]) Delete(ctx context.Context, collection, key string) (bool, error) {
+	collection = s.resolve(collection)
+	if err := CheckKey(collection, key); err != nil {
+		return false, err
+	}
+	return s.backend.Delete(ctx, collection, key)
+}
+
+// DeleteMany counts each removed unexpired key once, however often it is given.
+func (s *ValueStore[V]) DeleteMany(ctx context.Context, collection string, keys []string) (int, error) {
+	collection = s.resolve(collection)
+	for _, k := range keys {
+		if err := CheckKey(collection, k); err != nil {
+			return 0, err
+		}
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	return s.backend.DeleteMany(ctx, collection, unique(keys))
+}
+
+// Keys lists up to limit unexpired keys after the key after, ascending;
+// limit <= 0 means DefaultListLimit. A page shorter than the limit is the last.
+func (s *ValueStore[V]) Keys(ctx context.Context, collection, after string, limit int) ([]string, error) {
+	collection, limit, err := s.page(collection, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.backend.Keys(ctx, collection, after, limit)
+}
+
+// List is Keys with the values; see ValueStore for values that cannot be decoded.
+func (s *ValueStore[V]) List(ctx context.Context, collection, after string, limit int) ([]Item[V], error) {
+	collection, limit, err := s.page(collection, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	raws, err := s.backend.List(ctx, collection, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.items(collection, raws)
+}
+
+// Find returns the unexpired entries whose top-level JSON member field holds
+// value as text (PostgreSQL's value->>field: a string matches its contents, a
+// number or boolean its JSON text), ascending by key. It sees the stored
+// JSON, so an encrypted member never matches.
+func (s *ValueStore[V]) Find(ctx context.Context, collection, field, value string) ([]Item[V], error) {
+	collection = s.resolve(collection)
+	if err := checkCollection(collection); err != nil {
+		return nil, err
+	}
+	if field == "" || !storableText(field) || !storableText(value) {
+		return nil, fmt.Errorf("%w: find needs a non-empty field name, and field and value in UTF-8 without NUL bytes", ErrInvalidKey)
+	}
+	raws, err := s.backend.Find(ctx, collection, field, value)
+	if err != nil {
+		return nil, err
+	}
+	return s.items(collection, raws)
+}
+
+func (s *ValueStore[V]) Collections(ctx context.Context) ([]string, error) {
+	return s.backend.Collections(ctx)
+}
+
+func (s *ValueStore[V]) DeleteCollection(ctx context.Context, collection string) (int, error) {
+	collection = s.resolve(collection)
+	if err := checkCollection(collection); err != nil {
+		return 0, err
+	}
+	return s.backend.DeleteCollection(ctx, collection)
+}
+
+func (s *ValueStore[V]) Cull(ctx context.Context) (int, error) {
+	return s.backend.Cull(ctx)
+}
+
+// page resolves and checks the arguments of Keys and List.
+func (s *ValueStore[V]) page(collection, after string, limit int) (string, int, error) {
+	collection = s.resolve(collection)
+	if err := checkCollection(collection); err != nil {
+		return "", 0, err
+	}
+	if !storableText(after) {
+		return "", 0, &KeyError{Collection: collection, Key: after, Reason: "cursor is not UTF-8 without NUL bytes"}
+	}
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	return collection, limit, nil
+}
+
+// items decodes raws, keeping their order and collecting the failures.
+func (s *ValueStore[V]) items(collection string, raws []Raw) ([]Item[V], error) {
+	out := make([]Item[V], 0, len(raws))
+	var errs []error
+	for _, r := range raws {
+		v, err := s.codec.Decode(collection, r.Key, r.Value)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, Item[V]{Key: r.Key, Value: v, Expires: r.Expires, TTL: r.TTL})
+	}
+	return out, errors.Join(errs...)
+}
+
+// checkCollection applies CheckKey's rules to a collection on its own.
+func checkCollection(collection string) error {
+	switch {
+	case len(collection) >= MaxKeyBytes:
+		return &KeyError{Collection: collection, Reason: "collection leaves no room for a key within 2600 bytes"}
+	case !storableText(collection):
+		return &KeyError{Collection: collection, Reason: "collection is not UTF-8 without NUL bytes"}
+	}
+	return nil
+}
+
+// storableText reports whether PostgreSQL's text type can hold s.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// unique returns keys without repeats, in first-seen order.
+func unique(keys []string) []string {
+	seen := make(map[string]struct{}, len(keys))
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			out = append(out, k)
+		}
+	}
+	return out
+}
