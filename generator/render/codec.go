@@ -1,6 +1,8 @@
 package render
 
 import (
+	"encoding/json"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/kvgen/kvgen/generator/schema"
@@ -24,7 +26,7 @@ func codecFile(s *schema.Schema) *jen.File {
 	f.Comment("UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.")
 	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("r").Op("=").Id(s.Record).Values(),
-		jen.Return(jen.Id("r").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecret"))),
+		jen.Return(jen.Id("r").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader"))),
 	)
 	for _, t := range objectTypes(s.Fields) {
 		f.Func().Params(jen.Id("r").Id(t.GoName)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
@@ -71,12 +73,18 @@ func appendFunc(name string, fields []*schema.Field, record bool) jen.Code {
 			}
 			write = appendValue(fl.Type, val, jen.Lit(fl.JSONName), 0)
 		}
-		if fl.Required && !fl.Sensitive && !fl.Hashed && (fl.Type.Kind != schema.List && fl.Type.Kind != schema.JSON) {
+		if fl.Required && fl.Default == nil && !fl.Sensitive && !fl.Hashed && (fl.Type.Kind != schema.List && fl.Type.Kind != schema.JSON) {
 			body = append(body, write...)
 			continue
 		}
+		// absent: the default, applied here rather than on the caller's
+		// value, which a write must not change
+		absent := "null"
+		if fl.Default != nil {
+			absent = defaultJSON(fl)
+		}
 		body = append(body, jen.If(isZero(fl, v.Clone())).Block(
-			jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit("null").Op("...")),
+			jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit(absent).Op("...")),
 		).Else().Block(write...))
 	}
 	body = append(body,
@@ -273,6 +281,15 @@ func decodeValue(t *schema.Type, raw *jen.Statement, depth int, wrap func(err je
 		}, assign(val.Clone())...)
 	}
 	return nil
+}
+
+// defaultJSON is the JSON of a field's default.
+func defaultJSON(fl *schema.Field) string {
+	data, err := json.Marshal(fl.Default)
+	if err != nil {
+		panic("render: default of " + fl.Name + " is not JSON") // the loader admits only strings, numbers and booleans
+	}
+	return string(data)
 }
 
 // quoteJSON is name as a JSON string; the loader admits no quote, backslash

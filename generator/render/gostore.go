@@ -44,10 +44,17 @@ func codecType(f *jen.File, s *schema.Schema) {
 	)
 
 	secretWriter := jen.Qual(kvPkg, "PlainSecret")
-	secretReader := jen.Qual(kvPkg, "PlainSecretReader")
+	// Reads accept every form the table can hold whatever the mode: a whole
+	// value sealed (py-key-value's wrapper), sealed fields, or plaintext.
+	// Plaintext is counted once per value: per field in fields mode, per
+	// value in value mode.
+	fieldCounter := jen.Nil()
 	if s.Encryption == schema.EncryptFields {
-		secretWriter = jen.Qual(kvPkg, "PlainSecret")
-		secretReader = jen.Qual(kvPkg, "OpenSecret").Call(jen.Id("c").Dot("enc"), jen.Id("c").Dot("plaintext"))
+		fieldCounter = jen.Id("c").Dot("plaintext")
+	}
+	secretReader := jen.Qual(kvPkg, "OpenSecret").Call(jen.Id("c").Dot("enc"), fieldCounter)
+	if s.Encryption == schema.EncryptNone {
+		secretReader = jen.Qual(kvPkg, "PlainSecretReader")
 	}
 
 	enc := []jen.Code{
@@ -60,7 +67,6 @@ func codecType(f *jen.File, s *schema.Schema) {
 				})),
 			})),
 		),
-		jen.Id("v").Dot("applyDefaults").Call(),
 		jen.If(jen.Err().Op(":=").Id("v").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("secret").Op(":=").Add(secretWriter),
 	}
@@ -82,16 +88,20 @@ func codecType(f *jen.File, s *schema.Schema) {
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(enc...)
 
 	var dec []jen.Code
-	if s.Encryption == schema.EncryptValue {
+	if s.Encryption != schema.EncryptNone {
+		notSealed := jen.Null()
+		if s.Encryption == schema.EncryptValue {
+			notSealed = jen.Else().If(jen.Id("c").Dot("enc").Op("!=").Nil()).Block(
+				jen.Id("c").Dot("plaintext").Dot("Add").Call(),
+			)
+		}
 		dec = append(dec, jen.If(jen.Qual(kvPkg, "IsEnvelope").Call(jen.Id("data"))).Block(
 			jen.List(jen.Id("plain"), jen.Err()).Op(":=").Qual(kvPkg, "Open").Call(jen.Id("c").Dot("enc"), jen.Id("data")),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(rec.Clone().Values(), jen.Op("&").Qual(kvPkg, "ValueError").Values(jen.Dict{
 				jen.Id("Kind"): jen.Qual(kvPkg, "ErrDecrypt"), jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key"), jen.Id("Err"): jen.Err(),
 			}))),
 			jen.Id("data").Op("=").Id("plain"),
-		).Else().If(jen.Id("c").Dot("enc").Op("!=").Nil()).Block(
-			jen.Id("c").Dot("plaintext").Dot("Add").Call(),
-		))
+		).Add(notSealed))
 	}
 	dec = append(dec,
 		jen.Var().Id("v").Add(rec.Clone()),

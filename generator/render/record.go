@@ -41,7 +41,7 @@ func recordFile(s *schema.Schema) *jen.File {
 	for _, fl := range s.Fields {
 		if fl.Hashed {
 			f.Commentf("Verify%s reports, in constant time, whether token is the %s whose digest is stored.", fl.GoName, fl.JSONName)
-			f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("Verify"+fl.GoName).Params(jen.Id("token").String()).Bool().Block(
+			f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("Verify" + fl.GoName).Params(jen.Id("token").String()).Bool().Block(
 				jen.Return(jen.Id("r").Dot(fl.GoName).Dot("Verify").Call(jen.Id("token"))),
 			)
 		}
@@ -151,7 +151,7 @@ func validateFunc(name string, fields []*schema.Field) jen.Code {
 		name := fl.JSONName
 		path := func(suffix string) *jen.Statement { return jen.Id("prefix").Op("+").Lit(name + suffix) }
 		v := jen.Id("r").Dot(fl.GoName)
-		if fl.Required && !(fl.Type.Kind == schema.Object) {
+		if fl.Required && fl.Default == nil && fl.Type.Kind != schema.Object {
 			msg := "required"
 			if fl.Type.Kind == schema.List {
 				msg = "required: at least one value"

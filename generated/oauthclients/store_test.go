@@ -1,0 +1,204 @@
+package oauthclients_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/pgtest"
+	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvtest"
+)
+
+// These tests exercise this repository's own generated store: the output
+// of kvgen on schema/oauth_clients.yaml, compiled and run against a real
+// PostgreSQL.
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func newRing(t testing.TB, keys ...string) *kv.KeyRing {
+	t.Helper()
+	if len(keys) == 0 {
+		k, err := kv.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = []string{k}
+	}
+	joined := ""
+	for i, k := range keys {
+		if i > 0 {
+			joined += ","
+		}
+		joined += k
+	}
+	ring, err := kv.ParseKeys(joined)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
+
+func newTable(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool := pgtest.New(t)
+	if err := oauthclients.CreateTable(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+func newStore(t testing.TB, pool *pgxpool.Pool, enc kv.Encrypter) *oauthclients.Store {
+	t.Helper()
+	s, err := oauthclients.New(pool, oauthclients.Options{Encrypter: enc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// client returns a valid, distinct record; its ClientID is left for the key.
+func client(i int) oauthclients.Client {
+	fetched := 1764000000.25 + float64(i)
+	return oauthclients.Client{
+		RedirectURIs:            []string{fmt.Sprintf("https://app%d.example.com/callback", i), "http://localhost:6274/oauth/callback"},
+		TokenEndpointAuthMethod: "client_secret_post",
+		GrantTypes:              []string{"authorization_code", "refresh_token"},
+		ResponseTypes:           []string{"code"},
+		Scope:                   "openid mcp:tools",
+		ClientName:              fmt.Sprintf("Client %d — ünïcødé 🌍", i),
+		Contacts:                []string{"ops@example.com"},
+		JWKS:                    json.RawMessage(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"abc"}]}`),
+		SoftwareID:              fmt.Sprintf("sw-%d", i%3),
+		ClientSecret:            kv.Secret(fmt.Sprintf("secret-%d", i)),
+		ClientIDIssuedAt:        time.Unix(1764000000+int64(i), 0).UTC(),
+		CimdFetchedAt:           &fetched,
+		CimdDocument: &oauthclients.ClientCimdDocument{
+			ClientID:                "https://cimd.example.com/client.json",
+			ClientName:              "CIMD",
+			TokenEndpointAuthMethod: "none",
+			RedirectURIs:            []string{"https://*.example.com/cb"},
+		},
+		RegistrationAccessToken: kv.Hash(fmt.Sprintf("rat-%d", i)),
+	}
+}
+
+// sameClient compares records as JSON (PostgreSQL normalises raw JSON
+// members), with their secrets and without the key field.
+func sameClient(a, b oauthclients.Client) bool {
+	a.ClientID, b.ClientID = "", ""
+	if a.ClientSecret != b.ClientSecret {
+		return false
+	}
+	var ja, jb any
+	return unmarshalOf(a, &ja) == nil && unmarshalOf(b, &jb) == nil && reflect.DeepEqual(ja, jb)
+}
+
+func unmarshalOf(c oauthclients.Client, into *any) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, into)
+}
+
+func invalidClient() oauthclients.Client {
+	return oauthclients.Client{TokenEndpointAuthMethod: "magic"} // no redirect_uris, unknown method
+}
+
+func TestConformancePostgres(t *testing.T) {
+	ring := newRing(t)
+	kvtest.Run(t, kvtest.Suite[oauthclients.Client]{
+		New:               func(t *testing.T) kv.Store[oauthclients.Client] { return newStore(t, newTable(t), ring).KV() },
+		Value:             client,
+		Equal:             sameClient,
+		Invalid:           invalidClient,
+		DefaultCollection: oauthclients.DefaultCollection,
+	})
+}
+
+func TestConformanceUntypedPostgres(t *testing.T) {
+	ring := newRing(t)
+	kvtest.RunJSON(t, kvtest.Suite[map[string]any]{
+		New:               func(t *testing.T) kv.Store[map[string]any] { return newStore(t, newTable(t), ring).Untyped() },
+		DefaultCollection: oauthclients.DefaultCollection,
+	})
+}
+
+func TestConformanceMemory(t *testing.T) {
+	ring := newRing(t)
+	kvtest.Run(t, kvtest.Suite[oauthclients.Client]{
+		New: func(t *testing.T) kv.Store[oauthclients.Client] {
+			s, err := oauthclients.NewMemory(oauthclients.Options{Encrypter: ring})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s.KV()
+		},
+		Value:             client,
+		Equal:             sameClient,
+		Invalid:           invalidClient,
+		DefaultCollection: oauthclients.DefaultCollection,
+	})
+}
+
+func TestTypedMethods(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, newTable(t), newRing(t))
+	var all []oauthclients.Client
+	for i := range 5 {
+		c := client(i)
+		c.ClientID = fmt.Sprintf("client-%d", i)
+		all = append(all, c)
+	}
+	if err := s.PutMany(ctx, all[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, all[4]); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Get(ctx, "client-2")
+	if err != nil || !ok || !sameClient(got, all[2]) || got.ClientID != "client-2" {
+		t.Fatalf("Get = %+v, %v, %v", got, ok, err)
+	}
+	if !got.VerifyRegistrationAccessToken("rat-2") || got.VerifyRegistrationAccessToken("rat-3") {
+		t.Fatal("VerifyRegistrationAccessToken does not tell the right token from a wrong one")
+	}
+	entries, err := s.GetMany(ctx, []string{"client-4", "nope", "client-0"})
+	if err != nil || len(entries) != 3 || !entries[0].Found || entries[1].Found || !entries[2].Found || entries[2].Value.ClientID != "client-0" {
+		t.Fatalf("GetMany = %+v, %v", entries, err)
+	}
+	page1, err := s.List(ctx, "", 2)
+	if err != nil || len(page1) != 2 || page1[0].ClientID != "client-0" || page1[1].ClientID != "client-1" {
+		t.Fatalf("List page 1 = %v, %v", ids(page1), err)
+	}
+	page2, err := s.List(ctx, page1[1].ClientID, 10)
+	if err != nil || !reflect.DeepEqual(ids(page2), []string{"client-2", "client-3", "client-4"}) {
+		t.Fatalf("List page 2 = %v, %v", ids(page2), err)
+	}
+	found, err := s.FindBySoftwareID(ctx, "sw-1")
+	if err != nil || !reflect.DeepEqual(ids(found), []string{"client-1", "client-4"}) {
+		t.Fatalf("FindBySoftwareID = %v, %v", ids(found), err)
+	}
+	n, err := s.DeleteMany(ctx, []string{"client-0", "client-1", "nope"})
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteMany = %d, %v", n, err)
+	}
+	if ok, err := s.Delete(ctx, "client-2"); err != nil || !ok {
+		t.Fatalf("Delete = %v, %v", ok, err)
+	}
+}
+
+func ids(cs []oauthclients.Client) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ClientID
+	}
+	return out
+}
