@@ -899,6 +899,7 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
+	counter := c.plaintext
 	if kv.IsEnvelope(data) {
 		plain, err := kv.Open(c.enc, data)
 		if err != nil {
@@ -910,9 +911,10 @@ func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 			}
 		}
 		data = plain
+		counter = nil // sealed as a whole: its fields are not plaintext
 	}
 	var v Client
-	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext)); err != nil {
+	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, counter)); err != nil {
 		return Client{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

@@ -55,7 +55,7 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 		enc:       opts.Encrypter,
 		plaintext: new(kv.PlaintextCounter),
 	}
-	untyped, err := kv.NewMapCodec(opts.Encrypter, "fields", []string{"client_secret"})
+	untyped, err := kv.NewMapCodec(opts.Encrypter, "value", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +142,9 @@ func (s *Store) KV() kv.Store[Client] {
 	return s.records
 }
 
-// Untyped returns a kv.Store of JSON objects over any collection of the table,
-// with the same encryption: the view a Python py-key-value store has.
+// Untyped returns a kv.Store of JSON objects over any collection of the table:
+// the view of a Python py-key-value store. With an Encrypter it seals whole values
+// as FernetEncryptionWrapper does, and it reads every form the table holds.
 func (s *Store) Untyped() kv.Store[map[string]any] {
 	return s.untyped
 }

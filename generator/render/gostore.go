@@ -48,11 +48,7 @@ func codecType(f *jen.File, s *schema.Schema) {
 	// value sealed (py-key-value's wrapper), sealed fields, or plaintext.
 	// Plaintext is counted once per value: per field in fields mode, per
 	// value in value mode.
-	fieldCounter := jen.Nil()
-	if s.Encryption == schema.EncryptFields {
-		fieldCounter = jen.Id("c").Dot("plaintext")
-	}
-	secretReader := jen.Qual(kvPkg, "OpenSecret").Call(jen.Id("c").Dot("enc"), fieldCounter)
+	secretReader := jen.Qual(kvPkg, "OpenSecret").Call(jen.Id("c").Dot("enc"), jen.Id("counter"))
 	if s.Encryption == schema.EncryptNone {
 		secretReader = jen.Qual(kvPkg, "PlainSecretReader")
 	}
@@ -88,6 +84,11 @@ func codecType(f *jen.File, s *schema.Schema) {
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(enc...)
 
 	var dec []jen.Code
+	if s.Encryption == schema.EncryptFields {
+		dec = append(dec, jen.Id("counter").Op(":=").Id("c").Dot("plaintext"))
+	} else if s.Encryption == schema.EncryptValue {
+		dec = append(dec, jen.Var().Id("counter").Op("*").Qual(kvPkg, "PlaintextCounter"))
+	}
 	if s.Encryption != schema.EncryptNone {
 		notSealed := jen.Null()
 		if s.Encryption == schema.EncryptValue {
@@ -101,6 +102,7 @@ func codecType(f *jen.File, s *schema.Schema) {
 				jen.Id("Kind"): jen.Qual(kvPkg, "ErrDecrypt"), jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key"), jen.Id("Err"): jen.Err(),
 			}))),
 			jen.Id("data").Op("=").Id("plain"),
+			jen.Id("counter").Op("=").Nil().Comment("sealed as a whole: its fields are not plaintext"),
 		).Add(notSealed))
 	}
 	dec = append(dec,

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"cmp"
 	"go/token"
 
 	"github.com/dave/jennifer/jen"
@@ -70,16 +69,19 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit(s.Package+": Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store "+encryptedWhat(s)+" unencrypted"))),
 		))
 	}
-	var sensitive []jen.Code
-	for _, fl := range s.Sensitive() {
-		sensitive = append(sensitive, jen.Lit(fl.JSONName))
+	// The untyped view seals whole values, as py-key-value's
+	// FernetEncryptionWrapper does, so that the other collections of the
+	// table (tokens, transactions) are encrypted too; it reads every form.
+	untypedMode := "value"
+	if s.Encryption == schema.EncryptNone {
+		untypedMode = "none"
 	}
 	build = append(build,
 		jen.Id("c").Op(":=").Op("&").Id("codec").Values(jen.Dict{
 			jen.Id("enc"):       encArg.Clone(),
 			jen.Id("plaintext"): jen.New(jen.Qual(kvPkg, "PlaintextCounter")),
 		}),
-		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Qual(kvPkg, "NewMapCodec").Call(encArg.Clone(), jen.Lit(string(cmp.Or(s.Encryption, schema.EncryptFields))), jen.Index().String().Values(sensitive...)),
+		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Qual(kvPkg, "NewMapCodec").Call(encArg.Clone(), jen.Lit(untypedMode), jen.Nil()),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Comment("one count of plaintext reads per store, whichever view read them"),
 		jen.Id("untyped").Dot("Counter").Op("=").Id("c").Dot("plaintext"),
@@ -162,8 +164,9 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	}
 	f.Commentf("KV returns the store as a kv.Store of %s records, over any collection of the table.", s.Record)
 	f.Func().Params(recv.Clone()).Id("KV").Params().Qual(kvPkg, "Store").Types(rec.Clone()).Block(jen.Return(jen.Id("s").Dot("records")))
-	f.Comment("Untyped returns a kv.Store of JSON objects over any collection of the table,")
-	f.Comment("with the same encryption: the view a Python py-key-value store has.")
+	f.Comment("Untyped returns a kv.Store of JSON objects over any collection of the table:")
+	f.Comment("the view of a Python py-key-value store. With an Encrypter it seals whole values")
+	f.Comment("as FernetEncryptionWrapper does, and it reads every form the table holds.")
 	f.Func().Params(recv.Clone()).Id("Untyped").Params().Qual(kvPkg, "Store").Types(jen.Map(jen.String()).Any()).Block(jen.Return(jen.Id("s").Dot("untyped")))
 	f.Comment("PlaintextReads counts the records read without the encryption the schema asks")
 	f.Comment("for: data written before encryption was turned on.")
