@@ -2,8 +2,8 @@ package oauthclients_test
 
 import (
 	"bufio"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"reflect"
