@@ -1,0 +1,106 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// staleFiles returns the files in the module that kvgen generated earlier
+// and produced no longer holds, sorted. kvgen owns, and may delete:
+//
+//   - a file under QueriesDir or OutDir that starts with a kvgen header;
+//   - a file starting with sqlc's header in <OutDir>/<pkg>/db/, when
+//     <OutDir>/<pkg>/ holds (or, about to be deleted, held) a kvgen file,
+//     or is produced now.
+//
+// Anything else is someone else's, even in those directories.
+func staleFiles(opts Options, produced map[string][]byte) ([]string, error) {
+	// A set: one of the two directories may lie inside the other.
+	kvgenFiles, sqlcFiles := map[string]bool{}, map[string]bool{}
+	for _, dir := range []string{opts.QueriesDir, opts.OutDir} {
+		root := filepath.Join(opts.ModuleDir, filepath.FromSlash(dir))
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return fs.SkipDir // nothing generated there yet
+			}
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			rel, err := filepath.Rel(opts.ModuleDir, p)
+			if err != nil {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			switch header, err := firstLine(p); {
+			case err != nil:
+				return err
+			case header == headerGo || header == headerSQL || header == headerYAML:
+				kvgenFiles[rel] = true
+			case header == headerSQLC:
+				sqlcFiles[rel] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// The record package directories: <OutDir>/<pkg> of every kvgen file there.
+	pkgDirs := map[string]bool{}
+	markPkg := func(p string) {
+		if rest, ok := strings.CutPrefix(p, opts.OutDir+"/"); ok {
+			if pkg, _, ok := strings.Cut(rest, "/"); ok {
+				pkgDirs[path.Join(opts.OutDir, pkg)] = true
+			}
+		}
+	}
+	for p := range produced {
+		markPkg(p)
+	}
+	for p := range kvgenFiles {
+		markPkg(p)
+	}
+
+	var stale []string
+	for p := range kvgenFiles {
+		if _, ok := produced[p]; !ok {
+			stale = append(stale, p)
+		}
+	}
+	for p := range sqlcFiles {
+		dbDir := path.Dir(p)
+		if path.Base(dbDir) != "db" || !pkgDirs[path.Dir(dbDir)] {
+			continue
+		}
+		if _, ok := produced[p]; !ok {
+			stale = append(stale, p)
+		}
+	}
+	slices.Sort(stale)
+	return stale, nil
+}
+
+// firstLine returns the first line of a file, without its line ending. Only
+// the start is read: a header is short.
+func firstLine(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	buf := make([]byte, 128)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line, _, _ := bytes.Cut(buf[:n], []byte("\n"))
+	return string(bytes.TrimSuffix(line, []byte("\r"))), nil
+}
