@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/kv"
+)
+
+// testServer is the server on an encrypted memory store, behind httptest.
+type testServer struct {
+	*httptest.Server
+	srv  *server
+	logs *logBuffer
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	key, err := kv.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := kv.ParseKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := oauthclients.NewMemory(oauthclients.Options{Encrypter: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	srv := &server{
+		clients: clients,
+		log:     slog.New(slog.NewJSONHandler(logs, nil)),
+		now:     time.Now,
+	}
+	ts := httptest.NewServer(srv.handler())
+	t.Cleanup(ts.Close)
+	srv.baseURL = ts.URL // before any request
+	return &testServer{Server: ts, srv: srv, logs: logs}
+}
+
+// logBuffer collects log output written from several goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// response is an HTTP answer with its body decoded as a JSON object, when it is one.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (r response) str(name string) string {
+	s, _ := r.body[name].(string)
+	return s
+}
+
+func do(t *testing.T, client *http.Client, req *http.Request) response {
+	t.Helper()
+	r, err := send(client, req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	return r
+}
+
+// send is do for goroutines, which must not call t.Fatal.
+func send(client *http.Client, req *http.Request) (response, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, err
+	}
+	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.body)
+	return out, nil
+}
+
+func newRequest(t *testing.T, method, url string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// postJSON sends v (or, as a string, the raw body) as JSON.
+func postJSON(t *testing.T, client *http.Client, method, url, bearer string, v any) response {
+	t.Helper()
+	var body []byte
+	if s, ok := v.(string); ok {
+		body = []byte(s)
+	} else {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := newRequest(t, method, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return do(t, client, req)
+}
+
+func withBearer(t *testing.T, client *http.Client, method, url, bearer string) response {
+	t.Helper()
+	req := newRequest(t, method, url, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return do(t, client, req)
+}
+
+// registration is what a client keeps from its registration response.
+type registration struct {
+	clientID, clientSecret, registrationToken, configURI, method string
+}
+
+func registrationOf(t *testing.T, r response) registration {
+	t.Helper()
+	if r.status != http.StatusCreated {
+		t.Fatalf("registration: status %d, body %s", r.status, r.raw)
+	}
+	return registration{
+		clientID:          r.str("client_id"),
+		clientSecret:      r.str("client_secret"),
+		registrationToken: r.str("registration_access_token"),
+		configURI:         r.str("registration_client_uri"),
+		method:            r.str("token_endpoint_auth_method"),
+	}
+}
+
+func (ts *testServer) register(t *testing.T, metadata any) response {
+	t.Helper()
+	return postJSON(t, nil, http.MethodPost, ts.URL+"/register", "", metadata)
+}
+
+func (ts *testServer) mustRegister(t *testing.T, metadata any) registration {
+	t.Helper()
+	return registrationOf(t, ts.register(t, metadata))
+}
+
+// requestToken asks for a client_credentials token, authenticating with
+// method: client_secret_basic (HTTP Basic), client_secret_post (form) or
+// none (client_id alone).
+func requestToken(t *testing.T, client *http.Client, baseURL, method, id, secret string, extra url.Values) response {
+	t.Helper()
+	req, err := tokenRequest(baseURL, method, id, secret, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return do(t, client, req)
+}
+
+func tokenRequest(baseURL, method, id, secret string, extra url.Values) (*http.Request, error) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	switch method {
+	case authSecretPost:
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	case authNone:
+		form.Set("client_id", id)
+	}
+	req, err := http.NewRequest(http.MethodPost, baseURL+"/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if method == authSecretBasic {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	return req, nil
+}
+
+// basicCredentials is the HTTP Basic form of a client's credentials, as an
+// Authorization header carries it.
+func basicCredentials(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+}
+
+func metadata(redirect string, extra map[string]any) map[string]any {
+	m := map[string]any{"redirect_uris": []string{redirect}}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func stringList(v any) []string {
+	items, _ := v.([]any)
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		s, _ := it.(string)
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	env := func(vars map[string]string) func(string) string {
+		return func(name string) string { return vars[name] }
+	}
+	const dsn = "postgres://app:hunter2-password@db.internal:5432/app"
+
+	cfg, err := parseConfig(nil, env(map[string]string{"DATABASE_URL": dsn}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.addr != "127.0.0.1:8080" || cfg.baseURL != "" || cfg.storage.databaseURL != dsn || cfg.storage.allowPlaintext {
+		t.Errorf("defaults: %+v", cfg)
+	}
+
+	cfg, err = parseConfig([]string{"-database-url", "postgres://other/db", "-base-url", "https://auth.example.com/", "-allow-plaintext"},
+		env(map[string]string{"DATABASE_URL": dsn}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.storage.databaseURL != "postgres://other/db" {
+		t.Errorf("-database-url did not override $DATABASE_URL: %q", cfg.storage.databaseURL)
+	}
+	if cfg.baseURL != "https://auth.example.com" || !cfg.storage.allowPlaintext {
+		t.Errorf("flags: %+v", cfg)
+	}
+
+	for _, bad := range [][]string{
+		{"-base-url", "auth.example.com"},
+		{"-base-url", "ftp://auth.example.com"},
+		{"-base-url", "https://auth.example.com/?x=1"},
+		{"extra-argument"},
+		{"-no-such-flag"},
+	} {
+		if _, err := parseConfig(bad, env(nil), &bytes.Buffer{}); err == nil {
+			t.Errorf("parseConfig(%q) accepted", bad)
+		}
+	}
+}
+
+func TestUsageDoesNotShowTheDatabasePassword(t *testing.T) {
+	var out bytes.Buffer
+	code := run([]string{"-h"}, func(name string) string {
+		if name == "DATABASE_URL" {
+			return "postgres://app:hunter2-password@db.internal/app"
+		}
+		return ""
+	}, &out)
+	if code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
+	if !strings.Contains(out.String(), "-database-url") {
+		t.Fatalf("no usage text:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "hunter2") {
+		t.Errorf("the usage text shows the password:\n%s", out.String())
+	}
+}
+
+func TestRedactPasswords(t *testing.T) {
+	tests := []struct {
+		dsn, password string
+	}{
+		{"postgres://app:s3cr%40t-pw@db/app", "s3cr@t-pw"},
+		{"postgres://app:plain-pw@db:notaport/app", "plain-pw"},
+		{"postgresql://app:pw-in-url@db/app?sslmode=disable", "pw-in-url"},
+		{"postgres://app@db/app?password=query-pw", "query-pw"},
+		{"host=db user=app password=keyword-pw dbname=app", "keyword-pw"},
+		{"host=db user=app password='quoted pw' dbname=app", "quoted pw"},
+	}
+	for _, tt := range tests {
+		// The worst case: a driver error quoting the password in every form.
+		msg := "cannot connect with " + tt.dsn + " or " + tt.password
+		got := redactPasswords(msg, tt.dsn, passwordsIn(tt.dsn)...)
+		if strings.Contains(got, tt.password) || strings.Contains(got, tt.dsn) {
+			t.Errorf("redactPasswords(%q) = %q: the password is still there", tt.dsn, got)
+		}
+	}
+}
+
+func TestReachableAddr(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "127.0.0.1:8080",
+		"[::]:8080":      "localhost:8080",
+		"0.0.0.0:80":     "localhost:80",
+		"[::1]:9000":     "[::1]:9000",
+	} {
+		tcp, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := reachableAddr(tcp); got != want {
+			t.Errorf("reachableAddr(%s) = %s, want %s", addr, got, want)
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/kv"
+)
+
+// keysEnv names the environment variable holding the Fernet key ring
+// (comma- or newline-separated, the encrypting key first).
+const keysEnv = "KVGEN_ENCRYPTION_KEYS"
+
+// storageConfig is how the server keeps its registrations.
+type storageConfig struct {
+	// databaseURL selects PostgreSQL; empty means in memory.
+	databaseURL string
+	// keyFile is read when $KVGEN_ENCRYPTION_KEYS is empty.
+	keyFile string
+	// allowPlaintext lets the server store client secrets unencrypted on PostgreSQL.
+	allowPlaintext bool
+}
+
+// storage is an opened client store and what the server needs around it.
+type storage struct {
+	clients *oauthclients.Store
+	// ping checks the database; nil for the memory store.
+	ping func(context.Context) error
+	// close releases the database pool; a no-op for the memory store.
+	close func()
+	// describe names the storage for the logs, without a password.
+	describe string
+	// persistent is false for the memory store, whose registrations die with the process.
+	persistent bool
+}
+
+// errNoKeys is the refusal to store client secrets in plaintext on PostgreSQL.
+var errNoKeys = errors.New("refusing to start: PostgreSQL is selected but no encryption keys were given, " +
+	"so client secrets would be stored in plaintext; set " + keysEnv + " (or -key-file) to a Fernet key " +
+	"(kvgen keygen prints one), or pass -allow-plaintext to accept plaintext secrets")
+
+// openStorage opens the memory store, or PostgreSQL when cfg names a
+// database, creating the table there if needed. Its errors never hold the
+// database password.
+func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*storage, error) {
+	keys, err := loadKeys(cfg.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	opts := oauthclients.Options{AllowPlaintext: keys == nil}
+	if keys != nil {
+		// Assigned only when set: a nil *kv.KeyRing in the interface would
+		// read as "encrypt" to the store.
+		opts.Encrypter = keys
+	}
+	if cfg.databaseURL == "" {
+		clients, err := oauthclients.NewMemory(opts)
+		if err != nil {
+			return nil, fmt.Errorf("opening the memory store: %w", err)
+		}
+		return &storage{clients: clients, close: func() {}, describe: "memory", persistent: false}, nil
+	}
+	if keys == nil && !cfg.allowPlaintext {
+		return nil, errNoKeys
+	}
+	if keys == nil {
+		log.Warn("client secrets are stored in plaintext on PostgreSQL (-allow-plaintext)")
+	}
+	return openPostgres(ctx, cfg.databaseURL, opts)
+}
+
+// loadKeys returns the key ring from the environment or the key file, or
+// nil when neither is given. Keys never come from a flag value: a command
+// line is visible to every user of the machine.
+func loadKeys(keyFile string) (*kv.KeyRing, error) {
+	if strings.TrimSpace(os.Getenv(keysEnv)) == "" && keyFile == "" {
+		return nil, nil
+	}
+	keys, err := kv.LoadKeys(keysEnv, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading encryption keys: %w", err)
+	}
+	return keys, nil
+}
+
+// connectTimeout bounds each connection attempt when the URL sets none, so
+// an unreachable database fails the start-up instead of hanging it.
+const connectTimeout = 10 * time.Second
+
+func openPostgres(ctx context.Context, databaseURL string, opts oauthclients.Options) (*storage, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid database URL: %s", redactPasswords(err.Error(), databaseURL, passwordsIn(databaseURL)...))
+	}
+	password := cfg.ConnConfig.Password
+	redact := func(err error) string { return redactPasswords(err.Error(), databaseURL, password) }
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	where := describePostgres(cfg)
+
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening a pool for %s: %s", where, redact(err))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach %s: %s", where, redact(err))
+	}
+	if err := oauthclients.CreateTable(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("creating the clients table on %s: %s", where, redact(err))
+	}
+	clients, err := oauthclients.New(pool, opts)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("opening the client store on %s: %s", where, redact(err))
+	}
+	return &storage{
+		clients:    clients,
+		ping:       pool.Ping,
+		close:      pool.Close,
+		describe:   where,
+		persistent: true,
+	}, nil
+}
+
+// describePostgres names a database by host, port, database and user: never the password.
+func describePostgres(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("PostgreSQL host=%s port=%d database=%s user=%s",
+		c.Host, c.Port, c.Database, c.User)
+}
+
+// redactPasswords removes every password from msg, and the whole database
+// URL should a driver echo it. Driver errors do not normally carry the
+// password; this makes sure of it.
+func redactPasswords(msg, databaseURL string, passwords ...string) string {
+	if databaseURL != "" {
+		msg = strings.ReplaceAll(msg, databaseURL, "(database URL not shown)")
+	}
+	for _, p := range passwords {
+		if p == "" {
+			continue
+		}
+		for _, form := range []string{p, url.QueryEscape(p), url.PathEscape(p), url.UserPassword("", p).String()[1:]} {
+			msg = strings.ReplaceAll(msg, form, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// keywordPassword finds password=... in a keyword/value connection string.
+var keywordPassword = regexp.MustCompile(`password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
+
+// passwordsIn extracts, as best it can, the passwords of a connection string
+// that pgx could not parse, so that its error can be cleaned of them.
+func passwordsIn(databaseURL string) []string {
+	var out []string
+	if u, err := url.Parse(databaseURL); err == nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
+		}
+		if p := u.Query().Get("password"); p != "" {
+			out = append(out, p)
+		}
+	}
+	for _, m := range keywordPassword.FindAllStringSubmatch(databaseURL, -1) {
+		quoted := m[1]
+		out = append(out, quoted, strings.Trim(quoted, "'"), strings.ReplaceAll(strings.Trim(quoted, "'"), `\'`, "'"))
+	}
+	// A URL whose userinfo url.Parse rejects: take what lies between the
+	// first ':' after the scheme and the last '@'.
+	for _, scheme := range []string{"postgres://", "postgresql://"} {
+		rest, ok := strings.CutPrefix(databaseURL, scheme)
+		if !ok {
+			continue
+		}
+		if at := strings.LastIndex(rest, "@"); at > 0 {
+			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+				out = append(out, rest[colon+1:at])
+			}
+		}
+	}
+	return out
+}
