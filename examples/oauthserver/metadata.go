@@ -284,9 +284,11 @@ func present(md map[string]json.RawMessage, name string) bool {
 //   - https URIs with a host;
 //   - http URIs on a loopback host (127.0.0.1 or any 127/8 address, [::1],
 //     localhost), for native apps listening on a local port;
-//   - private-use schemes that are a reverse domain name, such as
-//     com.example.app:/callback (RFC 8252 section 7.1). A scheme without a
-//     dot (cursor://, myapp://) is refused: any app can claim it.
+//   - private-use schemes of native apps (RFC 8252 section 7.1), such as
+//     com.example.app:/callback or cursor://; RFC 8252 prefers reverse
+//     domain names, but MCP clients in use register schemes like cursor://.
+//     Schemes a browser runs or reads itself (javascript, data, file, ...)
+//     are refused.
 //
 // Every URI must be absolute and have no fragment (RFC 6749 section 3.1.2)
 // and no user information.
@@ -313,10 +315,8 @@ func checkRedirectURI(raw string) error {
 		if !isLoopback(u.Hostname()) {
 			return errors.New("may use http only on a loopback host (127.0.0.1, [::1], localhost); use https")
 		}
-	default:
-		if !strings.Contains(u.Scheme, ".") {
-			return errors.New("uses a private-use scheme that is not a reverse domain name such as com.example.app (RFC 8252 section 7.1)")
-		}
+	case "javascript", "data", "file", "vbscript", "blob", "about", "ws", "wss", "ftp":
+		return fmt.Errorf("must not use the %s scheme", u.Scheme)
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ func TestRegisterRejectsInvalidMetadata(t *testing.T) {
 		{"redirect URI with a fragment", metadata("https://app.example.com/cb#frag", nil), 400, errInvalidRedirectURI},
 		{"redirect URI with an empty fragment", metadata("https://app.example.com/cb#", nil), 400, errInvalidRedirectURI},
 		{"http redirect URI off loopback", metadata("http://app.example.com/cb", nil), 400, errInvalidRedirectURI},
-		{"private-use scheme without a dot", metadata("cursor://callback", nil), 400, errInvalidRedirectURI},
+		{"file redirect URI", metadata("file:///etc/passwd", nil), 400, errInvalidRedirectURI},
 		{"javascript redirect URI", metadata("javascript:alert(1)", nil), 400, errInvalidRedirectURI},
 		{"redirect URI with user information", metadata("https://user@app.example.com/cb", nil), 400, errInvalidRedirectURI},
 		{"one bad redirect URI among good ones", map[string]any{"redirect_uris": []string{"https://a.example/cb", "http://b.example/cb"}}, 400, errInvalidRedirectURI},
@@ -169,12 +169,13 @@ func TestCheckRedirectURI(t *testing.T) {
 		"http://LOCALHOST/cb",
 		"com.example.app:/oauth2redirect",
 		"com.example.app://callback",
+		"cursor://anysphere.cursor-retrieval/oauth/callback", "myapp:/cb",
 	}
 	rejected := []string{
 		"", "/cb", "callback", "//app.example.com/cb",
 		"https:///cb", "https://app.example.com/cb#x", "http://app.example.com/cb",
 		"http://127.0.0.1.example.com/cb", "http://0.0.0.0/cb",
-		"cursor://anysphere.cursor-retrieval/oauth", "myapp:/cb", "javascript:alert(1)",
+		"javascript:alert(1)", "vbscript:x", "blob:https://a.example/x",
 		"data:text/html,x", "file:///etc/passwd", "https://u:p@app.example.com/cb",
 	}
 	for _, raw := range accepted {
