@@ -2,6 +2,8 @@ package schema
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -18,6 +20,9 @@ func (l *loader) validate(s *Schema, root *yaml.Node, opts map[string]*yaml.Node
 		if why := exportedIdent(s.Record); why != "" {
 			l.errorf(n, "record %q %s", truncate(s.Record), why)
 		}
+	}
+	if n := opts["record"]; isString(n) && slices.Contains(generatedNames, s.Record) {
+		l.errorf(n, "record %q is a declaration of the generated package; choose another name", s.Record)
 	}
 	if n := opts["package"]; isString(n) {
 		if why := goPackage(s.Package); why != "" {
@@ -125,6 +130,9 @@ func (l *loader) checkTopField(s *Schema, f *Field) {
 			l.errorf(at("indexed"), "field %q: indexed needs a scalar type (string, url, enum, int, bool, float, unixtime, timestamp), not %s", f.Name, f.Type)
 		}
 	}
+	if f.GoName == "Validate" || strings.HasPrefix(f.GoName, "Verify") && hashedGoName(s, strings.TrimPrefix(f.GoName, "Verify")) {
+		l.errorf(src.key, "field %q: Go name %s is a method of the generated record; set go_name", f.Name, f.GoName)
+	}
 	if (f.Sensitive || f.Hashed) && src.opts["default"] != nil {
 		l.errorf(src.opts["default"], "field %q: a sensitive or hashed field cannot have a default: it would put a secret in the schema", f.Name)
 	}
@@ -144,6 +152,9 @@ func (l *loader) checkNested(fields []*Field) {
 					l.errorf(n, "field %q: %s is only allowed on top-level fields", src.path, option)
 				}
 			}
+		}
+		if f.GoName == "MarshalJSON" || f.GoName == "UnmarshalJSON" {
+			l.errorf(src.key, "field %q: Go name %s is a method of the generated type; set go_name", src.path, f.GoName)
 		}
 		if f.GoName != "" {
 			if first, dup := goNames[f.GoName]; dup {
@@ -172,7 +183,12 @@ func (l *loader) checkTypeNames(s *Schema) {
 	if s.Record == "" {
 		return
 	}
-	owner := map[string]string{s.Record: "the record"}
+	owner := map[string]string{}
+	for _, name := range generatedNames {
+		owner[name] = "a declaration of the generated package"
+	}
+	owner[s.Record] = "the record"
+
 	var walk func(fields []*Field)
 	walk = func(fields []*Field) {
 		for _, f := range fields {
@@ -193,4 +209,18 @@ func (l *loader) checkTypeNames(s *Schema) {
 		}
 	}
 	walk(s.Fields)
+}
+
+// generatedNames are the exported declarations of a generated package,
+// which no record or object type may take.
+var generatedNames = []string{"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "DDL", "DefaultCollection", "DefaultTTL"}
+
+// hashedGoName reports whether a top-level hashed field has the Go name name.
+func hashedGoName(s *Schema, name string) bool {
+	for _, f := range s.Fields {
+		if f.Hashed && f.GoName == name {
+			return true
+		}
+	}
+	return false
 }
