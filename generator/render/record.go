@@ -62,7 +62,7 @@ func structType(name, doc string, fields []*schema.Field) jen.Code {
 	var members []jen.Code
 	for _, fl := range fields {
 		if fl.Description != "" {
-			members = append(members, docComment(fl.Description))
+			members = append(members, docComment(fl.Description)...)
 		}
 		if fl.Type.Kind == schema.Enum {
 			members = append(members, jen.Commentf("One of: %s.", strings.Join(fl.Type.Values, ", ")))
@@ -74,12 +74,21 @@ func structType(name, doc string, fields []*schema.Field) jen.Code {
 		jen.Comment("schema or another program) so that a read-modify-write does not drop them."),
 		jen.Id("extra").Index().Qual(kvPkg, "Member"),
 	)
-	return jen.Add(docComment(doc)).Line().Type().Id(name).Struct(members...)
+	decl := jen.Null()
+	for _, line := range docComment(doc) {
+		decl.Add(line).Line()
+	}
+	return decl.Type().Id(name).Struct(members...)
 }
 
-func docComment(text string) jen.Code {
-	text = strings.TrimSpace(text)
-	return jen.Comment(text)
+// docComment renders text as // lines: jennifer would make a multi-line
+// comment a /* */ block, which Go style avoids.
+func docComment(text string) []jen.Code {
+	var out []jen.Code
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		out = append(out, jen.Comment(strings.TrimRight(line, " \t")))
+	}
+	return out
 }
 
 func defaultsFunc(name string, fields []*schema.Field) jen.Code {

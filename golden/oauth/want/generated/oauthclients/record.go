@@ -8,29 +8,21 @@ import (
 	"time"
 )
 
-/*
-Client is one registered OAuth client: its metadata (RFC 7591 section 2),
-the credentials issued to it (RFC 7591 section 3.2.1), its management
-credentials (RFC 7592) and what FastMCP's OAuth proxy keeps beside them.
-*/
+// Client is one registered OAuth client: its metadata (RFC 7591 section 2),
+// the credentials issued to it (RFC 7591 section 3.2.1), its management
+// credentials (RFC 7592) and what FastMCP's OAuth proxy keeps beside them.
 type Client struct {
 	// Redirection URIs the client may use in redirect-based flows; at least one.
 	RedirectURIs []string `json:"redirect_uris"`
-	/*
-	   How the client authenticates at the token endpoint. RFC 7591 makes
-	   client_secret_basic the default when it is left out.
-	*/
+	// How the client authenticates at the token endpoint. RFC 7591 makes
+	// client_secret_basic the default when it is left out.
 	// One of: none, client_secret_post, client_secret_basic, private_key_jwt.
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method"`
-	/*
-	   OAuth grant types the client may use. The Python SDK writes
-	   ["authorization_code", "refresh_token"] when the client sent none.
-	*/
+	// OAuth grant types the client may use. The Python SDK writes
+	// ["authorization_code", "refresh_token"] when the client sent none.
 	GrantTypes []string `json:"grant_types"`
-	/*
-	   OAuth response types the client may use. The Python SDK writes ["code"]
-	   when the client sent none.
-	*/
+	// OAuth response types the client may use. The Python SDK writes ["code"]
+	// when the client sent none.
 	ResponseTypes []string `json:"response_types"`
 	// Space-separated scope values the client may request.
 	Scope string `json:"scope"`
@@ -50,10 +42,8 @@ type Client struct {
 	JWKSURI string `json:"jwks_uri"`
 	// The client's JSON Web Key Set, by value; excludes jwks_uri.
 	JWKS json.RawMessage `json:"jwks"`
-	/*
-	   Identifier of the client software, the same for every instance of it,
-	   so all registrations of one product can be found.
-	*/
+	// Identifier of the client software, the same for every instance of it,
+	// so all registrations of one product can be found.
 	SoftwareID string `json:"software_id"`
 	// Version of the client software named by software_id.
 	SoftwareVersion string `json:"software_version"`
@@ -65,22 +55,16 @@ type Client struct {
 	ClientIDIssuedAt time.Time `json:"client_id_issued_at"`
 	// When client_secret expires, in seconds since the Unix epoch; 0 means never.
 	ClientSecretExpiresAt time.Time `json:"client_secret_expires_at"`
-	/*
-	   The Client ID Metadata Document the client was created from, when its
-	   client_id is the HTTPS URL of such a document; null for DCR clients.
-	*/
+	// The Client ID Metadata Document the client was created from, when its
+	// client_id is the HTTPS URL of such a document; null for DCR clients.
 	CimdDocument *ClientCimdDocument `json:"cimd_document"`
-	/*
-	   Redirect URI patterns (wildcards allowed) the proxy accepts for this
-	   client; null means any redirect URI registered by the client.
-	*/
+	// Redirect URI patterns (wildcards allowed) the proxy accepts for this
+	// client; null means any redirect URI registered by the client.
 	AllowedRedirectURIPatterns []string `json:"allowed_redirect_uri_patterns"`
 	// When cimd_document was last fetched, in seconds since the Unix epoch (fractional).
 	CimdFetchedAt *float64 `json:"cimd_fetched_at"`
-	/*
-	   Bearer token for the client configuration endpoint. Stored as a SHA-256
-	   digest: the server only verifies it and never needs it back.
-	*/
+	// Bearer token for the client configuration endpoint. Stored as a SHA-256
+	// digest: the server only verifies it and never needs it back.
 	RegistrationAccessToken kv.Hashed `json:"registration_access_token"`
 	// Location of the client configuration endpoint for this client.
 	RegistrationClientURI string `json:"registration_client_uri"`
