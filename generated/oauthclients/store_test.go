@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvgen/kvgen/generated/oauthclients"
@@ -201,4 +202,37 @@ func ids(cs []oauthclients.Client) []string {
 		out[i] = c.ClientID
 	}
 	return out
+}
+
+// TestConformanceBehindPgBouncer runs the suite in the pgx modes that
+// PgBouncer's transaction pooling needs: no prepared statements, and the
+// simple protocol, where a JSON parameter sent as bytes would be read as bytea.
+func TestConformanceBehindPgBouncer(t *testing.T) {
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
+		t.Run(mode.String(), func(t *testing.T) {
+			ring := newRing(t)
+			kvtest.Run(t, kvtest.Suite[oauthclients.Client]{
+				New: func(t *testing.T) kv.Store[oauthclients.Client] {
+					cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+					if err != nil {
+						t.Fatal(err)
+					}
+					cfg.ConnConfig.DefaultQueryExecMode = mode
+					pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(pool.Close)
+					if err := oauthclients.CreateTable(context.Background(), pool); err != nil {
+						t.Fatal(err)
+					}
+					return newStore(t, pool, ring).KV()
+				},
+				Value:             client,
+				Equal:             sameClient,
+				Invalid:           invalidClient,
+				DefaultCollection: oauthclients.DefaultCollection,
+			})
+		})
+	}
 }
