@@ -25,6 +25,15 @@ func (p Problems) Err() error {
 // Index returns the path of element i of the list at path.
 func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
+// CheckText returns why s cannot be stored as a JSON string in PostgreSQL
+// (jsonb refuses the NUL character), or "" when it can.
+func CheckText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "contains a NUL character, which PostgreSQL cannot store"
+	}
+	return ""
+}
+
 // CheckURL returns why s is not an absolute URL, or "" when it is one.
 // The message never repeats s: URLs can carry credentials.
 func CheckURL(s string) string {

@@ -3,8 +3,11 @@ package oauthclients_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,4 +238,67 @@ func TestConformanceBehindPgBouncer(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestCheckTable(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	err := oauthclients.CheckTable(ctx, pool)
+	if err == nil || !strings.Contains(err.Error(), "oauth_clients") || !strings.Contains(err.Error(), "CreateTable") {
+		t.Fatalf("CheckTable on an empty database = %v; want an error naming the table and CreateTable", err)
+	}
+	if err := oauthclients.CreateTable(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := oauthclients.CheckTable(ctx, pool); err != nil {
+		t.Fatalf("CheckTable after CreateTable = %v", err)
+	}
+	if _, err := pool.Exec(ctx, `ALTER TABLE oauth_clients DROP COLUMN expires_at`); err != nil {
+		t.Fatal(err)
+	}
+	if err := oauthclients.CheckTable(ctx, pool); err == nil || !strings.Contains(err.Error(), "expires_at") {
+		t.Fatalf("CheckTable without expires_at = %v; want an error naming the column", err)
+	}
+}
+
+// TestValidationBeforeWrite: every failing field is named, and nothing is
+// written; a NUL character, which jsonb refuses, is caught here too.
+func TestValidationBeforeWrite(t *testing.T) {
+	ctx := context.Background()
+	pool := newTable(t)
+	s := newStore(t, pool, newRing(t))
+	c := client(1)
+	c.ClientID = "c1"
+	c.ClientName = "bad\x00name"
+	c.RedirectURIs = []string{"https://ok.example.com/cb", "not a url"}
+	c.TokenEndpointAuthMethod = "magic"
+	c.CimdDocument.ClientID = ""
+	err := s.Put(ctx, c)
+	var ve *kv.ValidationError
+	if !errors.Is(err, kv.ErrInvalid) || !errors.As(err, &ve) {
+		t.Fatalf("Put = %v, want ErrInvalid", err)
+	}
+	want := []string{"redirect_uris[1]", "token_endpoint_auth_method", "client_name", "cimd_document.client_id"}
+	for _, p := range want {
+		if !slices.Contains(ve.Paths(), p) {
+			t.Errorf("paths %v lack %s", ve.Paths(), p)
+		}
+	}
+	if n := countRows(t, pool); n != 0 {
+		t.Fatalf("%d rows written despite the validation error", n)
+	}
+	good := client(2)
+	good.ClientID = "c2"
+	if err := s.PutMany(ctx, []oauthclients.Client{good, c}); !errors.Is(err, kv.ErrInvalid) || countRows(t, pool) != 0 {
+		t.Fatalf("PutMany with one invalid record = %v, %d rows; want ErrInvalid and none", err, countRows(t, pool))
+	}
+}
+
+func countRows(t *testing.T, pool *pgxpool.Pool) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM oauth_clients`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

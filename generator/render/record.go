@@ -55,6 +55,7 @@ func newFile(pkg string) *jen.File {
 	f.ImportName(kvPkg, "kv")
 	f.ImportName(pgkvPkg, "pgkv")
 	f.ImportName("github.com/jackc/pgx/v5", "pgx")
+	f.ImportName("github.com/jackc/pgx/v5/pgconn", "pgconn")
 	return f
 }
 
@@ -202,6 +203,10 @@ func checkValue(t *schema.Type, v *jen.Statement, path func(suffix string) *jen.
 		return jen.Switch(v).Block(
 			jen.Case(cases...),
 			jen.Default().Block(jen.Id("p").Dot("Add").Call(path(""), jen.Lit("must be one of: "+strings.Join(t.Values, ", ")))),
+		)
+	case schema.String:
+		return jen.If(jen.Id("msg").Op(":=").Qual(kvPkg, "CheckText").Call(v.Clone()), jen.Id("msg").Op("!=").Lit("")).Block(
+			jen.Id("p").Dot("Add").Call(path(""), jen.Id("msg")),
 		)
 	case schema.URL:
 		check := jen.If(jen.Id("msg").Op(":=").Qual(kvPkg, "CheckURL").Call(v.Clone()), jen.Id("msg").Op("!=").Lit("")).Block(

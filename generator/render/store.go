@@ -101,6 +101,23 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		jen.Return(jen.Err()),
 	)
 
+	f.Commentf("CheckTable reports, with an error that says what to do, when the %s table is", s.Table)
+	f.Comment("missing or lacks a column the store uses: call it at start-up to fail there")
+	f.Comment("rather than at the first request.")
+	pgErr := jen.Id("pgErr")
+	f.Func().Id("CheckTable").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
+		jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"), jen.Lit("SELECT collection, key, value, ttl, created_at, expires_at FROM "+s.Table+" LIMIT 0")),
+		jen.Var().Add(pgErr.Clone()).Op("*").Qual("github.com/jackc/pgx/v5/pgconn", "PgError"),
+		jen.Comment("42P01: undefined table, 42703: undefined column"),
+		jen.If(jen.Qual("errors", "As").Call(jen.Err(), jen.Op("&").Add(pgErr.Clone())).Op("&&").Parens(pgErr.Clone().Dot("Code").Op("==").Lit("42P01").Op("||").Add(pgErr.Clone()).Dot("Code").Op("==").Lit("42703"))).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": table "+s.Table+" is not as the store needs it (%s): run CreateTable or apply DDL"), pgErr.Clone().Dot("Message"))),
+		),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": checking table "+s.Table+": %w"), jen.Err())),
+		),
+		jen.Return(jen.Nil()),
+	)
+
 	ctx := jen.Id("ctx").Qual("context", "Context")
 	recv := jen.Id("s").Op("*").Id("Store")
 	ttl := jen.Lit(0)
