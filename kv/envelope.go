@@ -42,18 +42,13 @@ func Seal(e Encrypter, plaintext []byte) ([]byte, error) {
 // IsEnvelope reports whether raw is a JSON object with an
 // "__encrypted_data__" member: what Python's wrapper takes for encrypted,
 // and anything else for plaintext. It parses raw only when the member name
-// occurs in it.
+// occurs in it (see hasEnvelopeMember).
 func IsEnvelope(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, envelopeDataKeyQuoted) {
+	if len(raw) == 0 || raw[0] != '{' || !containsEnvelopeKey(raw) {
 		return false
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(raw, &members) != nil {
-		return false
-	}
-	_, ok := members[envelopeDataKey]
-	return ok
+	return hasEnvelopeMember(raw)
 }
 
 // Open returns the plaintext inside the envelope raw. A missing or unknown
@@ -80,6 +75,9 @@ func decryptToken(e Encrypter, token []byte) ([]byte, error) {
 
 // envelopeToken checks the envelope raw and returns its Fernet token.
 func envelopeToken(raw []byte) ([]byte, error) {
+	if token, ok := fastEnvelopeToken(raw); ok {
+		return token, nil
+	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil {
 		return nil, errors.New("envelope is not a JSON object")

@@ -1,9 +1,11 @@
 package kv
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -68,6 +70,14 @@ func skipSpace(data []byte, i int) int {
 // Members calls fn with the name and raw value of every member of the JSON
 // object data, in order. It stops at fn's first error.
 func Members(data []byte, fn func(name string, raw []byte) error) error {
+	return Object(data, func(name, raw []byte) error { return fn(string(name), raw) })
+}
+
+// Object is Members without an allocation per member: name is the decoded
+// member name, valid only during the call (it may share memory with data or
+// with a buffer reused for the next name); copy it to keep it. Generated
+// decoders switch on string(name), which does not copy.
+func Object(data []byte, fn func(name, raw []byte) error) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return &TypeError{Want: "object", Got: kindOf(data[i:])}
@@ -76,17 +86,25 @@ func Members(data []byte, fn func(name string, raw []byte) error) error {
 	if i < len(data) && data[i] == '}' {
 		return trailing(data, i+1)
 	}
+	var scratch []byte // names with escapes are unquoted here
 	for {
 		if i >= len(data) || data[i] != '"' {
 			return errSyntax
 		}
-		end, err := skipString(data, i)
-		if err != nil {
-			return err
+		end, plain := plainStringEnd(data, i)
+		if !plain {
+			var err error
+			if end, err = skipString(data, i); err != nil {
+				return err
+			}
 		}
-		name, err := DecodeString(data[i:end])
-		if err != nil {
-			return err
+		name := data[i+1 : end-1]
+		if !plain && !plainString(name) {
+			var err error
+			if scratch, err = appendUnquoted(scratch[:0], name); err != nil {
+				return err
+			}
+			name = scratch
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
@@ -95,7 +113,7 @@ func Members(data []byte, fn func(name string, raw []byte) error) error {
 		i = skipSpace(data, i+1)
 		vend, err := skipValue(data, i, 0)
 		if err != nil {
-			return err
+			return FieldErr(string(name), err)
 		}
 		if err := fn(name, data[i:vend]); err != nil {
 			return err
@@ -235,17 +253,63 @@ func skipLiteral(data []byte, i int, lit string) (int, error) {
 	return i + len(lit), nil
 }
 
-// skipString returns the end of the JSON string that starts at data[i].
+// skipString returns the end of the JSON string that starts at data[i]: the
+// first quote that no backslash escapes.
 func skipString(data []byte, i int) (int, error) {
-	for j := i + 1; j < len(data); j++ {
-		switch data[j] {
-		case '\\':
-			j++
-		case '"':
+	for j := i + 1; ; j += 2 { // a backslash escapes the byte after it
+		j = quoteOrBackslash(data, j)
+		if j >= len(data) {
+			return 0, errSyntax
+		}
+		if data[j] == '"' {
 			return j + 1, nil
 		}
 	}
-	return 0, errSyntax
+}
+
+// plainStringEnd returns the end of the JSON string that starts at data[i]
+// when it is plain ASCII (no escape, control character or byte above 0x7f):
+// the usual member name, recognised in one pass. plain is false otherwise,
+// and end is then meaningless.
+func plainStringEnd(data []byte, i int) (end int, plain bool) {
+	j := i + 1
+	for ; j+8 <= len(data); j += 8 {
+		x := binary.LittleEndian.Uint64(data[j:])
+		quote, backslash := x^(ones*'"'), x^(ones*'\\')
+		flagged := (x | (x-ones*0x20)&^x | (quote-ones)&^quote | (backslash-ones)&^backslash) & tops
+		if flagged != 0 {
+			j += bits.TrailingZeros64(flagged) / 8
+			return j + 1, data[j] == '"'
+		}
+	}
+	for ; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return j + 1, true
+		case c < 0x20, c == '\\', c >= utf8.RuneSelf:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// quoteOrBackslash returns the index of the first quote or backslash in
+// data from j on, or len(data). It tests eight bytes at a time: the lowest
+// flagged byte of a word is the first match.
+func quoteOrBackslash(data []byte, j int) int {
+	for ; j+8 <= len(data); j += 8 {
+		x := binary.LittleEndian.Uint64(data[j:])
+		quote, backslash := x^(ones*'"'), x^(ones*'\\')
+		if found := ((quote-ones)&^quote | (backslash-ones)&^backslash) & tops; found != 0 {
+			return j + bits.TrailingZeros64(found)/8
+		}
+	}
+	for ; j < len(data); j++ {
+		if c := data[j]; c == '"' || c == '\\' {
+			return j
+		}
+	}
+	return len(data)
 }
 
 // DecodeString reads a JSON string.
@@ -254,27 +318,60 @@ func DecodeString(raw []byte) (string, error) {
 		return "", &TypeError{Want: "string", Got: kindOf(raw)}
 	}
 	body := raw[1 : len(raw)-1]
-	plain := true
-	for _, c := range body {
-		if c == '\\' || c == '"' || c < 0x20 || c >= utf8.RuneSelf {
-			plain = false
+	if plainString(body) {
+		return string(body), nil
+	}
+	out, err := appendUnquoted(make([]byte, 0, len(body)), body)
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// Masks of the word-at-a-time test in plainString: a byte of ones, and the
+// top bit of every byte.
+const (
+	ones = 0x0101010101010101
+	tops = 0x8080808080808080
+)
+
+// plainString reports whether the body of a JSON string is its own value:
+// valid UTF-8 with no escape, quote or control character, so that no
+// unquoting is needed. Eight bytes are tested at a time while they are ASCII.
+func plainString(body []byte) bool {
+	i := 0
+	for ; i+8 <= len(body); i += 8 {
+		x := binary.LittleEndian.Uint64(body[i:])
+		nonASCII := x & tops
+		control := (x - ones*0x20) &^ x & tops // a byte below 0x20
+		quote, backslash := x^(ones*'"'), x^(ones*'\\')
+		quote = (quote - ones) &^ quote & tops // a zero byte in x^'"'...: a '"' in x
+		backslash = (backslash - ones) &^ backslash & tops
+		if nonASCII|control|quote|backslash != 0 {
 			break
 		}
 	}
-	if plain {
-		return string(body), nil
+	ascii := true
+	for ; i < len(body); i++ {
+		switch c := body[i]; {
+		case c < 0x20, c == '"', c == '\\':
+			return false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
 	}
-	return unquote(body)
+	return ascii || utf8.Valid(body)
 }
 
-func unquote(body []byte) (string, error) {
-	out := make([]byte, 0, len(body))
+// appendUnquoted appends the value of the body of a JSON string to out:
+// escapes decoded, invalid UTF-8 replaced by U+FFFD as encoding/json does.
+func appendUnquoted(out, body []byte) ([]byte, error) {
 	for i := 0; i < len(body); {
 		c := body[i]
 		switch {
 		case c == '\\':
 			if i+1 >= len(body) {
-				return "", errSyntax
+				return nil, errSyntax
 			}
 			switch e := body[i+1]; e {
 			case '"', '\\', '/':
@@ -292,7 +389,7 @@ func unquote(body []byte) (string, error) {
 			case 'u':
 				r, ok := hex4(body, i+2)
 				if !ok {
-					return "", errSyntax
+					return nil, errSyntax
 				}
 				i += 6
 				if utf16.IsSurrogate(r) {
@@ -308,11 +405,11 @@ func unquote(body []byte) (string, error) {
 				out = utf8.AppendRune(out, r)
 				continue
 			default:
-				return "", errSyntax
+				return nil, errSyntax
 			}
 			i += 2
 		case c == '"' || c < 0x20:
-			return "", errSyntax
+			return nil, errSyntax
 		case c < utf8.RuneSelf:
 			out = append(out, c)
 			i++
@@ -326,7 +423,30 @@ func unquote(body []byte) (string, error) {
 			i += size
 		}
 	}
-	return string(out), nil
+	return out, nil
+}
+
+// DecodeStrings reads a JSON array of strings, null elements as "", and
+// an empty array as nil. A failing element is named by IndexErr.
+func DecodeStrings(raw []byte) ([]string, error) {
+	var buf [16]string // most lists are short: one allocation, of the right size
+	out := buf[:0]
+	err := Elements(raw, func(i int, elem []byte) error {
+		if IsNull(elem) {
+			out = append(out, "")
+			return nil
+		}
+		s, err := DecodeString(elem)
+		if err != nil {
+			return IndexErr(i, err)
+		}
+		out = append(out, s)
+		return nil
+	})
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return append([]string(nil), out...), nil
 }
 
 func hex4(b []byte, i int) (rune, bool) {
@@ -395,7 +515,7 @@ func DecodeUnix(raw []byte) (time.Time, error) {
 		return time.Unix(n, 0).UTC(), nil
 	}
 	f, err := DecodeFloat(raw)
-	if err != nil {
+	if err != nil || !(f > -(1<<63) && f < 1<<63) { // int64(f) is undefined out of range
 		return time.Time{}, &TypeError{Want: "seconds since the epoch", Got: kindOf(raw)}
 	}
 	sec := int64(f)

@@ -96,6 +96,14 @@ func (s *ValueStore[V]) TTL(ctx context.Context, collection, key string) (Entry[
 	return Entry[V]{Value: v, Found: true, Expires: raw.Expires, TTL: raw.TTL}, nil
 }
 
+// GetManyChunk bounds the distinct keys of one backend GetMany. GetMany and
+// TTLMany read up to this many keys in one round trip; a call with more reads
+// them chunk by chunk, decoding each chunk before reading the next, so that
+// the encoded rows in memory never exceed one chunk (about 10 MB of 1 KB
+// records) whatever the size of the call. Each chunk is one statement, with
+// its own snapshot.
+const GetManyChunk = 10_000
+
 // GetMany returns one entry per key, in the order of keys; see ValueStore
 // for what happens to a value that cannot be decoded.
 func (s *ValueStore[V]) GetMany(ctx context.Context, collection string, keys []string) ([]Entry[V], error) {
@@ -114,22 +122,34 @@ func (s *ValueStore[V]) TTLMany(ctx context.Context, collection string, keys []s
 	if len(keys) == 0 {
 		return out, nil
 	}
-	raws, err := s.backend.GetMany(ctx, collection, unique(keys))
-	if err != nil {
-		return nil, err
-	}
-	decoded := make(map[string]Entry[V], len(raws))
+	query, first := uniqueKeys(keys)
 	var errs []error
-	for _, r := range raws {
-		v, err := s.codec.Decode(collection, r.Key, r.Value)
+	for chunk := range slices.Chunk(query, GetManyChunk) {
+		raws, err := s.backend.GetMany(ctx, collection, chunk)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return nil, err
 		}
-		decoded[r.Key] = Entry[V]{Value: v, Found: true, Expires: r.Expires, TTL: r.TTL}
+		for j := range raws {
+			r := &raws[j]
+			i, asked := first[r.Key]
+			if !asked {
+				continue
+			}
+			v, err := s.codec.Decode(collection, r.Key, r.Value)
+			r.Value = nil // the collector may take the chunk's bytes as they are decoded
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out[i] = Entry[V]{Value: v, Found: true, Expires: r.Expires, TTL: r.TTL}
+		}
 	}
-	for i, k := range keys {
-		out[i] = decoded[k]
+	if len(query) < len(keys) {
+		for i, k := range keys {
+			if j := first[k]; j != i {
+				out[i] = out[j]
+			}
+		}
 	}
 	return out, errors.Join(errs...)
 }
@@ -171,24 +191,48 @@ func (s *ValueStore[V]) PutMany(ctx context.Context, collection string, keys []s
 	if len(keys) == 0 {
 		return nil
 	}
-	last := make(map[string][]byte, len(keys))
+	data := make([][]byte, len(keys))
 	for i, k := range keys {
-		data, err := s.codec.Encode(collection, k, values[i])
-		if err != nil {
+		if data[i], err = s.codec.Encode(collection, k, values[i]); err != nil {
 			return err
 		}
-		last[k] = data
 	}
-	sorted := make([]string, 0, len(last))
-	for k := range last {
-		sorted = append(sorted, k)
+	keys, data = sortedLast(keys, data)
+	return s.backend.PutMany(ctx, collection, keys, data, seconds)
+}
+
+// sortedLast returns keys sorted, each once with the data of its last
+// occurrence. Keys that are already strictly ascending (the usual case) are
+// returned as they are.
+func sortedLast(keys []string, data [][]byte) ([]string, [][]byte) {
+	if strictlyAscending(keys) {
+		return keys, data
 	}
-	slices.Sort(sorted)
-	data := make([][]byte, len(sorted))
-	for i, k := range sorted {
-		data[i] = last[k]
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
 	}
-	return s.backend.PutMany(ctx, collection, sorted, data, seconds)
+	// stable: among equal keys the last given stays last
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	sortedKeys := make([]string, 0, len(keys))
+	sortedData := make([][]byte, 0, len(keys))
+	for n, i := range order {
+		if n+1 < len(order) && keys[order[n+1]] == keys[i] {
+			continue // a later value of this key follows
+		}
+		sortedKeys = append(sortedKeys, keys[i])
+		sortedData = append(sortedData, data[i])
+	}
+	return sortedKeys, sortedData
+}
+
+func strictlyAscending(keys []string) bool {
+	for i := 1; i < len(keys); i++ {
+		if keys[i-1] >= keys[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *ValueStore[V]) Delete(ctx context.Context, collection, key string) (bool, error) {
@@ -319,13 +363,27 @@ func storableText(s string) bool {
 
 // unique returns keys without repeats, in first-seen order.
 func unique(keys []string) []string {
-	seen := make(map[string]struct{}, len(keys))
-	out := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if _, ok := seen[k]; !ok {
-			seen[k] = struct{}{}
+	out, _ := uniqueKeys(keys)
+	return out
+}
+
+// uniqueKeys returns keys without repeats, in first-seen order (keys itself
+// when it has none), and the first position of each key in keys.
+func uniqueKeys(keys []string) ([]string, map[string]int) {
+	first := make(map[string]int, len(keys))
+	for i, k := range keys {
+		if _, seen := first[k]; !seen {
+			first[k] = i
+		}
+	}
+	if len(first) == len(keys) {
+		return keys, first
+	}
+	out := make([]string, 0, len(first))
+	for i, k := range keys {
+		if first[k] == i {
 			out = append(out, k)
 		}
 	}
-	return out
+	return out, first
 }

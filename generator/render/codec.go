@@ -44,6 +44,11 @@ func codecFile(s *schema.Schema) *jen.File {
 // null (as the Python writer does), then the members kept from the read.
 func appendFunc(name string, fields []*schema.Field, record bool) jen.Code {
 	var body []jen.Code
+	if record {
+		// One allocation for a usual record, instead of doubling from the
+		// caller's buffer: objects and lists append into the same buffer.
+		body = append(body, jen.Id("b").Op("=").Qual("slices", "Grow").Call(jen.Id("b"), jen.Lit(sizeHint(fields))))
+	}
 	if needsErr(fields) {
 		body = append(body, jen.Var().Id("err").Error())
 	}
@@ -96,6 +101,20 @@ func appendFunc(name string, fields []*schema.Field, record bool) jen.Code {
 		params = append(params, jen.Id("secret").Qual(kvPkg, "SecretWriter"))
 	}
 	return jen.Func().Params(jen.Id("r").Op("*").Id(name)).Id("appendJSON").Params(params...).Params(jen.Index().Byte(), jen.Error()).Block(body...)
+}
+
+// sizeHint is the room appendJSON makes for a record: its member names and
+// punctuation, 32 bytes for each value, and 256 for each sensitive field
+// (an envelope of a short secret is about 200 bytes).
+func sizeHint(fields []*schema.Field) int {
+	n := 2 // braces
+	for _, fl := range fields {
+		n += len(quoteJSON(fl.JSONName)) + 2 + 32 // name, colon, comma, value
+		if fl.Sensitive {
+			n += 256
+		}
+	}
+	return n
 }
 
 // needsErr reports whether appending fields can fail: floats (NaN), raw
@@ -208,7 +227,7 @@ func decodeFunc(name string, fields []*schema.Field, record bool) jen.Code {
 	}
 	cases = append(cases, jen.Default().Block(
 		jen.Id("r").Dot("extra").Op("=").Append(jen.Id("r").Dot("extra"), jen.Qual(kvPkg, "Member").Values(jen.Dict{
-			jen.Id("Name"): jen.Id("name"),
+			jen.Id("Name"): jen.String().Call(jen.Id("name")),
 			jen.Id("Raw"):  jen.Append(jen.Qual("encoding/json", "RawMessage").Call(jen.Nil()), jen.Id("raw").Op("...")),
 		})),
 	))
@@ -216,9 +235,11 @@ func decodeFunc(name string, fields []*schema.Field, record bool) jen.Code {
 	if record {
 		params = append(params, jen.Id("secret").Qual(kvPkg, "SecretReader"))
 	}
+	// kv.Object lends each name as bytes; switch string(name) compares
+	// without copying, so only unknown members cost a string.
 	return jen.Func().Params(jen.Id("r").Op("*").Id(name)).Id("decodeJSON").Params(params...).Error().Block(
-		jen.Return(jen.Qual(kvPkg, "Members").Call(jen.Id("data"), jen.Func().Params(jen.Id("name").String(), jen.Id("raw").Index().Byte()).Error().Block(
-			jen.Switch(jen.Id("name")).Block(cases...),
+		jen.Return(jen.Qual(kvPkg, "Object").Call(jen.Id("data"), jen.Func().Params(jen.List(jen.Id("name"), jen.Id("raw")).Index().Byte()).Error().Block(
+			jen.Switch(jen.String().Call(jen.Id("name"))).Block(cases...),
 			jen.Return(jen.Nil()),
 		))),
 	)
@@ -260,6 +281,14 @@ func decodeValue(t *schema.Type, raw *jen.Statement, depth int, wrap func(err je
 			),
 		}, assign(val.Clone())...)
 	case schema.List:
+		switch t.Elem.Kind {
+		case schema.String, schema.URL, schema.Enum:
+			// the commonest list, decoded by the runtime into a slice of the right size
+			return append([]jen.Code{
+				jen.List(val.Clone(), jen.Err()).Op(":=").Qual(kvPkg, "DecodeStrings").Call(raw),
+				fail(),
+			}, assign(val.Clone())...)
+		}
 		i := jen.Id(loopVar("i", depth))
 		elemRaw := jen.Id(loopVar("raw", depth+1))
 		indexErr := func(err jen.Code) jen.Code { return jen.Qual(kvPkg, "IndexErr").Call(i.Clone(), err) }
