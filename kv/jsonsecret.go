@@ -107,10 +107,13 @@ func containsEnvelopeKey(raw []byte) bool {
 
 // hasEnvelopeMember reports whether raw, a JSON object, has the member
 // "__encrypted_data__" at its top level and is valid JSON: what IsEnvelope
-// learnt from json.Unmarshal into a map. Only a value that has the member is
-// validated, so a sealed-fields record (whose envelopes are nested) costs one
-// scan.
+// learnt from json.Unmarshal into a map. A record with sealed fields, whose
+// envelopes are nested, is told apart without a scan (envelopeNameAtTop);
+// only a value that has the member is scanned and validated.
 func hasEnvelopeMember(raw []byte) bool {
+	if !envelopeNameAtTop(raw) {
+		return false
+	}
 	found := false
 	err := Object(raw, func(name, _ []byte) error {
 		found = found || string(name) == envelopeDataKey
@@ -126,6 +129,60 @@ func hasEnvelopeMember(raw []byte) bool {
 		return nil
 	}) == nil
 }
+
+// envelopeNameAtTop reports whether "__encrypted_data__" occurs in raw as a
+// member name at the top level, as far as a scan that follows only strings
+// and brackets can tell; a name with escapes counts, since it may spell it.
+// For valid JSON a false is exact; a true, or input that is not valid JSON,
+// is left to hasEnvelopeMember's full scan.
+//
+// The usual case is told without a scan: in a record with sealed fields,
+// each occurrence opens a nested envelope, right after its "{". In valid
+// JSON a quote that follows a "{" (and white space) opens a member name of
+// the object that "{" opens, which is nested unless the "{" begins raw.
+func envelopeNameAtTop(raw []byte) bool {
+	last, nested := -1, true
+	for from := 0; ; { // forward: bytes.LastIndex is many times slower here
+		k := bytes.Index(raw[from:], envelopeKeyTail)
+		if k < 0 {
+			break
+		}
+		last, from = from+k, from+k+1
+		open := last - 2 // before the opening quote
+		for open > 0 && isSpace(raw[open]) {
+			open--
+		}
+		nested = nested && open > 0 && raw[open] == '{'
+	}
+	if last < 1 || nested {
+		return false
+	}
+	depth := 0
+	for i := 0; i < last; i++ {
+		switch raw[i] {
+		case '"':
+			end, err := skipString(raw, i)
+			if err != nil {
+				return true
+			}
+			if depth == 1 {
+				name := raw[i+1 : end-1]
+				colon := skipSpace(raw, end)
+				if colon < len(raw) && raw[colon] == ':' && (string(name) == envelopeDataKey || bytes.IndexByte(name, '\\') >= 0) {
+					return true
+				}
+			}
+			i = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // validJSON reports whether raw, one value as Object hands it out, is valid
 // JSON. Object has already checked literals and the extent of strings;

@@ -5,9 +5,11 @@ package settings
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 )
 
 func (r *Setting) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 129)
 	var err error
 	b = append(b, "{\"name\":"...)
 	b = kv.AppendString(b, r.Name)
@@ -30,8 +32,8 @@ func (r *Setting) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *Setting) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "name":
 			if kv.IsNull(raw) {
 				return nil
@@ -57,7 +59,7 @@ func (r *Setting) decodeJSON(data []byte, secret kv.SecretReader) error {
 			r.UpdatedAt = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

@@ -32,6 +32,9 @@ func (r *Setting) validate(p *kv.Problems, prefix string) {
 	if r.Name == "" {
 		p.Add(prefix+"name", "required")
 	}
+	if msg := kv.CheckText(r.Name); msg != "" {
+		p.Add(prefix+"name", msg)
+	}
 	if len(r.Value) == 0 {
 		p.Add(prefix+"value", "required")
 	}

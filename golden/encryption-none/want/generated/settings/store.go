@@ -5,7 +5,10 @@ package settings
 import (
 	"cmp"
 	"context"
+	"errors"
 	"example.com/golden/encryption-none/generated/settings/db"
+	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -64,6 +67,22 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 func CreateTable(ctx context.Context, conn db.DBTX) error {
 	_, err := conn.Exec(ctx, DDL)
 	return err
+}
+
+// CheckTable reports, with an error that says what to do, when the settings table is
+// missing or lacks a column the store uses: call it at start-up to fail there
+// rather than at the first request.
+func CheckTable(ctx context.Context, conn db.DBTX) error {
+	_, err := conn.Exec(ctx, "SELECT collection, key, value, ttl, created_at, expires_at FROM settings LIMIT 0")
+	var pgErr *pgconn.PgError
+	// 42P01: undefined table, 42703: undefined column
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703") {
+		return fmt.Errorf("settings: table settings is not as the store needs it (%s): run CreateTable or apply DDL", pgErr.Message)
+	}
+	if err != nil {
+		return fmt.Errorf("settings: checking table settings: %w", err)
+	}
+	return nil
 }
 
 // Get returns the Setting of name, and false when there is none (or it expired).

@@ -5,9 +5,11 @@ package sessions
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 )
 
 func (r *Session) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 426)
 	var err error
 	b = append(b, "{\"id\":"...)
 	b = kv.AppendString(b, r.ID)
@@ -39,8 +41,8 @@ func (r *Session) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *Session) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "id":
 			if kv.IsNull(raw) {
 				return nil
@@ -72,27 +74,14 @@ func (r *Session) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("scopes", err)
 			}
 			r.Scopes = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

@@ -29,7 +29,18 @@ func (r *Session) validate(p *kv.Problems, prefix string) {
 	if r.ID == "" {
 		p.Add(prefix+"id", "required")
 	}
+	if msg := kv.CheckText(r.ID); msg != "" {
+		p.Add(prefix+"id", msg)
+	}
 	if r.User == "" {
 		p.Add(prefix+"user", "required")
+	}
+	if msg := kv.CheckText(r.User); msg != "" {
+		p.Add(prefix+"user", msg)
+	}
+	for i, e := range r.Scopes {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"scopes", i), msg)
+		}
 	}
 }

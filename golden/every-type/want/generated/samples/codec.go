@@ -5,10 +5,12 @@ package samples
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 	"time"
 )
 
 func (r *Sample) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 1339)
 	var err error
 	b = append(b, "{\"id\":"...)
 	b = kv.AppendString(b, r.ID)
@@ -285,8 +287,8 @@ func (r *Sample) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "id":
 			if kv.IsNull(raw) {
 				return nil
@@ -404,20 +406,7 @@ func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("tags", err)
 			}
@@ -492,20 +481,7 @@ func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("links", err)
 			}
@@ -558,20 +534,7 @@ func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("colors", err)
 			}
@@ -640,20 +603,7 @@ func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
 					v = append(v, zero)
 					return nil
 				}
-				var v1 []string
-				err := kv.Elements(raw1, func(i1 int, raw2 []byte) error {
-					if kv.IsNull(raw2) {
-						var zero string
-						v1 = append(v1, zero)
-						return nil
-					}
-					v2, err := kv.DecodeString(raw2)
-					if err != nil {
-						return kv.IndexErr(i1, err)
-					}
-					v1 = append(v1, v2)
-					return nil
-				})
+				v1, err := kv.DecodeStrings(raw1)
 				if err != nil {
 					return kv.IndexErr(i, err)
 				}
@@ -697,7 +647,7 @@ func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
 			r.WireName = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -720,8 +670,8 @@ func (r *SamplePoint) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *SamplePoint) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "x":
 			if kv.IsNull(raw) {
 				return nil
@@ -742,7 +692,7 @@ func (r *SamplePoint) decodeJSON(data []byte) error {
 			r.Y = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -762,8 +712,8 @@ func (r *SampleItems) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *SampleItems) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "sku":
 			if kv.IsNull(raw) {
 				return nil
@@ -784,7 +734,7 @@ func (r *SampleItems) decodeJSON(data []byte) error {
 			r.Quantity = &v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

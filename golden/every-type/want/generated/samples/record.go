@@ -101,6 +101,12 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 	if r.ID == "" {
 		p.Add(prefix+"id", "required")
 	}
+	if msg := kv.CheckText(r.ID); msg != "" {
+		p.Add(prefix+"id", msg)
+	}
+	if msg := kv.CheckText(r.Name); msg != "" {
+		p.Add(prefix+"name", msg)
+	}
 	if r.Homepage != "" {
 		if msg := kv.CheckURL(r.Homepage); msg != "" {
 			p.Add(prefix+"homepage", msg)
@@ -113,6 +119,11 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 	}
 	if r.Point != nil {
 		r.Point.validate(p, prefix+"point.")
+	}
+	for i, e := range r.Tags {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"tags", i), msg)
+		}
 	}
 	for i, e := range r.Links {
 		if msg := kv.CheckURL(e); msg != "" {
@@ -137,11 +148,17 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 		e := &r.Items[i]
 		e.validate(p, kv.Index(prefix+"items", i)+".")
 	}
+	if msg := kv.CheckText(r.WireName); msg != "" {
+		p.Add(prefix+"wireName", msg)
+	}
 }
 func (r *SamplePoint) validate(p *kv.Problems, prefix string) {}
 func (r *SampleItems) validate(p *kv.Problems, prefix string) {
 	if r.Sku == "" {
 		p.Add(prefix+"sku", "required")
+	}
+	if msg := kv.CheckText(r.Sku); msg != "" {
+		p.Add(prefix+"sku", msg)
 	}
 }
 

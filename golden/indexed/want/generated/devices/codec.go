@@ -5,9 +5,11 @@ package devices
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 )
 
 func (r *Device) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 425)
 	var err error
 	b = append(b, "{\"serial\":"...)
 	b = kv.AppendString(b, r.Serial)
@@ -36,8 +38,8 @@ func (r *Device) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *Device) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "serial":
 			if kv.IsNull(raw) {
 				return nil
@@ -76,7 +78,7 @@ func (r *Device) decodeJSON(data []byte, secret kv.SecretReader) error {
 			r.Token = kv.Secret(s)
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

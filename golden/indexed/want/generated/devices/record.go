@@ -29,4 +29,13 @@ func (r *Device) validate(p *kv.Problems, prefix string) {
 	if r.Serial == "" {
 		p.Add(prefix+"serial", "required")
 	}
+	if msg := kv.CheckText(r.Serial); msg != "" {
+		p.Add(prefix+"serial", msg)
+	}
+	if msg := kv.CheckText(r.Owner); msg != "" {
+		p.Add(prefix+"owner", msg)
+	}
+	if msg := kv.CheckText(r.ModelID); msg != "" {
+		p.Add(prefix+"modelId", msg)
+	}
 }

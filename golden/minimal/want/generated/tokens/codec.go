@@ -5,17 +5,19 @@ package tokens
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 )
 
 func (r *Token) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 40)
 	b = append(b, "{\"id\":"...)
 	b = kv.AppendString(b, r.ID)
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
 func (r *Token) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "id":
 			if kv.IsNull(raw) {
 				return nil
@@ -27,7 +29,7 @@ func (r *Token) decodeJSON(data []byte, secret kv.SecretReader) error {
 			r.ID = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

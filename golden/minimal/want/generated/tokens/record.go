@@ -26,4 +26,7 @@ func (r *Token) validate(p *kv.Problems, prefix string) {
 	if r.ID == "" {
 		p.Add(prefix+"id", "required")
 	}
+	if msg := kv.CheckText(r.ID); msg != "" {
+		p.Add(prefix+"id", msg)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"example.com/golden/minimal/generated/tokens/db"
+	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -73,6 +75,22 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 func CreateTable(ctx context.Context, conn db.DBTX) error {
 	_, err := conn.Exec(ctx, DDL)
 	return err
+}
+
+// CheckTable reports, with an error that says what to do, when the tokens table is
+// missing or lacks a column the store uses: call it at start-up to fail there
+// rather than at the first request.
+func CheckTable(ctx context.Context, conn db.DBTX) error {
+	_, err := conn.Exec(ctx, "SELECT collection, key, value, ttl, created_at, expires_at FROM tokens LIMIT 0")
+	var pgErr *pgconn.PgError
+	// 42P01: undefined table, 42703: undefined column
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703") {
+		return fmt.Errorf("tokens: table tokens is not as the store needs it (%s): run CreateTable or apply DDL", pgErr.Message)
+	}
+	if err != nil {
+		return fmt.Errorf("tokens: checking table tokens: %w", err)
+	}
+	return nil
 }
 
 // Get returns the Token of id, and false when there is none (or it expired).

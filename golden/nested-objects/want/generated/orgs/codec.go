@@ -5,9 +5,11 @@ package orgs
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 )
 
 func (r *Org) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 126)
 	var err error
 	b = append(b, "{\"slug\":"...)
 	b = kv.AppendString(b, r.Slug)
@@ -40,8 +42,8 @@ func (r *Org) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *Org) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "slug":
 			if kv.IsNull(raw) {
 				return nil
@@ -84,7 +86,7 @@ func (r *Org) decodeJSON(data []byte, secret kv.SecretReader) error {
 			r.Teams = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -112,8 +114,8 @@ func (r *OrgAddress) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *OrgAddress) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "street":
 			if kv.IsNull(raw) {
 				return nil
@@ -134,7 +136,7 @@ func (r *OrgAddress) decodeJSON(data []byte) error {
 			r.Geo = &v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -157,8 +159,8 @@ func (r *OrgAddressGeo) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *OrgAddressGeo) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "lat":
 			if kv.IsNull(raw) {
 				return nil
@@ -179,7 +181,7 @@ func (r *OrgAddressGeo) decodeJSON(data []byte) error {
 			r.Lon = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -219,8 +221,8 @@ func (r *OrgTeams) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *OrgTeams) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "name":
 			if kv.IsNull(raw) {
 				return nil
@@ -263,7 +265,7 @@ func (r *OrgTeams) decodeJSON(data []byte) error {
 			r.Members = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -283,8 +285,8 @@ func (r *OrgTeamsLead) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *OrgTeamsLead) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "email":
 			if kv.IsNull(raw) {
 				return nil
@@ -305,7 +307,7 @@ func (r *OrgTeamsLead) decodeJSON(data []byte) error {
 			r.Since = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -319,8 +321,8 @@ func (r *OrgTeamsMembers) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *OrgTeamsMembers) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "email":
 			if kv.IsNull(raw) {
 				return nil
@@ -332,7 +334,7 @@ func (r *OrgTeamsMembers) decodeJSON(data []byte) error {
 			r.Email = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

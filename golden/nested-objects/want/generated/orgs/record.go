@@ -99,6 +99,9 @@ func (r *Org) validate(p *kv.Problems, prefix string) {
 	if r.Slug == "" {
 		p.Add(prefix+"slug", "required")
 	}
+	if msg := kv.CheckText(r.Slug); msg != "" {
+		p.Add(prefix+"slug", msg)
+	}
 	if r.Address != nil {
 		r.Address.validate(p, prefix+"address.")
 	}
@@ -108,6 +111,9 @@ func (r *Org) validate(p *kv.Problems, prefix string) {
 	}
 }
 func (r *OrgAddress) validate(p *kv.Problems, prefix string) {
+	if msg := kv.CheckText(r.Street); msg != "" {
+		p.Add(prefix+"street", msg)
+	}
 	if r.Geo != nil {
 		r.Geo.validate(p, prefix+"geo.")
 	}
@@ -116,6 +122,9 @@ func (r *OrgAddressGeo) validate(p *kv.Problems, prefix string) {}
 func (r *OrgTeams) validate(p *kv.Problems, prefix string) {
 	if r.Name == "" {
 		p.Add(prefix+"name", "required")
+	}
+	if msg := kv.CheckText(r.Name); msg != "" {
+		p.Add(prefix+"name", msg)
 	}
 	if r.Lead != nil {
 		r.Lead.validate(p, prefix+"lead.")
@@ -129,9 +138,15 @@ func (r *OrgTeamsLead) validate(p *kv.Problems, prefix string) {
 	if r.Email == "" {
 		p.Add(prefix+"email", "required")
 	}
+	if msg := kv.CheckText(r.Email); msg != "" {
+		p.Add(prefix+"email", msg)
+	}
 }
 func (r *OrgTeamsMembers) validate(p *kv.Problems, prefix string) {
 	if r.Email == "" {
 		p.Add(prefix+"email", "required")
+	}
+	if msg := kv.CheckText(r.Email); msg != "" {
+		p.Add(prefix+"email", msg)
 	}
 }

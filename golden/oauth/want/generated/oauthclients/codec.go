@@ -5,9 +5,11 @@ package oauthclients
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 )
 
 func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 1548)
 	var err error
 	b = append(b, "{\"redirect_uris\":"...)
 	if len(r.RedirectURIs) == 0 {
@@ -212,26 +214,13 @@ func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "redirect_uris":
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("redirect_uris", err)
 			}
@@ -249,20 +238,7 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("grant_types", err)
 			}
@@ -271,20 +247,7 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("response_types", err)
 			}
@@ -329,20 +292,7 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("contacts", err)
 			}
@@ -446,20 +396,7 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("allowed_redirect_uri_patterns", err)
 			}
@@ -511,7 +448,7 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
 			r.Issuer = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}
@@ -647,8 +584,8 @@ func (r *ClientCimdDocument) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *ClientCimdDocument) decodeJSON(data []byte) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "client_id":
 			if kv.IsNull(raw) {
 				return nil
@@ -689,20 +626,7 @@ func (r *ClientCimdDocument) decodeJSON(data []byte) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("redirect_uris", err)
 			}
@@ -720,20 +644,7 @@ func (r *ClientCimdDocument) decodeJSON(data []byte) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("grant_types", err)
 			}
@@ -742,20 +653,7 @@ func (r *ClientCimdDocument) decodeJSON(data []byte) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("response_types", err)
 			}
@@ -773,20 +671,7 @@ func (r *ClientCimdDocument) decodeJSON(data []byte) error {
 			if kv.IsNull(raw) {
 				return nil
 			}
-			var v []string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeString(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
+			v, err := kv.DecodeStrings(raw)
 			if err != nil {
 				return kv.FieldErr("contacts", err)
 			}
@@ -843,7 +728,7 @@ func (r *ClientCimdDocument) decodeJSON(data []byte) error {
 			r.SoftwareVersion = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

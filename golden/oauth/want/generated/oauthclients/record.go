@@ -154,6 +154,22 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 	default:
 		p.Add(prefix+"token_endpoint_auth_method", "must be one of: none, client_secret_post, client_secret_basic, private_key_jwt")
 	}
+	for i, e := range r.GrantTypes {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"grant_types", i), msg)
+		}
+	}
+	for i, e := range r.ResponseTypes {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"response_types", i), msg)
+		}
+	}
+	if msg := kv.CheckText(r.Scope); msg != "" {
+		p.Add(prefix+"scope", msg)
+	}
+	if msg := kv.CheckText(r.ClientName); msg != "" {
+		p.Add(prefix+"client_name", msg)
+	}
 	if r.ClientURI != "" {
 		if msg := kv.CheckURL(r.ClientURI); msg != "" {
 			p.Add(prefix+"client_uri", msg)
@@ -162,6 +178,11 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 	if r.LogoURI != "" {
 		if msg := kv.CheckURL(r.LogoURI); msg != "" {
 			p.Add(prefix+"logo_uri", msg)
+		}
+	}
+	for i, e := range r.Contacts {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"contacts", i), msg)
 		}
 	}
 	if r.TosURI != "" {
@@ -179,16 +200,36 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 			p.Add(prefix+"jwks_uri", msg)
 		}
 	}
+	if msg := kv.CheckText(r.SoftwareID); msg != "" {
+		p.Add(prefix+"software_id", msg)
+	}
+	if msg := kv.CheckText(r.SoftwareVersion); msg != "" {
+		p.Add(prefix+"software_version", msg)
+	}
 	if r.ClientID == "" {
 		p.Add(prefix+"client_id", "required")
 	}
+	if msg := kv.CheckText(r.ClientID); msg != "" {
+		p.Add(prefix+"client_id", msg)
+	}
 	if r.CimdDocument != nil {
 		r.CimdDocument.validate(p, prefix+"cimd_document.")
+	}
+	for i, e := range r.AllowedRedirectURIPatterns {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"allowed_redirect_uri_patterns", i), msg)
+		}
 	}
 	if r.RegistrationClientURI != "" {
 		if msg := kv.CheckURL(r.RegistrationClientURI); msg != "" {
 			p.Add(prefix+"registration_client_uri", msg)
 		}
+	}
+	if msg := kv.CheckText(r.ApplicationType); msg != "" {
+		p.Add(prefix+"application_type", msg)
+	}
+	if msg := kv.CheckText(r.Issuer); msg != "" {
+		p.Add(prefix+"issuer", msg)
 	}
 }
 func (r *ClientCimdDocument) validate(p *kv.Problems, prefix string) {
@@ -198,6 +239,9 @@ func (r *ClientCimdDocument) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckURL(r.ClientID); msg != "" {
 		p.Add(prefix+"client_id", msg)
 	}
+	if msg := kv.CheckText(r.ClientName); msg != "" {
+		p.Add(prefix+"client_name", msg)
+	}
 	if r.ClientURI != "" {
 		if msg := kv.CheckURL(r.ClientURI); msg != "" {
 			p.Add(prefix+"client_uri", msg)
@@ -208,10 +252,33 @@ func (r *ClientCimdDocument) validate(p *kv.Problems, prefix string) {
 			p.Add(prefix+"logo_uri", msg)
 		}
 	}
+	for i, e := range r.RedirectURIs {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"redirect_uris", i), msg)
+		}
+	}
 	switch r.TokenEndpointAuthMethod {
 	case "", "none", "private_key_jwt":
 	default:
 		p.Add(prefix+"token_endpoint_auth_method", "must be one of: none, private_key_jwt")
+	}
+	for i, e := range r.GrantTypes {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"grant_types", i), msg)
+		}
+	}
+	for i, e := range r.ResponseTypes {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"response_types", i), msg)
+		}
+	}
+	if msg := kv.CheckText(r.Scope); msg != "" {
+		p.Add(prefix+"scope", msg)
+	}
+	for i, e := range r.Contacts {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"contacts", i), msg)
+		}
 	}
 	if r.TosURI != "" {
 		if msg := kv.CheckURL(r.TosURI); msg != "" {
@@ -227,6 +294,12 @@ func (r *ClientCimdDocument) validate(p *kv.Problems, prefix string) {
 		if msg := kv.CheckURL(r.JWKSURI); msg != "" {
 			p.Add(prefix+"jwks_uri", msg)
 		}
+	}
+	if msg := kv.CheckText(r.SoftwareID); msg != "" {
+		p.Add(prefix+"software_id", msg)
+	}
+	if msg := kv.CheckText(r.SoftwareVersion); msg != "" {
+		p.Add(prefix+"software_version", msg)
 	}
 }
 

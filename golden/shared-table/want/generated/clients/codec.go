@@ -5,9 +5,11 @@ package clients
 import (
 	"encoding/json"
 	"github.com/kvgen/kvgen/kv"
+	"slices"
 )
 
 func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
+	b = slices.Grow(b, 399)
 	var err error
 	b = append(b, "{\"client_id\":"...)
 	b = kv.AppendString(b, r.ClientID)
@@ -30,8 +32,8 @@ func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	return append(b, '}'), nil
 }
 func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Members(data, func(name string, raw []byte) error {
-		switch name {
+	return kv.Object(data, func(name, raw []byte) error {
+		switch string(name) {
 		case "client_id":
 			if kv.IsNull(raw) {
 				return nil
@@ -61,7 +63,7 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
 			r.SoftwareID = v
 		default:
 			r.extra = append(r.extra, kv.Member{
-				Name: name,
+				Name: string(name),
 				Raw:  append(json.RawMessage(nil), raw...),
 			})
 		}

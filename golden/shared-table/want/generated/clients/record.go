@@ -28,4 +28,10 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 	if r.ClientID == "" {
 		p.Add(prefix+"client_id", "required")
 	}
+	if msg := kv.CheckText(r.ClientID); msg != "" {
+		p.Add(prefix+"client_id", msg)
+	}
+	if msg := kv.CheckText(r.SoftwareID); msg != "" {
+		p.Add(prefix+"software_id", msg)
+	}
 }

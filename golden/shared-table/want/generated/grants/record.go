@@ -28,7 +28,18 @@ func (r *Grant) validate(p *kv.Problems, prefix string) {
 	if r.Code == "" {
 		p.Add(prefix+"code", "required")
 	}
+	if msg := kv.CheckText(r.Code); msg != "" {
+		p.Add(prefix+"code", msg)
+	}
 	if r.ClientID == "" {
 		p.Add(prefix+"client_id", "required")
+	}
+	if msg := kv.CheckText(r.ClientID); msg != "" {
+		p.Add(prefix+"client_id", msg)
+	}
+	for i, e := range r.Scopes {
+		if msg := kv.CheckText(e); msg != "" {
+			p.Add(kv.Index(prefix+"scopes", i), msg)
+		}
 	}
 }
