@@ -43,15 +43,7 @@ type Drift struct {
 // returns nil when everything is up to date. Unlike `sqlc diff`, it also
 // sees missing and stale files.
 func Check(ctx context.Context, schemas []*schema.Schema, opts Options) (*Drift, error) {
-	opts, err := opts.normalized()
-	if err != nil {
-		return nil, err
-	}
-	files, err := Build(ctx, schemas, opts)
-	if err != nil {
-		return nil, err
-	}
-	stale, err := staleFiles(opts, files)
+	opts, files, stale, err := plan(ctx, schemas, opts)
 	if err != nil {
 		return nil, err
 	}

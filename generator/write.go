@@ -26,15 +26,7 @@ type Result struct {
 // generated that are no longer produced are deleted, with the directories
 // that leaves empty. Nothing else is touched.
 func Write(ctx context.Context, schemas []*schema.Schema, opts Options) (*Result, error) {
-	opts, err := opts.normalized()
-	if err != nil {
-		return nil, err
-	}
-	files, err := Build(ctx, schemas, opts)
-	if err != nil {
-		return nil, err
-	}
-	stale, err := staleFiles(opts, files)
+	opts, files, stale, err := plan(ctx, schemas, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -101,4 +93,19 @@ func removeEmptyParents(root, dir string) {
 		}
 		dir = path.Dir(dir)
 	}
+}
+
+// plan is what Write and Check share: the normalized options, every file the
+// schemas produce (sqlc's included) and the generated files now stale.
+func plan(ctx context.Context, schemas []*schema.Schema, opts Options) (Options, map[string][]byte, []string, error) {
+	opts, err := opts.normalized()
+	if err != nil {
+		return opts, nil, nil, err
+	}
+	files, err := Build(ctx, schemas, opts)
+	if err != nil {
+		return opts, nil, nil, err
+	}
+	stale, err := staleFiles(opts, files)
+	return opts, files, stale, err
 }
