@@ -45,7 +45,7 @@ func Seal(e Encrypter, plaintext []byte) ([]byte, error) {
 // occurs in it (see hasEnvelopeMember).
 func IsEnvelope(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' || !containsEnvelopeKey(raw) {
+	if len(raw) == 0 || raw[0] != '{' {
 		return false
 	}
 	return hasEnvelopeMember(raw)
