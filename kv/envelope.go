@@ -223,3 +223,31 @@ func objectMembers(raw []byte) ([]member, error) {
 	}
 	return out, nil
 }
+
+// ErrSealedValue is what a generated decoder returns when it meets the
+// member "__encrypted_data__" at the top level of a value: the value is then
+// a whole-value envelope (py-key-value's rule), which the codec opens with
+// OpenValue and decodes again. Meeting the member while decoding spares
+// every other read a search for it.
+var ErrSealedValue = errors.New("kv: the value is sealed as a whole")
+
+// OpenValue returns the plaintext of data, a value that has the member
+// "__encrypted_data__" at its top level. A value that is not a valid
+// envelope is a *ValueError: ErrDecrypt for a bad token, version or key,
+// ErrCorrupt when data is not valid JSON.
+func OpenValue(e Encrypter, collection, key string, data []byte) ([]byte, error) {
+	var plain []byte
+	var err error
+	if token, ok := fastEnvelopeToken(data); ok {
+		plain, err = decryptToken(e, token)
+	} else if !IsEnvelope(data) {
+		return nil, &ValueError{Kind: ErrCorrupt, Collection: collection, Key: key,
+			Err: errors.New("a value with a top-level " + envelopeDataKey + " member is not valid JSON")}
+	} else {
+		plain, err = Open(e, data)
+	}
+	if err != nil {
+		return nil, &ValueError{Kind: ErrDecrypt, Collection: collection, Key: key, Err: err}
+	}
+	return plain, nil
+}

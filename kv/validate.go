@@ -51,3 +51,16 @@ func CheckURL(s string) string {
 	}
 	return ""
 }
+
+// CheckUnknown reports members that a record kept without knowing them
+// (written by a newer schema, or sent in a request) whose names belong to
+// the encryption envelope: stored, they would make every reader, Python's
+// included, take the whole value for an envelope, and the record could no
+// longer be read.
+func CheckUnknown(p *Problems, extra []Member) {
+	for _, m := range extra {
+		if m.Name == envelopeDataKey || m.Name == envelopeVersionKey {
+			p.Add(m.Name, "is reserved for the encryption envelope")
+		}
+	}
+}

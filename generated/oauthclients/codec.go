@@ -4,6 +4,7 @@ package oauthclients
 
 import (
 	"encoding/json"
+	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 )
@@ -213,7 +214,7 @@ func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
+func (r *Client) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "redirect_uris":
@@ -446,6 +447,11 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader) error {
 				return kv.FieldErr("issuer", err)
 			}
 			r.Issuer = v
+		case "__encrypted_data__":
+			if stored {
+				return kv.ErrSealedValue
+			}
+			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -745,7 +751,7 @@ func (r Client) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Client) UnmarshalJSON(data []byte) error {
 	*r = Client{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return r.decodeJSON(data, kv.PlainSecretReader, false)
 }
 func (r ClientCimdDocument) MarshalJSON() ([]byte, error) {
 	return r.appendJSON(nil)
@@ -784,22 +790,18 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
-	counter := c.plaintext
-	if kv.IsEnvelope(data) {
-		plain, err := kv.Open(c.enc, data)
-		if err != nil {
-			return Client{}, &kv.ValueError{
-				Collection: collection,
-				Err:        err,
-				Key:        key,
-				Kind:       kv.ErrDecrypt,
-			}
-		}
-		data = plain
-		counter = nil // sealed as a whole: its fields are not plaintext
-	}
 	var v Client
-	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, counter)); err != nil {
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	if errors.Is(err, kv.ErrSealedValue) {
+		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
+		if openErr != nil {
+			return Client{}, openErr
+		}
+		v = Client{}
+		// sealed as a whole: its fields are not plaintext
+		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	}
+	if err != nil {
 		return Client{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

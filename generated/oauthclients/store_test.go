@@ -302,3 +302,28 @@ func countRows(t *testing.T, pool *pgxpool.Pool) int {
 	}
 	return n
 }
+
+// A member the schema does not know is kept across a read-modify-write, but
+// one named like the encryption envelope's would make every reader take the
+// whole stored value for an envelope, and the record could never be read
+// again: Put refuses it, and writes nothing.
+func TestEnvelopeNamedMemberRefused(t *testing.T) {
+	ctx := context.Background()
+	pool := newTable(t)
+	s := newStore(t, pool, newRing(t))
+	for _, name := range []string{"__encrypted_data__", "__encryption_version__"} {
+		var c oauthclients.Client
+		body := `{"client_id":"c1","redirect_uris":["https://ok.example.com/cb"],"x-kept":1,"` + name + `":"zz"}`
+		if err := json.Unmarshal([]byte(body), &c); err != nil {
+			t.Fatalf("%s: a request with the member does not parse: %v", name, err)
+		}
+		err := s.Put(ctx, c)
+		var ve *kv.ValidationError
+		if !errors.As(err, &ve) || !slices.Equal(ve.Paths(), []string{name}) {
+			t.Fatalf("Put with a member %s = %v; want ErrInvalid at that path alone", name, err)
+		}
+		if n := countRows(t, pool); n != 0 {
+			t.Fatalf("%s: %d rows written despite the validation error", name, n)
+		}
+	}
+}

@@ -13,20 +13,24 @@ import (
 func codecFile(s *schema.Schema) *jen.File {
 	f := newFile(s.Package)
 	f.Add(appendFunc(s.Record, s.Fields, true))
-	f.Add(decodeFunc(s.Record, s.Fields, true))
+	f.Add(decodeFunc(s.Record, s.Fields, true, s.Encryption != schema.EncryptNone))
 	for _, t := range objectTypes(s.Fields) {
 		f.Add(appendFunc(t.GoName, t.Fields, false))
-		f.Add(decodeFunc(t.GoName, t.Fields, false))
+		f.Add(decodeFunc(t.GoName, t.Fields, false, false))
 	}
 	f.Comment("MarshalJSON writes the record as stored, with sensitive fields redacted: a record")
 	f.Comment("printed or logged as JSON never shows a secret.")
 	f.Func().Params(jen.Id("r").Id(s.Record)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Id("r").Dot("appendJSON").Call(jen.Nil(), jen.Qual(kvPkg, "RedactSecret"))),
 	)
+	unmarshalArgs := []jen.Code{jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader")}
+	if s.Encryption != schema.EncryptNone {
+		unmarshalArgs = append(unmarshalArgs, jen.False())
+	}
 	f.Comment("UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.")
 	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("r").Op("=").Id(s.Record).Values(),
-		jen.Return(jen.Id("r").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader"))),
+		jen.Return(jen.Id("r").Dot("decodeJSON").Call(unmarshalArgs...)),
 	)
 	for _, t := range objectTypes(s.Fields) {
 		f.Func().Params(jen.Id("r").Id(t.GoName)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
@@ -192,8 +196,10 @@ func appendValue(t *schema.Type, v *jen.Statement, path jen.Code, depth int) []j
 }
 
 // decodeFunc renders decodeJSON: members by name, null as absent, unknown
-// members kept in extra.
-func decodeFunc(name string, fields []*schema.Field, record bool) jen.Code {
+// members kept in extra. With sealed, a stored value's top-level
+// "__encrypted_data__" stops the decoder with kv.ErrSealedValue: the value
+// is an envelope, to be opened and decoded again (see codecType).
+func decodeFunc(name string, fields []*schema.Field, record, sealed bool) jen.Code {
 	var cases []jen.Code
 	for _, fl := range fields {
 		v := jen.Id("r").Dot(fl.GoName)
@@ -225,6 +231,12 @@ func decodeFunc(name string, fields []*schema.Field, record bool) jen.Code {
 			jen.If(jen.Qual(kvPkg, "IsNull").Call(jen.Id("raw"))).Block(jen.Return(jen.Nil())),
 		}, stmts...)...))
 	}
+	if sealed {
+		cases = append(cases, jen.Case(jen.Lit("__encrypted_data__")).Block(
+			jen.If(jen.Id("stored")).Block(jen.Return(jen.Qual(kvPkg, "ErrSealedValue"))),
+			jen.Fallthrough(),
+		))
+	}
 	cases = append(cases, jen.Default().Block(
 		jen.Id("r").Dot("extra").Op("=").Append(jen.Id("r").Dot("extra"), jen.Qual(kvPkg, "Member").Values(jen.Dict{
 			jen.Id("Name"): jen.String().Call(jen.Id("name")),
@@ -234,6 +246,9 @@ func decodeFunc(name string, fields []*schema.Field, record bool) jen.Code {
 	params := []jen.Code{jen.Id("data").Index().Byte()}
 	if record {
 		params = append(params, jen.Id("secret").Qual(kvPkg, "SecretReader"))
+	}
+	if sealed {
+		params = append(params, jen.Id("stored").Bool())
 	}
 	// kv.Object lends each name as bytes; switch string(name) compares
 	// without copying, so only unknown members cost a string.

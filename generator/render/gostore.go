@@ -48,9 +48,8 @@ func codecType(f *jen.File, s *schema.Schema) {
 	// value sealed (py-key-value's wrapper), sealed fields, or plaintext.
 	// Plaintext is counted once per value: per field in fields mode, per
 	// value in value mode.
-	secretReader := jen.Qual(kvPkg, "OpenSecret").Call(jen.Id("c").Dot("enc"), jen.Id("counter"))
-	if s.Encryption == schema.EncryptNone {
-		secretReader = jen.Qual(kvPkg, "PlainSecretReader")
+	secretReader := func(counter jen.Code) jen.Code {
+		return jen.Qual(kvPkg, "OpenSecret").Call(jen.Id("c").Dot("enc"), counter)
 	}
 
 	enc := []jen.Code{
@@ -83,31 +82,35 @@ func codecType(f *jen.File, s *schema.Schema) {
 	enc = append(enc, jen.Return(jen.Id("data"), jen.Nil()))
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(enc...)
 
-	var dec []jen.Code
-	if s.Encryption == schema.EncryptFields {
-		dec = append(dec, jen.Id("counter").Op(":=").Id("c").Dot("plaintext"))
-	} else if s.Encryption == schema.EncryptValue {
-		dec = append(dec, jen.Var().Id("counter").Op("*").Qual(kvPkg, "PlaintextCounter"))
-	}
-	if s.Encryption != schema.EncryptNone {
+	// The decoder itself tells a whole-value envelope (kv.ErrSealedValue), so
+	// that a read of anything else costs no search for one.
+	dec := []jen.Code{jen.Var().Id("v").Add(rec.Clone())}
+	if s.Encryption == schema.EncryptNone {
+		dec = append(dec, jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader")))
+	} else {
+		counter := jen.Id("c").Dot("plaintext")
+		if s.Encryption == schema.EncryptValue {
+			counter = jen.Nil() // counted per value, below
+		}
 		notSealed := jen.Null()
 		if s.Encryption == schema.EncryptValue {
-			notSealed = jen.Else().If(jen.Id("c").Dot("enc").Op("!=").Nil()).Block(
+			notSealed = jen.Else().If(jen.Err().Op("==").Nil().Op("&&").Id("c").Dot("enc").Op("!=").Nil()).Block(
 				jen.Id("c").Dot("plaintext").Dot("Add").Call(),
 			)
 		}
-		dec = append(dec, jen.If(jen.Qual(kvPkg, "IsEnvelope").Call(jen.Id("data"))).Block(
-			jen.List(jen.Id("plain"), jen.Err()).Op(":=").Qual(kvPkg, "Open").Call(jen.Id("c").Dot("enc"), jen.Id("data")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(rec.Clone().Values(), jen.Op("&").Qual(kvPkg, "ValueError").Values(jen.Dict{
-				jen.Id("Kind"): jen.Qual(kvPkg, "ErrDecrypt"), jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key"), jen.Id("Err"): jen.Err(),
-			}))),
-			jen.Id("data").Op("=").Id("plain"),
-			jen.Id("counter").Op("=").Nil().Comment("sealed as a whole: its fields are not plaintext"),
-		).Add(notSealed))
+		dec = append(dec,
+			jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), secretReader(counter), jen.True()),
+			jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual(kvPkg, "ErrSealedValue"))).Block(
+				jen.List(jen.Id("plain"), jen.Id("openErr")).Op(":=").Qual(kvPkg, "OpenValue").Call(jen.Id("c").Dot("enc"), jen.Id("collection"), jen.Id("key"), jen.Id("data")),
+				jen.If(jen.Id("openErr").Op("!=").Nil()).Block(jen.Return(rec.Clone().Values(), jen.Id("openErr"))),
+				jen.Id("v").Op("=").Add(rec.Clone()).Values(),
+				jen.Comment("sealed as a whole: its fields are not plaintext"),
+				jen.Err().Op("=").Id("v").Dot("decodeJSON").Call(jen.Id("plain"), secretReader(jen.Nil()), jen.True()),
+			).Add(notSealed),
+		)
 	}
 	dec = append(dec,
-		jen.Var().Id("v").Add(rec.Clone()),
-		jen.If(jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), secretReader), jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(rec.Clone().Values(), jen.Qual(kvPkg, "DecodeError").Call(jen.Id("collection"), jen.Id("key"), jen.Err())),
 		),
 		jen.Id("v").Dot("applyDefaults").Call(),

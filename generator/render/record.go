@@ -32,6 +32,7 @@ func recordFile(s *schema.Schema) *jen.File {
 	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("Validate").Params().Error().Block(
 		jen.Var().Id("p").Qual(kvPkg, "Problems"),
 		jen.Id("r").Dot("validate").Call(jen.Op("&").Id("p"), jen.Lit("")),
+		jen.Qual(kvPkg, "CheckUnknown").Call(jen.Op("&").Id("p"), jen.Id("r").Dot("extra")),
 		jen.Return(jen.Id("p").Dot("Err").Call()),
 	)
 	f.Add(validateFunc(s.Record, s.Fields))

@@ -779,7 +779,8 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	if err := v.decodeJSON(data, kv.PlainSecretReader); err != nil {
+	err := v.decodeJSON(data, kv.PlainSecretReader)
+	if err != nil {
 		return Client{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

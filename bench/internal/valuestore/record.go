@@ -138,6 +138,7 @@ func (r *ClientCimdDocument) applyDefaults() {
 func (r *Client) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Client) validate(p *kv.Problems, prefix string) {

@@ -106,7 +106,8 @@ func (c *codec) Encode(collection, key string, v Setting) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Setting, error) {
 	var v Setting
-	if err := v.decodeJSON(data, kv.PlainSecretReader); err != nil {
+	err := v.decodeJSON(data, kv.PlainSecretReader)
+	if err != nil {
 		return Setting{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

@@ -26,6 +26,7 @@ func (r *Setting) applyDefaults() {}
 func (r *Setting) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Setting) validate(p *kv.Problems, prefix string) {

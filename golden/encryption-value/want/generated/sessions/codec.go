@@ -4,6 +4,7 @@ package sessions
 
 import (
 	"encoding/json"
+	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 )
@@ -40,7 +41,7 @@ func (r *Session) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Session) decodeJSON(data []byte, secret kv.SecretReader) error {
+func (r *Session) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "id":
@@ -79,6 +80,11 @@ func (r *Session) decodeJSON(data []byte, secret kv.SecretReader) error {
 				return kv.FieldErr("scopes", err)
 			}
 			r.Scopes = v
+		case "__encrypted_data__":
+			if stored {
+				return kv.ErrSealedValue
+			}
+			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -98,7 +104,7 @@ func (r Session) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Session) UnmarshalJSON(data []byte) error {
 	*r = Session{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return r.decodeJSON(data, kv.PlainSecretReader, false)
 }
 
 // codec is the kv.Codec of Session records, with the schema's encryption.
@@ -130,24 +136,20 @@ func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Session, error) {
-	var counter *kv.PlaintextCounter
-	if kv.IsEnvelope(data) {
-		plain, err := kv.Open(c.enc, data)
-		if err != nil {
-			return Session{}, &kv.ValueError{
-				Collection: collection,
-				Err:        err,
-				Key:        key,
-				Kind:       kv.ErrDecrypt,
-			}
+	var v Session
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, nil), true)
+	if errors.Is(err, kv.ErrSealedValue) {
+		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
+		if openErr != nil {
+			return Session{}, openErr
 		}
-		data = plain
-		counter = nil // sealed as a whole: its fields are not plaintext
-	} else if c.enc != nil {
+		v = Session{}
+		// sealed as a whole: its fields are not plaintext
+		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	} else if err == nil && c.enc != nil {
 		c.plaintext.Add()
 	}
-	var v Session
-	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, counter)); err != nil {
+	if err != nil {
 		return Session{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

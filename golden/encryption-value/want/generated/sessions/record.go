@@ -23,6 +23,7 @@ func (r *Session) applyDefaults() {}
 func (r *Session) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Session) validate(p *kv.Problems, prefix string) {

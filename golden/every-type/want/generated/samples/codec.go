@@ -4,6 +4,7 @@ package samples
 
 import (
 	"encoding/json"
+	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 	"time"
@@ -286,7 +287,7 @@ func (r *Sample) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
+func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "id":
@@ -645,6 +646,11 @@ func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader) error {
 				return kv.FieldErr("wireName", err)
 			}
 			r.WireName = v
+		case "__encrypted_data__":
+			if stored {
+				return kv.ErrSealedValue
+			}
+			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -751,7 +757,7 @@ func (r Sample) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Sample) UnmarshalJSON(data []byte) error {
 	*r = Sample{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return r.decodeJSON(data, kv.PlainSecretReader, false)
 }
 func (r SamplePoint) MarshalJSON() ([]byte, error) {
 	return r.appendJSON(nil)
@@ -797,22 +803,18 @@ func (c *codec) Encode(collection, key string, v Sample) ([]byte, error) {
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Sample, error) {
-	counter := c.plaintext
-	if kv.IsEnvelope(data) {
-		plain, err := kv.Open(c.enc, data)
-		if err != nil {
-			return Sample{}, &kv.ValueError{
-				Collection: collection,
-				Err:        err,
-				Key:        key,
-				Kind:       kv.ErrDecrypt,
-			}
-		}
-		data = plain
-		counter = nil // sealed as a whole: its fields are not plaintext
-	}
 	var v Sample
-	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, counter)); err != nil {
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	if errors.Is(err, kv.ErrSealedValue) {
+		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
+		if openErr != nil {
+			return Sample{}, openErr
+		}
+		v = Sample{}
+		// sealed as a whole: its fields are not plaintext
+		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	}
+	if err != nil {
 		return Sample{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

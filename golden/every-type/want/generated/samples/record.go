@@ -95,6 +95,7 @@ func (r *SampleItems) applyDefaults() {}
 func (r *Sample) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Sample) validate(p *kv.Problems, prefix string) {

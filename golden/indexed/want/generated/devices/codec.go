@@ -4,6 +4,7 @@ package devices
 
 import (
 	"encoding/json"
+	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 )
@@ -37,7 +38,7 @@ func (r *Device) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Device) decodeJSON(data []byte, secret kv.SecretReader) error {
+func (r *Device) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "serial":
@@ -76,6 +77,11 @@ func (r *Device) decodeJSON(data []byte, secret kv.SecretReader) error {
 				return kv.FieldErr("token", err)
 			}
 			r.Token = kv.Secret(s)
+		case "__encrypted_data__":
+			if stored {
+				return kv.ErrSealedValue
+			}
+			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -95,7 +101,7 @@ func (r Device) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Device) UnmarshalJSON(data []byte) error {
 	*r = Device{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return r.decodeJSON(data, kv.PlainSecretReader, false)
 }
 
 // codec is the kv.Codec of Device records, with the schema's encryption.
@@ -127,22 +133,18 @@ func (c *codec) Encode(collection, key string, v Device) ([]byte, error) {
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Device, error) {
-	counter := c.plaintext
-	if kv.IsEnvelope(data) {
-		plain, err := kv.Open(c.enc, data)
-		if err != nil {
-			return Device{}, &kv.ValueError{
-				Collection: collection,
-				Err:        err,
-				Key:        key,
-				Kind:       kv.ErrDecrypt,
-			}
-		}
-		data = plain
-		counter = nil // sealed as a whole: its fields are not plaintext
-	}
 	var v Device
-	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, counter)); err != nil {
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	if errors.Is(err, kv.ErrSealedValue) {
+		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
+		if openErr != nil {
+			return Device{}, openErr
+		}
+		v = Device{}
+		// sealed as a whole: its fields are not plaintext
+		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	}
+	if err != nil {
 		return Device{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

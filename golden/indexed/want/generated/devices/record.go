@@ -23,6 +23,7 @@ func (r *Device) applyDefaults() {}
 func (r *Device) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Device) validate(p *kv.Problems, prefix string) {

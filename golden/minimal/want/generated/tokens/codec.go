@@ -4,6 +4,7 @@ package tokens
 
 import (
 	"encoding/json"
+	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 )
@@ -15,7 +16,7 @@ func (r *Token) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Token) decodeJSON(data []byte, secret kv.SecretReader) error {
+func (r *Token) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "id":
@@ -27,6 +28,11 @@ func (r *Token) decodeJSON(data []byte, secret kv.SecretReader) error {
 				return kv.FieldErr("id", err)
 			}
 			r.ID = v
+		case "__encrypted_data__":
+			if stored {
+				return kv.ErrSealedValue
+			}
+			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -46,7 +52,7 @@ func (r Token) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Token) UnmarshalJSON(data []byte) error {
 	*r = Token{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return r.decodeJSON(data, kv.PlainSecretReader, false)
 }
 
 // codec is the kv.Codec of Token records, with the schema's encryption.
@@ -78,22 +84,18 @@ func (c *codec) Encode(collection, key string, v Token) ([]byte, error) {
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Token, error) {
-	counter := c.plaintext
-	if kv.IsEnvelope(data) {
-		plain, err := kv.Open(c.enc, data)
-		if err != nil {
-			return Token{}, &kv.ValueError{
-				Collection: collection,
-				Err:        err,
-				Key:        key,
-				Kind:       kv.ErrDecrypt,
-			}
-		}
-		data = plain
-		counter = nil // sealed as a whole: its fields are not plaintext
-	}
 	var v Token
-	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, counter)); err != nil {
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	if errors.Is(err, kv.ErrSealedValue) {
+		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
+		if openErr != nil {
+			return Token{}, openErr
+		}
+		v = Token{}
+		// sealed as a whole: its fields are not plaintext
+		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	}
+	if err != nil {
 		return Token{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

@@ -20,6 +20,7 @@ func (r *Token) applyDefaults() {}
 func (r *Token) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Token) validate(p *kv.Problems, prefix string) {

@@ -416,7 +416,8 @@ func (c *codec) Encode(collection, key string, v Org) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Org, error) {
 	var v Org
-	if err := v.decodeJSON(data, kv.PlainSecretReader); err != nil {
+	err := v.decodeJSON(data, kv.PlainSecretReader)
+	if err != nil {
 		return Org{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

@@ -93,6 +93,7 @@ func (r *OrgTeamsMembers) applyDefaults() {}
 func (r *Org) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Org) validate(p *kv.Problems, prefix string) {

@@ -4,6 +4,7 @@ package grants
 
 import (
 	"encoding/json"
+	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 )
@@ -30,7 +31,7 @@ func (r *Grant) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader) error {
+func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "code":
@@ -60,6 +61,11 @@ func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader) error {
 				return kv.FieldErr("scopes", err)
 			}
 			r.Scopes = v
+		case "__encrypted_data__":
+			if stored {
+				return kv.ErrSealedValue
+			}
+			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -79,7 +85,7 @@ func (r Grant) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Grant) UnmarshalJSON(data []byte) error {
 	*r = Grant{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return r.decodeJSON(data, kv.PlainSecretReader, false)
 }
 
 // codec is the kv.Codec of Grant records, with the schema's encryption.
@@ -111,22 +117,18 @@ func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Grant, error) {
-	counter := c.plaintext
-	if kv.IsEnvelope(data) {
-		plain, err := kv.Open(c.enc, data)
-		if err != nil {
-			return Grant{}, &kv.ValueError{
-				Collection: collection,
-				Err:        err,
-				Key:        key,
-				Kind:       kv.ErrDecrypt,
-			}
-		}
-		data = plain
-		counter = nil // sealed as a whole: its fields are not plaintext
-	}
 	var v Grant
-	if err := v.decodeJSON(data, kv.OpenSecret(c.enc, counter)); err != nil {
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	if errors.Is(err, kv.ErrSealedValue) {
+		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
+		if openErr != nil {
+			return Grant{}, openErr
+		}
+		v = Grant{}
+		// sealed as a whole: its fields are not plaintext
+		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	}
+	if err != nil {
 		return Grant{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()

@@ -22,6 +22,7 @@ func (r *Grant) applyDefaults() {}
 func (r *Grant) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
+	kv.CheckUnknown(&p, r.extra)
 	return p.Err()
 }
 func (r *Grant) validate(p *kv.Problems, prefix string) {

@@ -1,0 +1,125 @@
+package kv_test
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"testing"
+
+	"github.com/fernet/fernet-go"
+
+	"github.com/kvgen/kvgen/kv"
+)
+
+// The token of the Fernet spec's generate.json and verify.json: the ring
+// reads what any Fernet implementation writes, not only fernet-go.
+func TestKeyRingReadsTheSpecVector(t *testing.T) {
+	const (
+		secret = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
+		token  = "gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA=="
+	)
+	ring := mustRing(t, secret)
+	got, err := ring.Decrypt([]byte(token))
+	if err != nil || string(got) != "hello" {
+		t.Fatalf("Decrypt(spec token) = %q, %v; want \"hello\"", got, err)
+	}
+	if !ring.IsPrimary([]byte(token)) {
+		t.Error("IsPrimary(spec token) = false under its own key")
+	}
+}
+
+// signedToken builds a Fernet token by hand around a final block whose
+// padding the test chooses, with a valid HMAC: only a key holder can make
+// one, so only the padding check stands between it and a wrong plaintext.
+func signedToken(t *testing.T, key *fernet.Key, last [aes.BlockSize]byte) []byte {
+	t.Helper()
+	sign, crypt := key[:16], key[16:]
+	iv := bytes.Repeat([]byte{7}, aes.BlockSize)
+	block, err := aes.NewCipher(crypt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := append([]byte("0123456789abcdef"), last[:]...)
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(payload, payload)
+	raw := append([]byte{0x80, 0, 0, 0, 0, 0, 0, 0, 1}, iv...)
+	raw = append(raw, payload...)
+	mac := hmac.New(sha256.New, sign)
+	mac.Write(raw)
+	raw = mac.Sum(raw)
+	return []byte(base64.URLEncoding.EncodeToString(raw))
+}
+
+func TestKeyRingChecksPaddingAsPKCS7(t *testing.T) {
+	keyText := newKeys(t, 1)[0]
+	ring := mustRing(t, keyText)
+	key, err := fernet.DecodeKey(keyText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full [aes.BlockSize]byte // 16 bytes of padding: a plaintext of exactly one block
+	for i := range full {
+		full[i] = aes.BlockSize
+	}
+	if got, err := ring.Decrypt(signedToken(t, key, full)); err != nil || string(got) != "0123456789abcdef" {
+		t.Fatalf("a well-padded hand-made token = %q, %v: the test builds tokens wrongly", got, err)
+	}
+	var zero, tooLong, uneven [aes.BlockSize]byte
+	tooLong[15] = 17
+	copy(uneven[12:], []byte{9, 1, 3, 3}) // says 3, but only two bytes are 3
+	for name, last := range map[string][aes.BlockSize]byte{"pad 0": zero, "pad 17": tooLong, "uneven": uneven} {
+		if got, err := ring.Decrypt(signedToken(t, key, last)); err == nil {
+			t.Errorf("%s: Decrypt = %q, want an error (Python's cryptography refuses this padding)", name, got)
+		}
+	}
+}
+
+// FuzzKeyRingMatchesFernetGo holds the ring's own reading of tokens to
+// fernet-go, which makes them: every token Encrypt makes reads back, one
+// changed bit anywhere makes both refuse it, and any other input that the
+// ring accepts fernet-go accepts with the same plaintext.
+func FuzzKeyRingMatchesFernetGo(f *testing.F) {
+	keyText := "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
+	f.Add([]byte("hello"), 0, byte(1), []byte("gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA=="))
+	f.Add([]byte(`"s3cr3t-value"`), 40, byte(0x80), []byte("not a token"))
+	f.Add([]byte{}, 100, byte(2), []byte{})
+	ring, err := kv.ParseKeys(keyText)
+	if err != nil {
+		f.Fatal(err)
+	}
+	keys := fernet.MustDecodeKeys(keyText)
+	f.Fuzz(func(t *testing.T, plaintext []byte, pos int, bit byte, other []byte) {
+		token, err := ring.Encrypt(plaintext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ring.Decrypt(token); err != nil || !bytes.Equal(got, plaintext) {
+			t.Fatalf("Decrypt(Encrypt(%q)) = %q, %v", plaintext, got, err)
+		}
+		if bit != 0 {
+			raw, err := base64.URLEncoding.DecodeString(string(token))
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := pos % len(raw)
+			if i < 0 {
+				i += len(raw)
+			}
+			raw[i] ^= bit
+			changed := []byte(base64.URLEncoding.EncodeToString(raw))
+			if got, err := ring.Decrypt(changed); err == nil {
+				t.Fatalf("a token with byte %d changed decrypted to %q", i, got)
+			}
+			if got := fernet.VerifyAndDecrypt(changed, 0, keys); got != nil {
+				t.Fatalf("fernet-go accepted a token with byte %d changed: %q", i, got)
+			}
+		}
+		if got, err := ring.Decrypt(other); err == nil {
+			if want := fernet.VerifyAndDecrypt(other, 0, keys); !bytes.Equal(got, want) {
+				t.Fatalf("Decrypt(%q) = %q, fernet-go says %q", other, got, want)
+			}
+		}
+	})
+}
