@@ -71,7 +71,7 @@ func codecType(f *jen.File, s *schema.Schema) {
 		))
 	}
 	enc = append(enc,
-		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("v").Dot("appendJSON").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Lit(512)), jen.Id("secret")),
+		jen.List(jen.Id("data"), jen.Err()).Op(":=").Id("v").Dot("appendJSON").Call(jen.Nil(), jen.Id("secret")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(kvPkg, "EncodeError").Call(jen.Err()))),
 	)
 	if s.Encryption == schema.EncryptValue {

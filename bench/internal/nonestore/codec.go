@@ -771,7 +771,7 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 		return nil, err
 	}
 	secret := kv.PlainSecret
-	data, err := v.appendJSON(make([]byte, 0, 512), secret)
+	data, err := v.appendJSON(nil, secret)
 	if err != nil {
 		return nil, kv.EncodeError(err)
 	}

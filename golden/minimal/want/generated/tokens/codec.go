@@ -77,7 +77,7 @@ func (c *codec) Encode(collection, key string, v Token) ([]byte, error) {
 	if c.enc != nil {
 		secret = kv.SealSecret(c.enc)
 	}
-	data, err := v.appendJSON(make([]byte, 0, 512), secret)
+	data, err := v.appendJSON(nil, secret)
 	if err != nil {
 		return nil, kv.EncodeError(err)
 	}
