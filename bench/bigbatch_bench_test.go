@@ -21,8 +21,10 @@ const hugeBatch = 100_000
 // BenchmarkHugeBatch writes and reads hugeBatch records in one call and
 // reports, beside the time, the peak of the live heap during one more call
 // (peak-MB, above what was live before it: the caller's own records), run
-// with GOGC=5 so that the heap in use follows the live data closely. Run it
-// alone, once per count:
+// with GOGC=5 so that the heap in use follows the live data closely. The
+// generated store's PutMany is one transaction of statements of
+// kv.PutManyChunk rows, encoding each chunk just before it is sent; the
+// baseline's is one statement of every row. Run it alone, once per count:
 //
 //	go test ./bench -run '^$' -bench HugeBatch -benchtime 1x -count 3
 func BenchmarkHugeBatch(b *testing.B) {

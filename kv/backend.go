@@ -41,6 +41,16 @@ type Backend interface {
 	Swap(ctx context.Context, collection string, keys []string, olds, news [][]byte) (int, error)
 }
 
+// AtomicBackend is a Backend that can run several calls as one transaction.
+// ValueStore uses it to write a PutMany of more than PutManyChunk keys as
+// several bounded statements that still commit all together or not at all.
+type AtomicBackend interface {
+	Backend
+	// Atomic calls fn with a Backend whose calls all belong to one transaction:
+	// committed when fn returns nil, rolled back otherwise.
+	Atomic(ctx context.Context, fn func(Backend) error) error
+}
+
 // Raw is one stored entry.
 type Raw struct {
 	Key     string

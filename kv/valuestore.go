@@ -170,9 +170,20 @@ func (s *ValueStore[V]) Put(ctx context.Context, collection, key string, value V
 	return s.backend.Put(ctx, collection, key, data, seconds)
 }
 
-// PutMany checks every key and encodes every value before it writes, so any
-// error writes nothing. A key given twice keeps its last value. Keys reach the
-// backend sorted, so that concurrent PutMany calls over overlapping keys take
+// PutManyChunk bounds the distinct keys of one backend PutMany. A PutMany of
+// up to this many keys is one backend call. A larger one over an
+// AtomicBackend (the generated PostgreSQL one) is one transaction of several
+// calls of at most this many keys, each chunk encoded just before it is
+// written, so that the encoded values in memory never exceed one chunk (about
+// 10 MB of 1 KB records) whatever the size of the call: one statement of
+// 100,000 records made pgx build a message of hundreds of MB. A backend
+// without Atomic (Memory) gets one call whatever the size.
+const PutManyChunk = 10_000
+
+// PutMany checks every key and value before it writes, so any error writes
+// nothing; a call chunked by PutManyChunk rolls back the chunks it wrote. A key
+// given twice keeps its last value. Keys reach the backend sorted, across
+// chunks too, so that concurrent PutMany calls over overlapping keys take
 // their row locks in one order and cannot deadlock.
 func (s *ValueStore[V]) PutMany(ctx context.Context, collection string, keys []string, values []V, ttl time.Duration) error {
 	if len(keys) != len(values) {
@@ -191,39 +202,83 @@ func (s *ValueStore[V]) PutMany(ctx context.Context, collection string, keys []s
 	if len(keys) == 0 {
 		return nil
 	}
-	data := make([][]byte, len(keys))
-	for i, k := range keys {
-		if data[i], err = s.codec.Encode(collection, k, values[i]); err != nil {
+	order := sortedLast(keys)
+	if err := s.checkReplaced(collection, keys, values, order); err != nil {
+		return err
+	}
+	atomic, ok := s.backend.(AtomicBackend)
+	if !ok || len(order) <= PutManyChunk {
+		return s.putSorted(ctx, s.backend, collection, keys, values, order, seconds)
+	}
+	return atomic.Atomic(ctx, func(b Backend) error {
+		for chunk := range slices.Chunk(order, PutManyChunk) {
+			if err := s.putSorted(ctx, b, collection, keys, values, chunk, seconds); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// putSorted encodes the values at the indices order and writes them in one
+// backend PutMany. It keeps nothing once it returns, so that the bytes of one
+// chunk can be collected while the next is encoded.
+func (s *ValueStore[V]) putSorted(ctx context.Context, b Backend, collection string, keys []string, values []V, order []int, seconds *float64) error {
+	ks := make([]string, len(order))
+	data := make([][]byte, len(order))
+	for n, i := range order {
+		var err error
+		ks[n] = keys[i]
+		if data[n], err = s.codec.Encode(collection, keys[i], values[i]); err != nil {
 			return err
 		}
 	}
-	keys, data = sortedLast(keys, data)
-	return s.backend.PutMany(ctx, collection, keys, data, seconds)
+	return b.PutMany(ctx, collection, ks, data, seconds)
 }
 
-// sortedLast returns keys sorted, each once with the data of its last
-// occurrence. Keys that are already strictly ascending (the usual case) are
-// returned as they are.
-func sortedLast(keys []string, data [][]byte) ([]string, [][]byte) {
-	if strictlyAscending(keys) {
-		return keys, data
+// checkReplaced encodes the values that a later value of the same key
+// replaces, and drops them: they are never written, but an invalid one fails
+// the call as any other invalid value does.
+func (s *ValueStore[V]) checkReplaced(collection string, keys []string, values []V, order []int) error {
+	if len(order) == len(keys) {
+		return nil
 	}
+	kept := make([]bool, len(keys))
+	for _, i := range order {
+		kept[i] = true
+	}
+	for i, k := range keys {
+		if kept[i] {
+			continue
+		}
+		if _, err := s.codec.Encode(collection, k, values[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedLast returns the indices of keys in ascending key order, each key
+// once at its last occurrence. It works on indices so that PutMany can encode
+// values chunk by chunk in that order.
+func sortedLast(keys []string) []int {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
 	}
+	if strictlyAscending(keys) { // the usual case
+		return order
+	}
 	// stable: among equal keys the last given stays last
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
-	sortedKeys := make([]string, 0, len(keys))
-	sortedData := make([][]byte, 0, len(keys))
+	last := order[:0] // in place: it never overtakes the element read next
 	for n, i := range order {
 		if n+1 < len(order) && keys[order[n+1]] == keys[i] {
 			continue // a later value of this key follows
 		}
-		sortedKeys = append(sortedKeys, keys[i])
-		sortedData = append(sortedData, data[i])
+		last = append(last, i)
 	}
-	return sortedKeys, sortedData
+	return last
 }
 
 func strictlyAscending(keys []string) bool {

@@ -122,5 +122,35 @@ func backendFile(s *schema.Schema, dbImport string) *jen.File {
 		}))),
 		ret(jen.Int().Call(jen.Id("n")), jen.Err()),
 	)
+	atomicBackend(f, db)
 	return f
+}
+
+// atomicBackend renders txBackend, the backend that New uses when its
+// connection can begin a transaction, so that a PutMany of more than
+// kv.PutManyChunk keys is several bounded statements that commit together.
+func atomicBackend(f *jen.File, db func(string) *jen.Statement) {
+	const pgx = "github.com/jackc/pgx/v5"
+	f.Comment("beginner is a db.DBTX that can begin a transaction: a pgxpool.Pool, a *pgx.Conn,")
+	f.Comment("or a pgx.Tx, where it begins a savepoint.")
+	f.Type().Id("beginner").Interface(
+		db("DBTX"),
+		jen.Id("Begin").Params(jen.Qual("context", "Context")).Params(jen.Qual(pgx, "Tx"), jen.Error()),
+	)
+	f.Comment("txBackend is the backend over a connection that can begin a transaction: a PutMany")
+	f.Comment("of more than kv.PutManyChunk keys writes its chunks in one (kv.AtomicBackend).")
+	f.Type().Id("txBackend").Struct(
+		jen.Op("*").Id("backend"),
+		jen.Id("conn").Id("beginner"),
+	)
+	f.Var().Id("_").Qual(kvPkg, "AtomicBackend").Op("=").Parens(jen.Op("*").Id("txBackend")).Parens(jen.Nil())
+	f.Comment("Atomic calls fn with a backend over one transaction of b.conn: committed when fn")
+	f.Comment("returns nil, rolled back otherwise.")
+	f.Func().Params(jen.Id("b").Op("*").Id("txBackend")).Id("Atomic").Params(
+		jen.Id("ctx").Qual("context", "Context"), jen.Id("fn").Func().Params(jen.Qual(kvPkg, "Backend")).Error(),
+	).Error().Block(
+		jen.Return(jen.Qual(pgx, "BeginFunc").Call(jen.Id("ctx"), jen.Id("b").Dot("conn"), jen.Func().Params(jen.Id("tx").Qual(pgx, "Tx")).Error().Block(
+			jen.Return(jen.Id("fn").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Id("b").Dot("q").Dot("WithTx").Call(jen.Id("tx"))}))),
+		))),
+	)
 }

@@ -52,9 +52,15 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	)
 
 	f.Comment("New returns a store over a pgxpool.Pool, a pgx.Conn or a pgx.Tx. The table must exist:")
-	f.Comment("run CreateTable or apply DDL with your migrations.")
+	f.Comment("run CreateTable or apply DDL with your migrations. A PutMany of more than")
+	f.Comment("kv.PutManyChunk records is one transaction of conn (a savepoint in a pgx.Tx) of")
+	f.Comment("several statements, which bounds its memory; over a db.DBTX without Begin it is one statement.")
 	f.Func().Id("New").Params(jen.Id("conn").Qual(dbImport, "DBTX"), jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(
-		jen.Return(jen.Id("NewWithBackend").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Id("conn"))}), jen.Id("opts"))),
+		jen.Id("b").Op(":=").Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Id("conn"))}),
+		jen.If(jen.List(jen.Id("c"), jen.Id("ok")).Op(":=").Id("conn").Assert(jen.Id("beginner")), jen.Id("ok")).Block(
+			jen.Return(jen.Id("NewWithBackend").Call(jen.Op("&").Id("txBackend").Values(jen.Dict{jen.Id("backend"): jen.Id("b"), jen.Id("conn"): jen.Id("c")}), jen.Id("opts"))),
+		),
+		jen.Return(jen.Id("NewWithBackend").Call(jen.Id("b"), jen.Id("opts"))),
 	)
 	f.Comment("NewMemory returns a store that keeps records in this process only: they are lost on restart.")
 	f.Func().Id("NewMemory").Params(jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(
@@ -138,7 +144,8 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Func().Params(recv.Clone()).Id("Put").Params(ctx.Clone(), jen.Id("r").Add(rec.Clone())).Error().Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("Put").Call(jen.Id("ctx"), jen.Lit(""), jen.Id("r").Dot(key.GoName), jen.Id("r"), ttl.Clone())),
 	)
-	f.Comment("PutMany validates every record, then writes all of them in one statement, or none.")
+	f.Comment("PutMany validates every record, then writes all of them or none: in one statement,")
+	f.Comment("or above kv.PutManyChunk records in one transaction of several (see New).")
 	f.Func().Params(recv.Clone()).Id("PutMany").Params(ctx.Clone(), jen.Id("rs").Index().Add(rec.Clone())).Error().Block(
 		jen.Id("keys").Op(":=").Make(jen.Index().String(), jen.Len(jen.Id("rs"))),
 		jen.For(jen.Id("i").Op(":=").Range().Id("rs")).Block(jen.Id("keys").Index(jen.Id("i")).Op("=").Id("rs").Index(jen.Id("i")).Dot(key.GoName)),

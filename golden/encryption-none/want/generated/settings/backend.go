@@ -142,3 +142,27 @@ func (b *backend) Swap(ctx context.Context, collection string, keys []string, ol
 	})
 	return int(n), err
 }
+
+// beginner is a db.DBTX that can begin a transaction: a pgxpool.Pool, a *pgx.Conn,
+// or a pgx.Tx, where it begins a savepoint.
+type beginner interface {
+	db.DBTX
+	Begin(context.Context) (pgx.Tx, error)
+}
+
+// txBackend is the backend over a connection that can begin a transaction: a PutMany
+// of more than kv.PutManyChunk keys writes its chunks in one (kv.AtomicBackend).
+type txBackend struct {
+	*backend
+	conn beginner
+}
+
+var _ kv.AtomicBackend = (*txBackend)(nil)
+
+// Atomic calls fn with a backend over one transaction of b.conn: committed when fn
+// returns nil, rolled back otherwise.
+func (b *txBackend) Atomic(ctx context.Context, fn func(kv.Backend) error) error {
+	return pgx.BeginFunc(ctx, b.conn, func(tx pgx.Tx) error {
+		return fn(&backend{q: b.q.WithTx(tx)})
+	})
+}

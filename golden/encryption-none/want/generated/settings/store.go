@@ -33,9 +33,18 @@ type Store struct {
 }
 
 // New returns a store over a pgxpool.Pool, a pgx.Conn or a pgx.Tx. The table must exist:
-// run CreateTable or apply DDL with your migrations.
+// run CreateTable or apply DDL with your migrations. A PutMany of more than
+// kv.PutManyChunk records is one transaction of conn (a savepoint in a pgx.Tx) of
+// several statements, which bounds its memory; over a db.DBTX without Begin it is one statement.
 func New(conn db.DBTX, opts Options) (*Store, error) {
-	return NewWithBackend(&backend{q: db.New(conn)}, opts)
+	b := &backend{q: db.New(conn)}
+	if c, ok := conn.(beginner); ok {
+		return NewWithBackend(&txBackend{
+			backend: b,
+			conn:    c,
+		}, opts)
+	}
+	return NewWithBackend(b, opts)
 }
 
 // NewMemory returns a store that keeps records in this process only: they are lost on restart.
@@ -100,7 +109,8 @@ func (s *Store) Put(ctx context.Context, r Setting) error {
 	return s.records.Put(ctx, "", r.Name, r, 0)
 }
 
-// PutMany validates every record, then writes all of them in one statement, or none.
+// PutMany validates every record, then writes all of them or none: in one statement,
+// or above kv.PutManyChunk records in one transaction of several (see New).
 func (s *Store) PutMany(ctx context.Context, rs []Setting) error {
 	keys := make([]string, len(rs))
 	for i := range rs {
