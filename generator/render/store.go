@@ -136,7 +136,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Func().Params(recv.Clone()).Id("Get").Params(ctx.Clone(), jen.Id(keyName).String()).Params(rec.Clone(), jen.Bool(), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("Get").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName))),
 	)
-	f.Commentf("GetMany returns one entry per %s, in order, in one round trip.", key.JSONName)
+	f.Commentf("GetMany returns one entry per %s, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.", key.JSONName)
 	f.Func().Params(recv.Clone()).Id("GetMany").Params(ctx.Clone(), jen.Id(keyName+"s").Index().String()).Params(jen.Index().Qual(kvPkg, "Entry").Types(rec.Clone()), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("GetMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName+"s"))),
 	)

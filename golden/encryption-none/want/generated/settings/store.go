@@ -99,7 +99,7 @@ func (s *Store) Get(ctx context.Context, name string) (Setting, bool, error) {
 	return s.records.Get(ctx, "", name)
 }
 
-// GetMany returns one entry per name, in order, in one round trip.
+// GetMany returns one entry per name, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.
 func (s *Store) GetMany(ctx context.Context, names []string) ([]kv.Entry[Setting], error) {
 	return s.records.GetMany(ctx, "", names)
 }

@@ -111,7 +111,7 @@ func (s *Store) Get(ctx context.Context, id string) (Sample, bool, error) {
 	return s.records.Get(ctx, "", id)
 }
 
-// GetMany returns one entry per id, in order, in one round trip.
+// GetMany returns one entry per id, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.
 func (s *Store) GetMany(ctx context.Context, ids []string) ([]kv.Entry[Sample], error) {
 	return s.records.GetMany(ctx, "", ids)
 }

@@ -107,7 +107,7 @@ func (s *Store) Get(ctx context.Context, serial string) (Device, bool, error) {
 	return s.records.Get(ctx, "", serial)
 }
 
-// GetMany returns one entry per serial, in order, in one round trip.
+// GetMany returns one entry per serial, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.
 func (s *Store) GetMany(ctx context.Context, serials []string) ([]kv.Entry[Device], error) {
 	return s.records.GetMany(ctx, "", serials)
 }

@@ -99,7 +99,7 @@ func (s *Store) Get(ctx context.Context, slug string) (Org, bool, error) {
 	return s.records.Get(ctx, "", slug)
 }
 
-// GetMany returns one entry per slug, in order, in one round trip.
+// GetMany returns one entry per slug, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.
 func (s *Store) GetMany(ctx context.Context, slugs []string) ([]kv.Entry[Org], error) {
 	return s.records.GetMany(ctx, "", slugs)
 }

@@ -107,7 +107,7 @@ func (s *Store) Get(ctx context.Context, clientID string) (Client, bool, error) 
 	return s.records.Get(ctx, "", clientID)
 }
 
-// GetMany returns one entry per client_id, in order, in one round trip.
+// GetMany returns one entry per client_id, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.
 func (s *Store) GetMany(ctx context.Context, clientIDs []string) ([]kv.Entry[Client], error) {
 	return s.records.GetMany(ctx, "", clientIDs)
 }

@@ -111,7 +111,7 @@ func (s *Store) Get(ctx context.Context, code string) (Grant, bool, error) {
 	return s.records.Get(ctx, "", code)
 }
 
-// GetMany returns one entry per code, in order, in one round trip.
+// GetMany returns one entry per code, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.
 func (s *Store) GetMany(ctx context.Context, codes []string) ([]kv.Entry[Grant], error) {
 	return s.records.GetMany(ctx, "", codes)
 }
