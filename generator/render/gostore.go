@@ -88,12 +88,9 @@ func codecType(f *jen.File, s *schema.Schema) {
 	if s.Encryption == schema.EncryptNone {
 		dec = append(dec, jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader")))
 	} else {
-		counter := jen.Id("c").Dot("plaintext")
+		counter, notSealed := jen.Code(jen.Id("c").Dot("plaintext")), jen.Null()
 		if s.Encryption == schema.EncryptValue {
-			counter = jen.Nil() // counted per value, below
-		}
-		notSealed := jen.Null()
-		if s.Encryption == schema.EncryptValue {
+			counter = jen.Nil() // counted per value, in notSealed
 			notSealed = jen.Else().If(jen.Err().Op("==").Nil().Op("&&").Id("c").Dot("enc").Op("!=").Nil()).Block(
 				jen.Id("c").Dot("plaintext").Dot("Add").Call(),
 			)
