@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"time"
@@ -509,17 +510,18 @@ func DecodeTime(raw []byte) (time.Time, error) {
 	return t, nil
 }
 
-// DecodeUnix reads seconds since the epoch; fractions are kept.
+// DecodeUnix reads seconds since the epoch. A fraction, which only another
+// writer can have put there, is dropped (rounded down, as time.Unix counts),
+// so that the record read is the record AppendUnix writes back.
 func DecodeUnix(raw []byte) (time.Time, error) {
 	if n, err := DecodeInt(raw); err == nil {
 		return time.Unix(n, 0).UTC(), nil
 	}
 	f, err := DecodeFloat(raw)
-	if err != nil || !(f > -(1<<63) && f < 1<<63) { // int64(f) is undefined out of range
+	if err != nil || !(f >= -(1<<63) && f < 1<<63) { // int64(f) is undefined out of range
 		return time.Time{}, &TypeError{Want: "seconds since the epoch", Got: kindOf(raw)}
 	}
-	sec := int64(f)
-	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
+	return time.Unix(int64(math.Floor(f)), 0).UTC(), nil
 }
 
 // DecodeRaw copies a raw JSON value, keeping null as nil.
