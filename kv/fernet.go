@@ -53,17 +53,13 @@ func ParseKeys(s string) (*KeyRing, error) {
 	if len(texts) == 0 {
 		return nil, errors.New("kv: no Fernet keys given")
 	}
-	ring := &KeyRing{keys: make([]*fernet.Key, len(texts))}
+	ring := &KeyRing{keys: make([]*fernet.Key, len(texts)), open: make([]*opener, len(texts))}
 	for i, text := range texts {
 		k, ok := decodeKey(text)
 		if !ok {
 			return nil, fmt.Errorf("kv: Fernet key %d of %d: not 32 bytes of URL-safe base64", i+1, len(texts))
 		}
-		ring.keys[i] = k
-	}
-	ring.open = make([]*opener, len(ring.keys))
-	for i, k := range ring.keys {
-		ring.open[i] = newOpener(k)
+		ring.keys[i], ring.open[i] = k, newOpener(k)
 	}
 	return ring, nil
 }
