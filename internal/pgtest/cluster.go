@@ -43,6 +43,7 @@ type Cluster struct {
 	user       serverUser
 	version    string // server_version, for logs
 	versionNum int    // server_version_num
+	extraConf  string // settings of this kind of cluster, added to kvgen.conf
 
 	mu      sync.Mutex
 	running bool
@@ -73,7 +74,20 @@ func NewCluster(t testing.TB) *Cluster {
 }
 
 // startCluster runs initdb into a new temp dir and starts the server.
-func startCluster(binDir string) (_ *Cluster, err error) {
+func startCluster(binDir string) (*Cluster, error) {
+	return newCluster(binDir, "", func(c *Cluster) error {
+		if err := c.run(2*time.Minute, "initdb", "-D", c.dataDir, "-U", superuser, "--auth=trust",
+			"-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
+			return err
+		}
+		return c.configure()
+	})
+}
+
+// newCluster makes a cluster in a new temp dir: makeData fills its data
+// dir (initdb, or pg_basebackup for a standby), then the server starts on a
+// free port with extraConf added to kvgen.conf.
+func newCluster(binDir, extraConf string, makeData func(*Cluster) error) (_ *Cluster, err error) {
 	user, err := lookupServerUser()
 	if err != nil {
 		return nil, err
@@ -83,11 +97,12 @@ func startCluster(binDir string) (_ *Cluster, err error) {
 		return nil, fmt.Errorf("creating cluster dir: %w", err)
 	}
 	c := &Cluster{
-		binDir:  binDir,
-		root:    root,
-		dataDir: filepath.Join(root, "data"),
-		logFile: filepath.Join(root, "server.log"),
-		user:    user,
+		binDir:    binDir,
+		root:      root,
+		dataDir:   filepath.Join(root, "data"),
+		logFile:   filepath.Join(root, "server.log"),
+		extraConf: extraConf,
+		user:      user,
 	}
 	defer func() {
 		if err != nil {
@@ -98,14 +113,10 @@ func startCluster(binDir string) (_ *Cluster, err error) {
 		return nil, fmt.Errorf("handing %s to OS user %s: %w", root, user.name, err)
 	}
 	// The reaper comes before the server so that no path leaks it.
-	if c.reaper, err = startReaper(c.dataDir, root); err != nil {
+	if c.reaper, err = startReaper(filepath.Join(c.dataDir, "postmaster.pid"), postmasterStopSignal, root); err != nil {
 		return nil, err
 	}
-	if err := c.run(2*time.Minute, "initdb", "-D", c.dataDir, "-U", superuser, "--auth=trust",
-		"-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
-		return nil, err
-	}
-	if err := c.configure(); err != nil {
+	if err := makeData(c); err != nil {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
@@ -164,7 +175,7 @@ unix_socket_directories = '%s'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-`, c.port, strings.ReplaceAll(socketDir, "'", "''"))
+`, c.port, strings.ReplaceAll(socketDir, "'", "''")) + c.extraConf
 	path := filepath.Join(c.dataDir, "kvgen.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return fmt.Errorf("configuring cluster: %w", err)
@@ -243,11 +254,15 @@ func serverEnv() []string {
 }
 
 // URL returns the DSN of database db on the cluster.
-func (c *Cluster) URL(db string) string {
+func (c *Cluster) URL(db string) string { return loopbackURL(c.port, db) }
+
+// loopbackURL is the DSN of database db, as the superuser, of whatever
+// listens on 127.0.0.1:port: a cluster or a PgBouncer in front of one.
+func loopbackURL(port int, db string) string {
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.User(superuser),
-		Host:     net.JoinHostPort("127.0.0.1", fmt.Sprint(c.port)),
+		Host:     net.JoinHostPort("127.0.0.1", fmt.Sprint(port)),
 		Path:     "/" + db,
 		RawQuery: "sslmode=disable",
 	}

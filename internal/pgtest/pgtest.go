@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -53,7 +54,8 @@ func Server(t testing.TB) *Cluster {
 // cluster, if one was started, and removes its files. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
-	if err := shared.shutdown(); err != nil {
+	// The shared PgBouncer and standby hang on the shared server: they go first.
+	if err := errors.Join(sharedBouncer.close(), sharedStandby.close(), shared.shutdown()); err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
 		if code == 0 {
 			code = 1
@@ -116,6 +118,19 @@ func (s *sharedServer) cluster(t testing.TB) *Cluster {
 			"but the server is %s; use pgtest.NewCluster for a private one", srv.describe)
 	}
 	keepRunningAfter(t, srv.cluster)
+	return srv.cluster
+}
+
+// owned returns the shared server's cluster for what is built on it (a
+// PgBouncer, a standby), which needs says: "PgBouncer runs in front of".
+// With DATABASE_URL there is none, and t fails.
+func (s *sharedServer) owned(t testing.TB, needs string) *Cluster {
+	t.Helper()
+	srv := s.get(t)
+	if srv.cluster == nil {
+		t.Fatalf("pgtest: %s the harness's own throwaway cluster, but the server is %s; "+
+			"unset %s to run this test", needs, srv.describe, databaseURLEnv)
+	}
 	return srv.cluster
 }
 

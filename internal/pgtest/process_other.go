@@ -18,4 +18,8 @@ func (serverUser) apply(*exec.Cmd) {}
 
 func (serverUser) own(string) error { return errNoThrowaway }
 
-func startReaper(string, string) (*os.File, error) { return nil, errNoThrowaway }
+func inOwnSession(*exec.Cmd) {}
+
+const postmasterStopSignal = "QUIT"
+
+func startReaper(string, string, string) (*os.File, error) { return nil, errNoThrowaway }

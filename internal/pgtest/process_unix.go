@@ -56,6 +56,15 @@ func (u serverUser) apply(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Credential = u.cred
 }
 
+// inOwnSession makes cmd start a session of its own, so that a Ctrl-C to
+// the test's process group leaves it to its reaper.
+func inOwnSession(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid = true
+}
+
 // own hands path to the server user, so that the postmaster can use it.
 func (u serverUser) own(path string) error {
 	if u.cred == nil {
@@ -65,20 +74,20 @@ func (u serverUser) own(path string) error {
 }
 
 // reaperScript waits for end-of-file on stdin, which comes when the test
-// process has exited, then stops the postmaster of data dir $1 if it still
-// runs and removes the cluster's temp dir $2. The pid is checked to be a
-// plain number above 1 so that a damaged pid file can never make it signal
-// a process group or every process.
+// process has exited, then sends signal $3 to the process whose pid file is
+// $1, if it still runs (SIGKILL after 30 s), and removes the temp dir $2.
+// The pid is checked to be a plain number above 1 so that a damaged pid
+// file can never make it signal a process group or every process.
 const reaperScript = `
 cat >/dev/null
 pid=
-if [ -f "$1/postmaster.pid" ]; then
-	read -r pid < "$1/postmaster.pid" || true
+if [ -f "$1" ]; then
+	read -r pid < "$1" || true
 fi
 case "$pid" in
 '' | *[!0-9]* | 0 | 1) ;;
 *)
-	if kill -QUIT "$pid" 2>/dev/null; then
+	if kill -"$3" "$pid" 2>/dev/null; then
 		i=0
 		while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 30 ]; do
 			sleep 1
@@ -91,17 +100,21 @@ esac
 rm -rf "$2"
 `
 
-// startReaper starts the reaper of a cluster and returns the write end of
-// its pipe. Closing it (or the test process ending) sets the reaper off.
-// The reaper runs in its own session so that a Ctrl-C to the test's process
-// group does not kill it along with the test; pg_ctl likewise puts the
-// postmaster in its own session, so that would otherwise leak it.
-func startReaper(dataDir, root string) (*os.File, error) {
+// postmasterStopSignal is the postmaster's immediate-shutdown signal.
+const postmasterStopSignal = "QUIT"
+
+// startReaper starts the reaper of a server (a postmaster or a PgBouncer)
+// and returns the write end of its pipe. Closing it (or the test process
+// ending) sets the reaper off: it sends signal to the pid in pidFile and
+// removes root. The reaper runs in its own session so that a Ctrl-C to the
+// test's process group does not kill it along with the test; the servers
+// likewise run in their own sessions, so that would otherwise leak them.
+func startReaper(pidFile, signal, root string) (*os.File, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("reaper pipe: %w", err)
 	}
-	cmd := exec.Command("/bin/sh", "-c", reaperScript, "kvgen-pgtest-reaper", dataDir, root)
+	cmd := exec.Command("/bin/sh", "-c", reaperScript, "kvgen-pgtest-reaper", pidFile, root, signal)
 	cmd.Stdin = r
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()

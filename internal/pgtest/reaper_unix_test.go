@@ -31,16 +31,7 @@ func TestReaperCleansUpAfterTestProcess(t *testing.T) {
 
 	c.reaper.Close()
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(c.root); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster dir %s still there 30s after the test process went away", c.root)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitGone(t, c.root)
 	if !processGone(pid) {
 		t.Errorf("cluster dir removed while its postmaster (pid %d) still runs", pid)
 	}
@@ -76,4 +67,68 @@ func processGone(pid int) bool {
 	// Format: pid (comm) state ...; comm may hold spaces and parentheses.
 	rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
 	return strings.HasPrefix(strings.TrimSpace(rest), "Z")
+}
+
+// TestBouncerReaperCleansUp plays the test process dying without cleanup
+// while PgBouncer runs: its reaper must stop it and remove its dir.
+func TestBouncerReaperCleansUp(t *testing.T) {
+	b, err := startBouncer(shared.owned(t, "PgBouncer runs in front of"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() }) // fails by design once the reaper has done its work
+	pid := b.proc.cmd.Process.Pid
+	if err := canConnect(b.URL(maintenanceDB)); err != nil {
+		t.Fatalf("PgBouncer does not accept connections: %v", err)
+	}
+
+	b.reaper.Close()
+
+	select {
+	case <-b.proc.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("PgBouncer (pid %d) still runs 30s after the test process went away", pid)
+	}
+	waitGone(t, b.root)
+	if err := canConnect(b.URL(maintenanceDB)); err == nil {
+		t.Error("PgBouncer still accepts connections after its reaper ran")
+	}
+}
+
+func TestBouncerClose(t *testing.T) {
+	b := NewBouncer(t, shared.owned(t, "PgBouncer runs in front of"))
+	if err := canConnect(b.URL(maintenanceDB)); err != nil {
+		t.Fatalf("PgBouncer does not accept connections: %v", err)
+	}
+	pid := b.proc.cmd.Process.Pid
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !processGone(pid) {
+		t.Errorf("PgBouncer (pid %d) still runs after Close", pid)
+	}
+	if _, err := os.Stat(b.root); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("PgBouncer dir %s still there after Close: %v", b.root, err)
+	}
+	if err := canConnect(b.URL(maintenanceDB)); err == nil {
+		t.Error("connected through a closed PgBouncer")
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// waitGone waits until the reaper has removed dir.
+func waitGone(t *testing.T, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dir %s still there 30s after the test process went away", dir)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
