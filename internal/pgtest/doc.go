@@ -35,4 +35,31 @@
 // Fault-injection tests that stop and start the server get a private cluster
 // from NewCluster, independent of DATABASE_URL; Server hands out the shared
 // one, only when the harness owns it.
+//
+// # PgBouncer and standbys
+//
+// Production runs PostgreSQL behind PgBouncer in transaction pooling mode
+// and with hot standbys; the harness gives tests both, in front of its own
+// throwaway cluster (with DATABASE_URL set these tests fail, saying so).
+//
+// BouncerURL returns the DSN of a fresh database reached through a real
+// PgBouncer (pool_mode = transaction, no prepared statement tracking),
+// shared by the test binary, started on first use and stopped by Main; a
+// redeploy of an application is a second pool opened on the same DSN.
+// NewBouncer starts a private one in front of any harness cluster,
+// a standby included. The binary is KVGEN_PGBOUNCER, else pgbouncer on
+// PATH, else /usr/sbin/pgbouncer (Debian's package: apt-get install -y
+// pgbouncer); as root it runs as the "postgres" OS user, as the cluster
+// does, since PgBouncer too refuses root.
+//
+// SharedStandby returns a streaming hot standby of the shared cluster
+// (pg_basebackup -R), started on first use and stopped by Main; NewStandby
+// makes a private one of any harness cluster. Its URLs method creates a
+// fresh database on the primary and returns its DSN there and on the
+// standby; WaitReplay waits until the standby has replayed what the primary
+// committed before the call. See Standby for how it sees the per-test
+// databases come and go.
+//
+// Both have reapers, like the clusters, so neither outlives the test
+// process.
 package pgtest

@@ -115,3 +115,25 @@ func TestStandbyDropOnPrimaryEndsStandbyConnections(t *testing.T) {
 		t.Errorf("database %s dropped on the primary still exists on the standby", name)
 	}
 }
+
+// TestBouncerInFrontOfStandby: reads from a replica go through PgBouncer
+// too in production; a private PgBouncer runs in front of the standby.
+func TestBouncerInFrontOfStandby(t *testing.T) {
+	sb := SharedStandby(t)
+	primaryDSN, standbyDSN := sb.URLs(t)
+	mustExec(t, connect(t, primaryDSN), "CREATE TABLE marker (id int)")
+	if err := sb.WaitReplay(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := NewBouncer(t, sb.Cluster)
+	conn := connect(t, b.URL(databaseOf(t, standbyDSN))+"&default_query_exec_mode=simple_protocol")
+	var inRecovery bool
+	var marker *string
+	if err := conn.QueryRow(context.Background(), "SELECT pg_is_in_recovery(), to_regclass('marker')::text").
+		Scan(&inRecovery, &marker); err != nil {
+		t.Fatal(err)
+	}
+	if !inRecovery || marker == nil {
+		t.Errorf("through PgBouncer in front of the standby: in recovery %v, table replicated %v; want both", inRecovery, marker != nil)
+	}
+}
