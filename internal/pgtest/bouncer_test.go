@@ -59,6 +59,7 @@ func TestBouncerRedeployBreaksStatementCache(t *testing.T) {
 func TestBouncerRedeployWorksWithoutNamedStatements(t *testing.T) {
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
 		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel() // each has a database, so a pool in PgBouncer, of its own
 			dsn := BouncerURL(t)
 			first, err := deploy(dsn, mode)
 			if err != nil {
