@@ -91,7 +91,7 @@ func TestDecryptFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherRing := newRing(t)
-	other, err := kv.SealSecret(otherRing)(nil, "plain-secret-0")
+	other, err := kv.Sealer{Encrypter: otherRing, Collection: oauthclients.DefaultCollection, Key: "c0"}.Seal(nil, "client_secret", "plain-secret-0")
 	if err != nil {
 		t.Fatal(err)
 	}
