@@ -187,8 +187,10 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	)
 	if s.Encryption != schema.EncryptNone {
 		sealedFields, sealedDoc := jen.Code(jen.Nil()), "sealed as a whole: no field on its own"
-		if s.Encryption == schema.EncryptFields {
+		if s.Encryption == schema.EncryptFields && len(s.Sensitive()) > 0 {
 			sealedFields, sealedDoc = sensitiveNames(s), "the sensitive fields, each sealed on its own"
+		} else if s.Encryption == schema.EncryptFields {
+			sealedDoc = "no sensitive field to seal"
 		}
 		f.Comment("Reencrypt rewrites the store's records under the first key of its Encrypter (or")
 		f.Comment("of opts.Encrypter), in batches; it resumes from the Cursor that Progress reports.")
