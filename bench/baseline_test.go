@@ -1,8 +1,11 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -226,6 +229,33 @@ func (s *baseline) open(env *envelope) ([]byte, error) {
 	return s.ring.Decrypt(token)
 }
 
+// bindSecret and unbindSecret write and check what encryption: fields puts
+// before a sealed member's JSON in its plaintext: "\x00kv", version 1, and 16
+// bytes of SHA-256 of the length-prefixed collection, key and member name,
+// which bind it to the record it is stored in.
+func bindSecret(collection, key string, secret []byte) []byte {
+	d := placeDigest(collection, key, "client_secret")
+	return append(append([]byte("\x00kv\x01"), d[:16]...), secret...)
+}
+
+func unbindSecret(collection, key string, plaintext []byte) ([]byte, error) {
+	d := placeDigest(collection, key, "client_secret")
+	header := append([]byte("\x00kv\x01"), d[:16]...)
+	if !bytes.HasPrefix(plaintext, header) {
+		return nil, errors.New("client_secret is not sealed for this record")
+	}
+	return plaintext[len(header):], nil
+}
+
+func placeDigest(parts ...string) [sha256.Size]byte {
+	var buf []byte
+	for _, p := range parts {
+		buf = binary.AppendUvarint(buf, uint64(len(p)))
+		buf = append(buf, p...)
+	}
+	return sha256.Sum256(buf)
+}
+
 func (s *baseline) encode(in *Client) ([]byte, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -239,7 +269,7 @@ func (s *baseline) encode(in *Client) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			if stored.ClientSecret, err = s.seal(plain); err != nil {
+			if stored.ClientSecret, err = s.seal(bindSecret(s.collection, c.ClientID, plain)); err != nil {
 				return nil, err
 			}
 		}
@@ -258,7 +288,7 @@ func (s *baseline) encode(in *Client) ([]byte, error) {
 	return json.Marshal(&c)
 }
 
-func (s *baseline) decode(data []byte) (Client, error) {
+func (s *baseline) decode(key string, data []byte) (Client, error) {
 	switch s.mode {
 	case "fields":
 		var stored sealedClient
@@ -268,6 +298,9 @@ func (s *baseline) decode(data []byte) (Client, error) {
 		if stored.ClientSecret != nil {
 			plain, err := s.open(stored.ClientSecret)
 			if err != nil {
+				return Client{}, err
+			}
+			if plain, err = unbindSecret(s.collection, key, plain); err != nil {
 				return Client{}, err
 			}
 			if err := json.Unmarshal(plain, &stored.Client.ClientSecret); err != nil {
@@ -303,7 +336,7 @@ func (s *baseline) Get(ctx context.Context, clientID string) (Client, bool, erro
 	if err != nil {
 		return Client{}, false, err
 	}
-	c, err := s.decode(value)
+	c, err := s.decode(clientID, value)
 	return c, err == nil, err
 }
 
@@ -329,7 +362,7 @@ func (s *baseline) GetMany(ctx context.Context, clientIDs []string) ([]kv.Entry[
 		if err := rows.Scan(&key, &value, &expires, &now); err != nil {
 			return nil, err
 		}
-		c, err := s.decode(value)
+		c, err := s.decode(key, value)
 		if err != nil {
 			return nil, fmt.Errorf("client %s: %w", key, err)
 		}

@@ -30,8 +30,8 @@ func BenchmarkCodec(b *testing.B) {
 			b.Fatalf("reading the stored record: %v", err)
 		}
 		fixed := &fixedBackend{Memory: kv.NewMemory(), value: []byte(stored.Value)}
-		gen := overBackend(b, mode, fixed, ring)
-		base := &baseline{ring: ring, mode: mode}
+		gen := overBackend(b, mode, fixed, ring, collection(mode, "", "read"))
+		base := &baseline{ring: ring, mode: mode, collection: collection(mode, "", "read")}
 		if mode == "none" {
 			base.ring = nil
 		}
@@ -48,7 +48,7 @@ func BenchmarkCodec(b *testing.B) {
 		b.Run("op=decode/mode="+mode+"/impl=baseline", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := base.decode(fixed.value); err != nil {
+				if _, err := base.decode(readKey(0), fixed.value); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -99,24 +99,25 @@ func (f *fixedBackend) Get(_ context.Context, _, key string) (kv.Raw, bool, erro
 
 func (f *fixedBackend) Put(context.Context, string, string, []byte, *float64) error { return nil }
 
-// overBackend opens the generated store of mode over backend, as a subject
-// whose get reads readKey(i) and whose put writes record i.
-func overBackend(tb testing.TB, mode string, backend kv.Backend, ring *kv.KeyRing) subject {
+// overBackend opens the generated store of mode over backend and
+// collection, as a subject whose get reads readKey(i) and whose put writes
+// record i.
+func overBackend(tb testing.TB, mode string, backend kv.Backend, ring *kv.KeyRing, collection string) subject {
 	switch mode {
 	case "fields":
-		s, err := oauthclients.NewWithBackend(backend, oauthclients.Options{Encrypter: ring})
+		s, err := oauthclients.NewWithBackend(backend, oauthclients.Options{Collection: collection, Encrypter: ring})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return &stores[oauthclients.Client]{reads: s, writes: s, records: []oauthclients.Client{fieldsRecord(tb, readKey(0), 0)}}
 	case "value":
-		s, err := valuestore.NewWithBackend(backend, valuestore.Options{Encrypter: ring})
+		s, err := valuestore.NewWithBackend(backend, valuestore.Options{Collection: collection, Encrypter: ring})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return &stores[valuestore.Client]{reads: s, writes: s, records: []valuestore.Client{valueRecord(tb, readKey(0), 0)}}
 	default:
-		s, err := nonestore.NewWithBackend(backend, nonestore.Options{})
+		s, err := nonestore.NewWithBackend(backend, nonestore.Options{Collection: collection})
 		if err != nil {
 			tb.Fatal(err)
 		}

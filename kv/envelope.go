@@ -2,10 +2,13 @@ package kv
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The envelope is py-key-value's FernetEncryptionWrapper format:
@@ -110,18 +113,24 @@ func shortText(s string) string {
 	return s
 }
 
-// Reseal re-encrypts raw under e's first key and reports whether it changed
-// anything. A value that is an envelope is opened and sealed again; otherwise,
-// with fieldsMode, each top-level member that is an envelope is, the bytes and
-// order of the other members kept. Plaintext is left alone: Reencrypt rotates
-// keys, it does not encrypt data written before encryption was turned on.
-// When e has an IsPrimary(token) method (KeyRing does), envelopes already
-// under the first key are left alone too.
-func Reseal(e Encrypter, raw []byte, fieldsMode bool) ([]byte, bool, error) {
+// Reseal re-encrypts the envelopes of raw, the value stored under key in
+// collection, under e's first key, and reports whether it changed anything.
+// It opens envelopes only where a schema puts them: a value sealed as a
+// whole (a top-level "__encrypted_data__", py-key-value's rule, in every
+// mode), and the top-level members named in fields (encryption: fields),
+// each sealed bound to collection, key and its name. An envelope-shaped
+// object anywhere else is data that a client sent (a jwks may hold one) and
+// is left as it is, as is plaintext: Reencrypt rotates keys, it does not
+// encrypt data written before encryption was turned on. A member sealed
+// before members were bound is sealed again with its binding; the bytes and
+// order of the other members are kept. When e has an IsPrimary(token)
+// method (KeyRing does), what is already under the first key (and bound) is
+// left alone.
+func Reseal(e Encrypter, collection, key string, raw []byte, fields []string) ([]byte, bool, error) {
 	if IsEnvelope(raw) {
-		return resealEnvelope(e, raw)
+		return resealValue(e, raw)
 	}
-	if !fieldsMode || !bytes.Contains(raw, envelopeDataKeyQuoted) {
+	if len(fields) == 0 || !bytes.Contains(raw, envelopeDataKeyQuoted) {
 		return raw, false, nil
 	}
 	members, err := objectMembers(raw)
@@ -130,10 +139,10 @@ func Reseal(e Encrypter, raw []byte, fieldsMode bool) ([]byte, bool, error) {
 	}
 	changed := false
 	for i, m := range members {
-		if !IsEnvelope(m.value) {
+		if !slices.Contains(fields, m.name) || !IsEnvelope(m.value) {
 			continue
 		}
-		sealed, ok, err := resealEnvelope(e, m.value)
+		sealed, ok, err := resealField(e, binding{collection, key, m.name}, m.value)
 		if err != nil {
 			return nil, false, &memberError{Field: m.name, Err: err}
 		}
@@ -159,12 +168,13 @@ func Reseal(e Encrypter, raw []byte, fieldsMode bool) ([]byte, bool, error) {
 	return b.Bytes(), true, nil
 }
 
-func resealEnvelope(e Encrypter, raw []byte) ([]byte, bool, error) {
+// resealValue reseals a value sealed as a whole.
+func resealValue(e Encrypter, raw []byte) ([]byte, bool, error) {
 	token, err := envelopeToken(raw)
 	if err != nil {
 		return nil, false, err
 	}
-	if p, ok := e.(interface{ IsPrimary(token []byte) bool }); ok && p.IsPrimary(token) {
+	if isPrimary(e, token) {
 		return raw, false, nil
 	}
 	plaintext, err := decryptToken(e, token)
@@ -176,6 +186,102 @@ func resealEnvelope(e Encrypter, raw []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	return sealed, true, nil
+}
+
+// resealField reseals a member sealed at b, binding it if it was sealed
+// before members were bound.
+func resealField(e Encrypter, b binding, raw []byte) ([]byte, bool, error) {
+	token, err := envelopeToken(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	plaintext, err := decryptToken(e, token)
+	if err != nil {
+		return nil, false, err
+	}
+	value, bound, err := b.open(plaintext)
+	if err != nil {
+		return nil, false, err
+	}
+	if bound && isPrimary(e, token) {
+		return raw, false, nil
+	}
+	sealed, err := Seal(e, b.seal(value))
+	if err != nil {
+		return nil, false, err
+	}
+	return sealed, true, nil
+}
+
+// isPrimary reports whether e says token was made with its first key.
+func isPrimary(e Encrypter, token []byte) bool {
+	p, ok := e.(interface{ IsPrimary(token []byte) bool })
+	return ok && p.IsPrimary(token)
+}
+
+// A member sealed in encryption: fields is bound to its place, the
+// collection, key and member name of the value that holds it, so that a
+// token copied to another record or member does not open there. Fernet has
+// no associated data, so the binding goes inside the plaintext:
+//
+//	"\x00kv" 0x01 | 16 bytes of SHA-256(place) | the member's JSON
+//
+// The NUL byte that starts it can start no JSON text, so the plaintext of a
+// member sealed before members were bound (its JSON alone) is never taken for
+// a bound one. py-key-value never reads such members (it opens whole values
+// only), and a whole value keeps py-key-value's plaintext, unbound.
+const (
+	boundMagic  = "\x00kv"
+	boundPrefix = boundMagic + "\x01" // version 1
+	digestBytes = sha256.Size / 2     // 128 bits: a second preimage is out of reach
+)
+
+var errBinding = errors.New("sealed for another record or member: a token copied from elsewhere does not open here")
+
+// binding is the place of a sealed member.
+type binding struct{ collection, key, field string }
+
+// digest hashes the place, each part prefixed by its length so that no two
+// places hash the same input.
+func (b binding) digest() [sha256.Size]byte {
+	var scratch [256]byte // a usual place fits: no allocation
+	buf := scratch[:0]
+	for _, part := range []string{b.collection, b.key, b.field} {
+		buf = binary.AppendUvarint(buf, uint64(len(part)))
+		buf = append(buf, part...)
+	}
+	return sha256.Sum256(buf)
+}
+
+// appendHeader appends what precedes a member's JSON in the plaintext that
+// binds it to b.
+func (b binding) appendHeader(dst []byte) []byte {
+	d := b.digest()
+	dst = append(dst, boundPrefix...)
+	return append(dst, d[:digestBytes]...)
+}
+
+// seal returns the plaintext that binds value (a member's JSON) to b.
+func (b binding) seal(value []byte) []byte {
+	return append(b.appendHeader(make([]byte, 0, len(boundPrefix)+digestBytes+len(value))), value...)
+}
+
+// open returns the member's JSON in plaintext, and whether it was bound
+// (to b: a binding to another place is an error). A plaintext without a
+// binding is returned as it is.
+func (b binding) open(plaintext []byte) (value []byte, bound bool, err error) {
+	if !bytes.HasPrefix(plaintext, []byte(boundMagic)) {
+		return plaintext, false, nil
+	}
+	if !bytes.HasPrefix(plaintext, []byte(boundPrefix)) || len(plaintext) < len(boundPrefix)+digestBytes {
+		return nil, false, errors.New("sealed with a binding of an unknown version")
+	}
+	d := b.digest()
+	at := len(boundPrefix)
+	if !bytes.Equal(plaintext[at:at+digestBytes], d[:digestBytes]) {
+		return nil, false, errBinding
+	}
+	return plaintext[at+digestBytes:], true, nil
 }
 
 // memberError is a failure inside one member of a value.
@@ -250,4 +356,17 @@ func OpenValue(e Encrypter, collection, key string, data []byte) ([]byte, error)
 		return nil, &ValueError{Kind: ErrDecrypt, Collection: collection, Key: key, Err: err}
 	}
 	return plain, nil
+}
+
+// UnsealedValue handles a value read in plaintext where the schema seals
+// values as a whole (encryption: value): data written before encryption was
+// turned on. It is counted in c, or with strict refused as ErrDecrypt
+// naming collection and key.
+func UnsealedValue(c *PlaintextCounter, strict bool, collection, key string) error {
+	if strict {
+		return &ValueError{Kind: ErrDecrypt, Collection: collection, Key: key,
+			Err: errors.New("plaintext where the schema expects the value sealed (strict)")}
+	}
+	c.Add()
+	return nil
 }

@@ -157,57 +157,71 @@ func TestReseal(t *testing.T) {
 	}
 
 	t.Run("WholeValue", func(t *testing.T) {
-		for _, fields := range []bool{false, true} {
-			out, changed, err := kv.Reseal(rotated, oldEnvelope, fields)
+		for _, fields := range [][]string{nil, {"secret"}} {
+			out, changed, err := kv.Reseal(rotated, "c", "k", oldEnvelope, fields)
 			if err != nil || !changed {
 				t.Fatalf("Reseal(fields=%v) = changed %v, %v", fields, changed, err)
 			}
 			if got := readmeOpen(t, keys[:1], out); string(got) != `"s3cr3t"` {
-				t.Errorf("resealed value reads %q", got)
+				t.Errorf("resealed value reads %q: a whole value keeps py-key-value's plaintext", got)
 			}
 		}
-		out, changed, err := kv.Reseal(rotated, newEnvelope, false)
+		out, changed, err := kv.Reseal(rotated, "c", "k", newEnvelope, nil)
 		if err != nil || changed || !bytes.Equal(out, newEnvelope) {
 			t.Errorf("Reseal of a value under the first key = changed %v, %v; want it left alone", changed, err)
 		}
 	})
 	t.Run("Fields", func(t *testing.T) {
-		raw := []byte(`{"z": 1, "secret": ` + string(oldEnvelope) + `, "a" :[1, 2], "current":` + string(newEnvelope) + `, "plain":"x"}`)
-		out, changed, err := kv.Reseal(rotated, raw, true)
+		raw := []byte(`{"z": 1, "secret": ` + string(oldEnvelope) + `, "a" :[1, 2], "current":` + string(newEnvelope) +
+			`, "jwks":` + string(oldEnvelope) + `, "plain":"x"}`)
+		fields := []string{"secret", "current", "absent"}
+		out, changed, err := kv.Reseal(rotated, "c", "k", raw, fields)
 		if err != nil || !changed {
 			t.Fatalf("Reseal = changed %v, %v", changed, err)
 		}
 		members := orderedMembers(t, out)
-		if names := strings.Join(members.names, ","); names != "z,secret,a,current,plain" {
+		if names := strings.Join(members.names, ","); names != "z,secret,a,current,jwks,plain" {
 			t.Errorf("member order after Reseal: %s", names)
 		}
-		for name, want := range map[string]string{"z": `1`, "a": `[1, 2]`, "current": string(newEnvelope), "plain": `"x"`} {
+		for name, want := range map[string]string{"z": `1`, "a": `[1, 2]`, "jwks": string(oldEnvelope), "plain": `"x"`} {
 			if got := string(members.values[name]); got != want {
 				t.Errorf("member %s = %s, want its bytes kept: %s", name, got, want)
 			}
 		}
-		if got := readmeOpen(t, keys[:1], members.values["secret"]); string(got) != `"s3cr3t"` {
-			t.Errorf("resealed member reads %q", got)
+		// sealed before members were bound: bound now, the one under the
+		// first key too, and read by a reader of this collection and key
+		reader := mustCodec(t, kv.EncryptionFields, mustRing(t, keys[0]), "secret", "current")
+		got, err := reader.Decode("c", "k", out)
+		if err != nil || got["secret"] != "s3cr3t" || got["current"] != "current" || reader.PlaintextReads() != 0 {
+			t.Errorf("resealed members read %v, %v, %d unbound; want both bound", got, err, reader.PlaintextReads())
 		}
-		if _, changed, err := kv.Reseal(rotated, raw, false); err != nil || changed {
-			t.Errorf("Reseal of members without fields mode = changed %v, %v; want nothing done", changed, err)
+		if again, changed, err := kv.Reseal(rotated, "c", "k", out, fields); err != nil || changed || !bytes.Equal(again, out) {
+			t.Errorf("a second Reseal = changed %v, %v; want bound members under the first key left alone", changed, err)
+		}
+		if _, changed, err := kv.Reseal(rotated, "c", "k", raw, nil); err != nil || changed {
+			t.Errorf("Reseal of members without fields = changed %v, %v; want nothing done", changed, err)
+		}
+		// members bound to k, found under another key
+		_, _, err = kv.Reseal(rotated, "c", "other", out, fields)
+		if err == nil || !strings.Contains(err.Error(), `"secret"`) {
+			t.Errorf("Reseal of members bound elsewhere: %v; want an error naming member secret", err)
 		}
 	})
 	t.Run("Plaintext", func(t *testing.T) {
 		raw := []byte(`{"secret":"written before encryption","__note":"__encrypted_data__"}`)
-		for _, fields := range []bool{false, true} {
-			if out, changed, err := kv.Reseal(rotated, raw, fields); err != nil || changed || !bytes.Equal(out, raw) {
+		for _, fields := range [][]string{nil, {"secret"}} {
+			if out, changed, err := kv.Reseal(rotated, "c", "k", raw, fields); err != nil || changed || !bytes.Equal(out, raw) {
 				t.Errorf("Reseal(plaintext, fields=%v) = %s, %v, %v; want it left alone", fields, out, changed, err)
 			}
 		}
 	})
 	t.Run("UnknownKey", func(t *testing.T) {
 		stranger := newRing(t, 1)
-		_, _, err := kv.Reseal(stranger, []byte(`{"a":`+string(oldEnvelope)+`}`), true)
+		_, _, err := kv.Reseal(stranger, "c", "k", []byte(`{"a":`+string(oldEnvelope)+`}`), []string{"a"})
 		if err == nil || !strings.Contains(err.Error(), `"a"`) || strings.Contains(err.Error(), "s3cr3t") {
 			t.Errorf("Reseal with a ring that lacks the key: %v; want an error naming member a", err)
 		}
-		if _, _, err := kv.Reseal(stranger, oldEnvelope, false); err == nil {
+		if _, _, err := kv.Reseal(stranger, "c", "k", oldEnvelope, nil); err == nil {
 			t.Error("Reseal of a whole value with a ring that lacks the key: no error")
 		}
 	})

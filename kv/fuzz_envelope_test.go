@@ -43,14 +43,14 @@ func FuzzEnvelopeRoundTrip(f *testing.F) {
 		if got, err := kv.Open(oldRing, sealed); err != nil || !bytes.Equal(got, plaintext) {
 			t.Fatalf("Open(Seal(p)) = %q, %v; want p", got, err)
 		}
-		resealed, changed, err := kv.Reseal(rotated, sealed, false)
+		resealed, changed, err := kv.Reseal(rotated, "c", "k", sealed, nil)
 		if err != nil || !changed {
 			t.Fatalf("Reseal under a new first key = changed %v, %v", changed, err)
 		}
 		if got, err := kv.Open(newOnly, resealed); err != nil || !bytes.Equal(got, plaintext) {
 			t.Fatalf("after Reseal the new key alone opens %q, %v; want p", got, err)
 		}
-		if again, changed, err := kv.Reseal(rotated, resealed, false); err != nil || changed || !bytes.Equal(again, resealed) {
+		if again, changed, err := kv.Reseal(rotated, "c", "k", resealed, nil); err != nil || changed || !bytes.Equal(again, resealed) {
 			t.Fatalf("a second Reseal changed %v (%v): the first key's envelopes are left alone", changed, err)
 		}
 		_, err = kv.Open(newOnly, sealed)
@@ -73,7 +73,7 @@ func FuzzEnvelopeRoundTrip(f *testing.F) {
 			t.Fatalf("a damaged token opened to %q", got)
 		}
 		wantNoPlaintext(t, "Open of a damaged token", err, plaintext)
-		_, _, err = kv.Reseal(rotated, damaged, false)
+		_, _, err = kv.Reseal(rotated, "c", "k", damaged, nil)
 		wantNoPlaintext(t, "Reseal of a damaged token", err, plaintext)
 	})
 }

@@ -34,7 +34,7 @@ func FuzzStoredValue(f *testing.F) {
 		}
 		IsEnvelope(raw)
 		_, _ = Open(ring, raw)
-		_, _, _ = Reseal(ring, raw, true)
+		_, _, _ = Reseal(ring, "c", "k", raw, []string{"s"})
 		memberText(raw, "a")
 		memberText(raw, "n")
 		_, _ = ring.Decrypt(raw)

@@ -7,60 +7,102 @@ import (
 	"fmt"
 )
 
-// SecretWriter appends a sensitive string value to JSON being built.
-type SecretWriter func(b []byte, plain string) ([]byte, error)
+// SecretWriter appends the sensitive string value of the top-level member
+// field to JSON being built.
+type SecretWriter func(b []byte, field, plain string) ([]byte, error)
 
-// SecretReader reads a sensitive string value from its stored JSON.
-type SecretReader func(raw []byte) (string, error)
+// SecretReader reads the sensitive string value of the top-level member
+// field from its stored JSON.
+type SecretReader func(field string, raw []byte) (string, error)
 
 // PlainSecret writes the value as a JSON string.
-func PlainSecret(b []byte, plain string) ([]byte, error) { return AppendString(b, plain), nil }
+func PlainSecret(b []byte, _, plain string) ([]byte, error) { return AppendString(b, plain), nil }
 
 // RedactSecret writes "[REDACTED]" in place of the value.
-func RedactSecret(b []byte, _ string) ([]byte, error) { return AppendString(b, Redacted), nil }
-
-// SealSecret writes the value as an envelope: the Fernet token of its JSON.
-func SealSecret(e Encrypter) SecretWriter {
-	return func(b []byte, plain string) ([]byte, error) {
-		env, err := Seal(e, AppendString(nil, plain))
-		if err != nil {
-			return b, err
-		}
-		return append(b, env...), nil
-	}
-}
+func RedactSecret(b []byte, _, _ string) ([]byte, error) { return AppendString(b, Redacted), nil }
 
 // PlainSecretReader reads a JSON string.
-func PlainSecretReader(raw []byte) (string, error) { return DecodeString(raw) }
+func PlainSecretReader(_ string, raw []byte) (string, error) { return DecodeString(raw) }
 
-// OpenSecret reads an envelope, or a plain JSON string written before
-// encryption was turned on, which it counts in plaintext (when e is set).
-func OpenSecret(e Encrypter, plaintext *PlaintextCounter) SecretReader {
-	return func(raw []byte) (string, error) {
-		if token, ok := fastEnvelopeToken(raw); ok && e != nil {
-			// an envelope in the usual shape: one scan instead of IsEnvelope's and Open's
-			plain, err := decryptToken(e, token)
-			if err != nil {
-				return "", fmt.Errorf("%w: %v", ErrDecrypt, err)
-			}
-			return DecodeString(plain)
+// Sealer seals and opens the sensitive members of the value stored under
+// Key in Collection; its Seal and Open are a generated codec's SecretWriter
+// and SecretReader. Seal writes an envelope bound to Collection, Key and the
+// member's name (encryption: fields), which Open verifies: a token copied
+// from another record or member is ErrDecrypt.
+//
+// Open also reads what was stored before: a plain JSON string, written
+// before encryption was turned on, and a token sealed before members were
+// bound. Where the schema expects an envelope (Expect), it counts such a
+// member in Plaintext, or with Strict refuses it as ErrDecrypt. Inside a
+// value sealed as a whole, members are plain by design: Expect is false.
+type Sealer struct {
+	Encrypter  Encrypter
+	Collection string
+	Key        string
+	Expect     bool
+	Plaintext  *PlaintextCounter
+	Strict     bool
+}
+
+// Seal is a SecretWriter.
+func (s Sealer) Seal(b []byte, field, plain string) ([]byte, error) {
+	plaintext := binding{s.Collection, s.Key, field}.appendHeader(make([]byte, 0, len(boundPrefix)+digestBytes+len(plain)+2))
+	env, err := Seal(s.Encrypter, AppendString(plaintext, plain))
+	if err != nil {
+		return b, err
+	}
+	return append(b, env...), nil
+}
+
+// Open is a SecretReader.
+func (s Sealer) Open(field string, raw []byte) (string, error) {
+	token, ok := fastEnvelopeToken(raw) // the usual shape: one scan instead of IsEnvelope's and envelopeToken's
+	if !ok && !IsEnvelope(raw) {
+		v, err := DecodeString(raw)
+		if err != nil || s.Encrypter == nil {
+			return v, err
 		}
-		if !IsEnvelope(raw) {
-			s, err := DecodeString(raw)
-			if err == nil && e != nil && plaintext != nil {
-				plaintext.Add()
-			}
-			return s, err
+		if err := s.unexpected("plaintext where the schema expects an envelope"); err != nil {
+			return "", err
 		}
-		if e == nil {
-			return "", fmt.Errorf("%w: encrypted, and the store has no key", ErrDecrypt)
-		}
-		plain, err := Open(e, raw)
-		if err != nil {
+		return v, nil
+	}
+	if s.Encrypter == nil {
+		return "", fmt.Errorf("%w: encrypted, and the store has no key", ErrDecrypt)
+	}
+	if !ok {
+		var err error
+		if token, err = envelopeToken(raw); err != nil {
 			return "", fmt.Errorf("%w: %v", ErrDecrypt, err)
 		}
-		return DecodeString(plain)
 	}
+	plain, err := decryptToken(s.Encrypter, token)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrDecrypt, err)
+	}
+	value, bound, err := binding{s.Collection, s.Key, field}.open(plain)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrDecrypt, err)
+	}
+	if !bound {
+		if err := s.unexpected("sealed without its binding to the record: run Reencrypt"); err != nil {
+			return "", err
+		}
+	}
+	return DecodeString(value)
+}
+
+// unexpected handles a member in a form older than the schema expects:
+// counted, or refused when Strict. It says what is wrong, never the value.
+func (s Sealer) unexpected(what string) error {
+	if !s.Expect {
+		return nil
+	}
+	if s.Strict {
+		return fmt.Errorf("%w: %s (strict)", ErrDecrypt, what)
+	}
+	s.Plaintext.Add()
+	return nil
 }
 
 // DecodeHashed reads a stored digest.

@@ -46,16 +46,21 @@ func (c *PlaintextCounter) Load() int64 {
 // back exactly as it was written. Build it with NewMapCodec.
 //
 // Writing seals per Mode with Encrypter; a nil Encrypter writes plaintext
-// whatever the mode (the generated stores allow that only when told to).
-// Reading accepts every form the table can hold whatever the mode: a value
-// that is an envelope is opened, then every top-level member that is an
-// envelope is opened. With an Encrypter, plaintext where the mode expects an
-// envelope (the whole value in value mode, a non-null Sensitive member in
-// fields mode) is read as it is and counted in Counter.
+// whatever the mode (the generated stores allow that only when told to). In
+// fields mode each Sensitive member is sealed bound to the collection, key
+// and member name it is stored under (see Sealer).
+//
+// Reading accepts, whatever the mode, the forms the table can hold where
+// envelopes belong: a value sealed as a whole is opened, then each Sensitive
+// member that is an envelope. Nothing else is opened: an envelope-shaped
+// object in another member is data (a client's jwks may hold one). With an
+// Encrypter, plaintext where the mode expects an envelope (the whole value
+// in value mode, a non-null Sensitive member in fields mode), and a member
+// sealed before members were bound, are read and counted in Counter.
 type MapCodec struct {
 	Encrypter Encrypter
 	Mode      string   // EncryptionNone ("" too), EncryptionFields or EncryptionValue
-	Sensitive []string // top-level members sealed in fields mode
+	Sensitive []string // top-level members sealed in fields mode, and opened in every mode
 	Counter   *PlaintextCounter
 }
 
@@ -91,7 +96,7 @@ func (c MapCodec) PlaintextReads() int64 { return c.Counter.Load() }
 // member that JSON cannot represent (NaN, a channel) is a *ValidationError
 // naming it. In value mode the plaintext is Python's json.dumps(v,
 // separators=(",", ":")): compact, non-ASCII escaped as \uXXXX.
-func (c MapCodec) Encode(_, _ string, v map[string]any) ([]byte, error) {
+func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -109,7 +114,7 @@ func (c MapCodec) Encode(_, _ string, v map[string]any) ([]byte, error) {
 			continue
 		}
 		if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && v[name] != nil {
-			if data, err = Seal(c.Encrypter, asciiJSON(data)); err != nil {
+			if data, err = Seal(c.Encrypter, binding{collection, key, name}.seal(asciiJSON(data))); err != nil {
 				return nil, fmt.Errorf("kv: member %q: %w", name, err)
 			}
 		}
@@ -166,13 +171,18 @@ func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, e
 	out := make(map[string]any, len(members))
 	for _, name := range names {
 		raw := members[name]
-		if IsEnvelope(raw) {
+		sensitive := slices.Contains(c.Sensitive, name)
+		if sensitive && IsEnvelope(raw) {
 			opened, err := Open(c.Encrypter, raw)
 			if err != nil {
 				return fail(ErrDecrypt, name, err)
 			}
-			raw = opened
-		} else if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && string(raw) != "null" {
+			value, bound, err := binding{collection, key, name}.open(opened)
+			if err != nil {
+				return fail(ErrDecrypt, name, err)
+			}
+			raw, plaintext = value, plaintext || !bound
+		} else if sensitive && c.sealing(EncryptionFields) && string(raw) != "null" {
 			plaintext = true
 		}
 		v, err := decodeJSON(raw)

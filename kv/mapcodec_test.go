@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -116,10 +117,10 @@ func TestMapCodecFieldsMode(t *testing.T) {
 	if got := string(m.values["nothing"]); got != `null` {
 		t.Errorf("a null sensitive member stored as %s, want null", got)
 	}
-	if got := string(readmeOpen(t, keys, m.values["client_secret"])); got != `"s3cr3t-value"` {
+	if got := string(boundValue(t, readmeOpen(t, keys, m.values["client_secret"]))); got != `"s3cr3t-value"` {
 		t.Errorf("client_secret envelope holds %s", got)
 	}
-	if got := string(readmeOpen(t, keys, m.values["jwks"])); got != `{"keys":[{"k":"private-material"}]}` {
+	if got := string(boundValue(t, readmeOpen(t, keys, m.values["jwks"]))); got != `{"keys":[{"k":"private-material"}]}` {
 		t.Errorf("jwks envelope holds %s", got)
 	}
 	got, err := codec.Decode("c", "k", stored)
@@ -152,12 +153,25 @@ func TestMapCodecFieldsMode(t *testing.T) {
 	}
 }
 
+// boundValue returns the member's JSON in the plaintext of a member sealed
+// in fields mode, after its binding: "\x00kv", version 1, 16 bytes of digest.
+func boundValue(t *testing.T, plaintext []byte) []byte {
+	t.Helper()
+	const prefix = "\x00kv\x01"
+	if !bytes.HasPrefix(plaintext, []byte(prefix)) || len(plaintext) < len(prefix)+16 {
+		t.Fatalf("plaintext %q does not start with a binding", plaintext)
+	}
+	return plaintext[len(prefix)+16:]
+}
+
+// Whatever its mode, a codec opens a value sealed as a whole and the
+// members it knows as sensitive, the places where envelopes belong.
 func TestMapCodecReadsEveryFormWhateverItsMode(t *testing.T) {
 	ring := newRing(t, 1)
-	valueCodec, _ := kv.NewMapCodec(ring, kv.EncryptionValue, nil)
+	valueCodec, _ := kv.NewMapCodec(ring, kv.EncryptionValue, []string{"s"})
 	fieldsCodec, _ := kv.NewMapCodec(ring, kv.EncryptionFields, []string{"s"})
-	plainCodec, _ := kv.NewMapCodec(ring, kv.EncryptionNone, nil)
-	keyless, _ := kv.NewMapCodec(nil, kv.EncryptionNone, nil)
+	plainCodec, _ := kv.NewMapCodec(ring, kv.EncryptionNone, []string{"s"})
+	keyless, _ := kv.NewMapCodec(nil, kv.EncryptionNone, []string{"s"})
 	v := map[string]any{"s": "secret", "n": json.Number("1")}
 	for _, writer := range []kv.MapCodec{valueCodec, fieldsCodec, plainCodec} {
 		stored, err := writer.Encode("c", "k", v)
@@ -189,6 +203,32 @@ func TestMapCodecErrors(t *testing.T) {
 		var ve *kv.ValueError
 		if !errors.Is(err, kv.ErrCorrupt) || !errors.As(err, &ve) || ve.Key != "k" {
 			t.Errorf("Decode(%q): %v; want ErrCorrupt naming the key", raw, err)
+		}
+	}
+}
+
+// TestMapCodecLookAlikeIsData: an envelope-shaped object in a member that is
+// not sensitive is data a client sent, even when it holds a valid token of
+// the codec's own key: read as it is, never opened.
+func TestMapCodecLookAlikeIsData(t *testing.T) {
+	ring := newRing(t, 1)
+	token, err := kv.Seal(ring, []byte(`{"k":"smuggled"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lookAlike map[string]any
+	if err := json.Unmarshal(token, &lookAlike); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{kv.EncryptionNone, kv.EncryptionFields, kv.EncryptionValue} {
+		codec := mustCodec(t, mode, ring, "s")
+		v := map[string]any{"s": "secret", "jwks": lookAlike}
+		stored, err := codec.Encode("c", "k", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := codec.Decode("c", "k", stored); err != nil || !kvtest.JSONEqual(got, v) {
+			t.Errorf("%s mode read %v, %v; want jwks as written", mode, got, err)
 		}
 	}
 }

@@ -13,11 +13,13 @@ type ReencryptOptions struct {
 	Collection string // "" is the store's default collection
 	After      string // resume after this key: a Cursor of an earlier run
 	BatchSize  int    // rows read per round trip; <= 0 is DefaultReencryptBatch
-	// FieldsMode reseals each top-level member that is an envelope, as
-	// encryption: fields stores them; a value that is an envelope as a whole
-	// is resealed in either mode.
-	FieldsMode bool
-	Encrypter  Encrypter // required: its first key is the one written
+	// Fields names the top-level members that the schema seals one by one
+	// (encryption: fields); a generated store sets it. They, and a value
+	// sealed as a whole, are the only places where Reencrypt opens an
+	// envelope: an envelope-shaped object anywhere else is data (a client's
+	// jwks may hold one) and is left as it is.
+	Fields    []string
+	Encrypter Encrypter // required: its first key is the one written
 	// Progress, when set, is called after each batch with the running totals.
 	Progress func(ReencryptResult)
 }
@@ -36,8 +38,11 @@ type ReencryptResult struct {
 
 // Reencrypt rewrites the encrypted values of a collection under the
 // Encrypter's first key, in batches ascending by key, so that an old key can
-// leave the ring. A row is replaced only if it is unchanged since it was read,
-// so a concurrent writer is never overwritten. Plaintext is left alone.
+// leave the ring (see Reseal for what it opens). Members of opts.Fields
+// sealed before members were bound to their records are sealed again with
+// their binding, so that Strict stores can read them. A row is replaced only
+// if it is unchanged since it was read, so a concurrent writer is never
+// overwritten. Plaintext is left alone.
 //
 // It stops at the first value that does not decrypt with a *ValueError
 // (ErrDecrypt) naming collection, key and field, after writing the rows before
@@ -80,7 +85,7 @@ func Reencrypt(ctx context.Context, b Backend, opts ReencryptOptions) (Reencrypt
 		var failure error
 		done := res.Cursor
 		for _, r := range rows {
-			sealed, changed, err := Reseal(opts.Encrypter, r.Value, opts.FieldsMode)
+			sealed, changed, err := Reseal(opts.Encrypter, opts.Collection, r.Key, r.Value, opts.Fields)
 			if err != nil {
 				failure = resealError(opts.Collection, r.Key, err)
 				break

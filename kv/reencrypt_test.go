@@ -111,7 +111,7 @@ func TestReencryptFieldsModeIncludesExpiredRows(t *testing.T) {
 	clock = clock.Add(2 * time.Minute)
 
 	res, err := r.store(t, kv.EncryptionFields, r.rotated, "secret").Reencrypt(ctx, kv.ReencryptOptions{
-		Encrypter: r.rotated, FieldsMode: true, BatchSize: 3,
+		Encrypter: r.rotated, Fields: []string{"secret"}, BatchSize: 3,
 	})
 	if err != nil || res.Scanned != 10 || res.Rewritten != 10 || res.Cursor != "k009" {
 		t.Fatalf("Reencrypt = %+v, %v; want all 10 rows, expired ones too", res, err)
@@ -119,12 +119,12 @@ func TestReencryptFieldsModeIncludesExpiredRows(t *testing.T) {
 	clock = clock.Add(-2 * time.Minute)
 	readsAll(t, r.store(t, kv.EncryptionFields, r.newOnly, "secret"), 10)
 
-	// Without FieldsMode the members are not looked into.
+	// Without Fields the members are not looked into.
 	r2 := newRotation(t)
 	fill(t, kv.NewValueStore(r2.mem, mustCodec(t, kv.EncryptionFields, r2.oldRing, "secret"), "clients"), 0, 2, 0)
 	res, err = kv.Reencrypt(ctx, r2.mem, kv.ReencryptOptions{Collection: "clients", Encrypter: r2.rotated})
 	if err != nil || res.Rewritten != 0 {
-		t.Errorf("Reencrypt without FieldsMode = %+v, %v; want nothing rewritten", res, err)
+		t.Errorf("Reencrypt without Fields = %+v, %v; want nothing rewritten", res, err)
 	}
 }
 

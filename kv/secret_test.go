@@ -2,12 +2,18 @@ package kv_test
 
 import (
 	"bytes"
+	"encoding"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+	"text/template"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/kvgen/kvgen/kv"
 )
@@ -20,6 +26,9 @@ type client struct {
 	Hash   kv.Hashed
 }
 
+// %p is left out: fmt rejects it for a string, and its error form
+// (%!p(kv.Secret=…)) prints through reflection, without calling Format;
+// see Secret for that limit.
 func TestSecretNeverPrints(t *testing.T) {
 	s := kv.Secret(secretText)
 	c := client{ID: "id-1", Secret: s}
@@ -27,7 +36,7 @@ func TestSecretNeverPrints(t *testing.T) {
 	list := []kv.Secret{s, s}
 	m := map[string]kv.Secret{"k": s}
 	var out []string
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10s", "%-20v", "%T %v"} {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "% x", "%d", "%o", "%b", "%c", "%U", "%e", "%t", "%10s", "%-20v", "%.3s", "%T %v"} {
 		for _, arg := range []any{s, &s, c, pc, list, m, []any{s}} {
 			out = append(out, fmt.Sprintf(verb, arg))
 		}
@@ -88,4 +97,90 @@ func TestSecretJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"Secret":42}`), &back); err == nil || strings.Contains(err.Error(), "42") {
 		t.Errorf("json.Unmarshal of a number into a Secret: %v", err)
 	}
+}
+
+// holders are the places a Secret sits in when a program encodes it: alone,
+// behind a pointer, as a struct field, in a slice, in a map.
+func holders(s kv.Secret) map[string]any {
+	c := client{ID: "id-1", Secret: s}
+	return map[string]any{
+		"secret":            s,
+		"pointer":           &s,
+		"struct":            c,
+		"pointer to struct": &c,
+		"slice":             []kv.Secret{s},
+		"map value":         map[string]kv.Secret{"k": s},
+		"nested":            map[string]any{"list": []any{c}},
+	}
+}
+
+// TestSecretNeverEncodes: every encoder of the standard library and yaml.v3
+// that could write a Secret writes the redaction, or (gob, which stores and
+// sends values rather than showing them) refuses.
+func TestSecretNeverEncodes(t *testing.T) {
+	s := kv.Secret(secretText)
+	check := func(what string, out []byte, err error) {
+		t.Helper()
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+		if bytes.Contains(out, []byte(secretText)) || !bytes.Contains(out, []byte(kv.Redacted)) {
+			t.Errorf("%s wrote %s; want %s", what, out, kv.Redacted)
+		}
+	}
+	for name, v := range holders(s) {
+		out, err := json.Marshal(v)
+		check("encoding/json of "+name, out, err)
+		out, err = yaml.Marshal(v)
+		check("yaml.v3 of "+name, out, err)
+		out, err = yaml.Marshal(map[kv.Secret]any{s: name})
+		check("yaml.v3 of a map key", out, err)
+
+		var b bytes.Buffer
+		err = gob.NewEncoder(&b).Encode(v)
+		if err == nil || strings.Contains(err.Error(), secretText) || bytes.Contains(b.Bytes(), []byte(secretText)) {
+			t.Errorf("gob of %s: %v, wrote %q; want a refusal, the secret nowhere", name, err, b.Bytes())
+		}
+	}
+
+	type element struct {
+		XMLName xml.Name    `xml:"client"`
+		Attr    kv.Secret   `xml:"attr,attr"`
+		Element kv.Secret   `xml:"element"`
+		Pointer *kv.Secret  `xml:"pointer"`
+		List    []kv.Secret `xml:"list"`
+		Nested  client      `xml:"nested"`
+	}
+	type charData struct {
+		Text kv.Secret `xml:",chardata"`
+	}
+	type cdata struct {
+		Text kv.Secret `xml:",cdata"`
+	}
+	type innerXML struct {
+		Inner kv.Secret `xml:",innerxml"`
+	}
+	for name, v := range map[string]any{
+		"element":        s,
+		"pointer":        &s,
+		"struct":         element{Attr: s, Element: s, Pointer: &s, List: []kv.Secret{s}, Nested: client{Secret: s}},
+		"character data": charData{s},
+		"CDATA":          cdata{s},
+		"inner XML":      innerXML{s},
+	} {
+		out, err := xml.Marshal(v)
+		check("encoding/xml of "+name, out, err)
+	}
+
+	tm, ok := any(s).(encoding.TextMarshaler)
+	if !ok {
+		t.Fatal("Secret is not an encoding.TextMarshaler: encoders that fall back to text write the secret")
+	}
+	out, err := tm.MarshalText()
+	check("MarshalText", out, err)
+
+	var b bytes.Buffer
+	tmpl := template.Must(template.New("").Parse(`{{.Secret}} {{printf "%s %q %x" .Secret .Secret .Secret}} {{.}}`))
+	err = tmpl.Execute(&b, client{ID: "id-1", Secret: s})
+	check("text/template", b.Bytes(), err)
 }

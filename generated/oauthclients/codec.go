@@ -139,7 +139,7 @@ func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	if r.ClientSecret == "" {
 		b = append(b, "null"...)
 	} else {
-		b, err = secret(b, string(r.ClientSecret))
+		b, err = secret(b, "client_secret", string(r.ClientSecret))
 		if err != nil {
 			return b, kv.FieldErr("client_secret", err)
 		}
@@ -361,7 +361,7 @@ func (r *Client) decodeJSON(data []byte, secret kv.SecretReader, stored bool) er
 			if kv.IsNull(raw) {
 				return nil
 			}
-			s, err := secret(raw)
+			s, err := secret("client_secret", raw)
 			if err != nil {
 				return kv.FieldErr("client_secret", err)
 			}
@@ -765,6 +765,7 @@ func (r *ClientCimdDocument) UnmarshalJSON(data []byte) error {
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
+	strict    bool // refuse what plaintext would count
 }
 
 func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
@@ -781,7 +782,7 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 	}
 	secret := kv.PlainSecret
 	if c.enc != nil {
-		secret = kv.SealSecret(c.enc)
+		secret = c.sealer(collection, key, true).Seal
 	}
 	data, err := v.appendJSON(nil, secret)
 	if err != nil {
@@ -791,19 +792,32 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
 	if errors.Is(err, kv.ErrSealedValue) {
 		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
 		if openErr != nil {
 			return Client{}, openErr
 		}
 		v = Client{}
-		// sealed as a whole: its fields are not plaintext
-		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+		// sealed as a whole: its fields are plain by design
+		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
 	}
 	if err != nil {
 		return Client{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()
 	return v, nil
+}
+
+// sealer seals and opens the sensitive fields of the value stored under key in
+// collection; expect says whether they should be envelopes there.
+func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
+	return kv.Sealer{
+		Collection: collection,
+		Encrypter:  c.enc,
+		Expect:     expect,
+		Key:        key,
+		Plaintext:  c.plaintext,
+		Strict:     c.strict,
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"gopkg.in/yaml.v3"
 
 	"github.com/kvgen/kvgen/generated/oauthclients"
 	"github.com/kvgen/kvgen/kv"
@@ -91,7 +94,7 @@ func TestDecryptFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherRing := newRing(t)
-	other, err := kv.SealSecret(otherRing)(nil, "plain-secret-0")
+	other, err := kv.Sealer{Encrypter: otherRing, Collection: oauthclients.DefaultCollection, Key: "c0"}.Seal(nil, "client_secret", "plain-secret-0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,8 +218,20 @@ func TestSecretsNeverPrint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	yamlData, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xmlData, err := xml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gobData bytes.Buffer
+	if err := gob.NewEncoder(&gobData).Encode(c); err == nil || strings.Contains(gobData.String(), "print-me-not") {
+		t.Errorf("gob of a record: %v; want a refusal, the secret nowhere", err)
+	}
 	out := fmt.Sprintf("%v %+v %#v %s %q", c, c, c, c.ClientSecret, c.ClientSecret) +
-		fmt.Errorf("wrapped: %v", c).Error() + string(data) + logs.String()
+		fmt.Errorf("wrapped: %v", c).Error() + string(data) + logs.String() + string(yamlData) + string(xmlData)
 	if strings.Contains(out, "print-me-not") {
 		t.Fatalf("secret printed: %s", out)
 	}

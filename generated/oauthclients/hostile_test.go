@@ -173,13 +173,20 @@ func hostileRows(t *testing.T, s *oauthclients.Store, pool *pgxpool.Pool, ring *
 	if _, err := pool.Exec(ctx, `DELETE FROM oauth_clients WHERE key = 'base'`); err != nil {
 		t.Fatal(err)
 	}
-	// with returns the base record under key with its members changed.
+	// with returns the base record under key with its members changed; its
+	// secret is sealed for key, as a sealed field is bound to its record.
 	with := func(key string, change map[string]any) string {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(baseJSON), &m); err != nil {
 			t.Fatal(err)
 		}
 		m["client_id"] = key
+		secret, err := kv.Sealer{Encrypter: ring, Collection: oauthclients.DefaultCollection, Key: key}.
+			Seal(nil, "client_secret", base.ClientSecret.Reveal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m["client_secret"] = json.RawMessage(secret)
 		for k, v := range change {
 			m[k] = v
 		}

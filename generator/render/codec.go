@@ -67,7 +67,7 @@ func appendFunc(name string, fields []*schema.Field, record bool) jen.Code {
 		switch {
 		case fl.Sensitive:
 			write = []jen.Code{
-				jen.List(jen.Id("b"), jen.Err()).Op("=").Id("secret").Call(jen.Id("b"), jen.String().Call(v.Clone())),
+				jen.List(jen.Id("b"), jen.Err()).Op("=").Id("secret").Call(jen.Id("b"), jen.Lit(fl.JSONName), jen.String().Call(v.Clone())),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("b"), jen.Qual(kvPkg, "FieldErr").Call(jen.Lit(fl.JSONName), jen.Err()))),
 			}
 		case fl.Hashed:
@@ -207,7 +207,7 @@ func decodeFunc(name string, fields []*schema.Field, record, sealed bool) jen.Co
 		switch {
 		case fl.Sensitive:
 			stmts = []jen.Code{
-				jen.List(jen.Id("s"), jen.Err()).Op(":=").Id("secret").Call(jen.Id("raw")),
+				jen.List(jen.Id("s"), jen.Err()).Op(":=").Id("secret").Call(jen.Lit(fl.JSONName), jen.Id("raw")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual(kvPkg, "FieldErr").Call(jen.Lit(fl.JSONName), jen.Err()))),
 				v.Clone().Op("=").Qual(kvPkg, "Secret").Call(jen.Id("s")),
 			}

@@ -38,19 +38,14 @@ func codecType(f *jen.File, s *schema.Schema) {
 	rec := jen.Id(s.Record)
 	key := s.KeyField()
 	f.Comment("codec is the kv.Codec of " + s.Record + " records, with the schema's encryption.")
-	f.Type().Id("codec").Struct(
+	fields := []jen.Code{
 		jen.Id("enc").Qual(kvPkg, "Encrypter").Comment("nil: store plaintext"),
 		jen.Id("plaintext").Op("*").Qual(kvPkg, "PlaintextCounter"),
-	)
-
-	secretWriter := jen.Qual(kvPkg, "PlainSecret")
-	// Reads accept every form the table can hold whatever the mode: a whole
-	// value sealed (py-key-value's wrapper), sealed fields, or plaintext.
-	// Plaintext is counted once per value: per field in fields mode, per
-	// value in value mode.
-	secretReader := func(counter jen.Code) jen.Code {
-		return jen.Qual(kvPkg, "OpenSecret").Call(jen.Id("c").Dot("enc"), counter)
 	}
+	if s.Encryption != schema.EncryptNone {
+		fields = append(fields, jen.Id("strict").Bool().Comment("refuse what plaintext would count"))
+	}
+	f.Type().Id("codec").Struct(fields...)
 
 	enc := []jen.Code{
 		jen.If(jen.Id("v").Dot(key.GoName).Op("==").Lit("")).Block(
@@ -63,11 +58,11 @@ func codecType(f *jen.File, s *schema.Schema) {
 			})),
 		),
 		jen.If(jen.Err().Op(":=").Id("v").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Id("secret").Op(":=").Add(secretWriter),
+		jen.Id("secret").Op(":=").Qual(kvPkg, "PlainSecret"),
 	}
 	if s.Encryption == schema.EncryptFields {
 		enc = append(enc, jen.If(jen.Id("c").Dot("enc").Op("!=").Nil()).Block(
-			jen.Id("secret").Op("=").Qual(kvPkg, "SealSecret").Call(jen.Id("c").Dot("enc")),
+			jen.Id("secret").Op("=").Id("c").Dot("sealer").Call(jen.Id("collection"), jen.Id("key"), jen.True()).Dot("Seal"),
 		))
 	}
 	enc = append(enc,
@@ -82,36 +77,62 @@ func codecType(f *jen.File, s *schema.Schema) {
 	enc = append(enc, jen.Return(jen.Id("data"), jen.Nil()))
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(enc...)
 
-	// The decoder itself tells a whole-value envelope (kv.ErrSealedValue), so
-	// that a read of anything else costs no search for one.
-	dec := []jen.Code{jen.Var().Id("v").Add(rec.Clone())}
+	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Decode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("data").Index().Byte()).Params(rec.Clone(), jen.Error()).Block(decodeBody(s)...)
+
+	if s.Encryption != schema.EncryptNone {
+		f.Comment("sealer seals and opens the sensitive fields of the value stored under key in")
+		f.Comment("collection; expect says whether they should be envelopes there.")
+		f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("sealer").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("expect").Bool()).Qual(kvPkg, "Sealer").Block(
+			jen.Return(jen.Qual(kvPkg, "Sealer").Values(jen.Dict{
+				jen.Id("Encrypter"):  jen.Id("c").Dot("enc"),
+				jen.Id("Collection"): jen.Id("collection"),
+				jen.Id("Key"):        jen.Id("key"),
+				jen.Id("Expect"):     jen.Id("expect"),
+				jen.Id("Plaintext"):  jen.Id("c").Dot("plaintext"),
+				jen.Id("Strict"):     jen.Id("c").Dot("strict"),
+			})),
+		)
+	}
+}
+
+// decodeBody renders the body of the codec's Decode. Reads accept every
+// form the table can hold where the schema puts envelopes, whatever the
+// mode: a whole value sealed (py-key-value's wrapper), sealed sensitive
+// fields, or plaintext. Plaintext where the mode expects an envelope is
+// counted once per value in value mode, per field in fields mode (or refused
+// when strict). The decoder itself tells a whole-value envelope
+// (kv.ErrSealedValue), so that a read of anything else costs no search for one.
+func decodeBody(s *schema.Schema) []jen.Code {
+	rec := jen.Id(s.Record)
+	body := []jen.Code{jen.Var().Id("v").Add(rec.Clone())}
 	if s.Encryption == schema.EncryptNone {
-		dec = append(dec, jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader")))
+		body = append(body, jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader")))
 	} else {
-		counter, notSealed := jen.Code(jen.Id("c").Dot("plaintext")), jen.Null()
+		opener := func(expect bool) jen.Code {
+			return jen.Id("c").Dot("sealer").Call(jen.Id("collection"), jen.Id("key"), jen.Lit(expect)).Dot("Open")
+		}
+		notSealed := jen.Null()
 		if s.Encryption == schema.EncryptValue {
-			counter = jen.Nil() // counted per value, in notSealed
 			notSealed = jen.Else().If(jen.Err().Op("==").Nil().Op("&&").Id("c").Dot("enc").Op("!=").Nil()).Block(
-				jen.Id("c").Dot("plaintext").Dot("Add").Call(),
+				jen.Err().Op("=").Qual(kvPkg, "UnsealedValue").Call(jen.Id("c").Dot("plaintext"), jen.Id("c").Dot("strict"), jen.Id("collection"), jen.Id("key")),
 			)
 		}
-		dec = append(dec,
-			jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), secretReader(counter), jen.True()),
+		body = append(body,
+			jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), opener(s.Encryption == schema.EncryptFields), jen.True()),
 			jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual(kvPkg, "ErrSealedValue"))).Block(
 				jen.List(jen.Id("plain"), jen.Id("openErr")).Op(":=").Qual(kvPkg, "OpenValue").Call(jen.Id("c").Dot("enc"), jen.Id("collection"), jen.Id("key"), jen.Id("data")),
 				jen.If(jen.Id("openErr").Op("!=").Nil()).Block(jen.Return(rec.Clone().Values(), jen.Id("openErr"))),
 				jen.Id("v").Op("=").Add(rec.Clone()).Values(),
-				jen.Comment("sealed as a whole: its fields are not plaintext"),
-				jen.Err().Op("=").Id("v").Dot("decodeJSON").Call(jen.Id("plain"), secretReader(jen.Nil()), jen.True()),
+				jen.Comment("sealed as a whole: its fields are plain by design"),
+				jen.Err().Op("=").Id("v").Dot("decodeJSON").Call(jen.Id("plain"), opener(false), jen.True()),
 			).Add(notSealed),
 		)
 	}
-	dec = append(dec,
+	return append(body,
 		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(rec.Clone().Values(), jen.Qual(kvPkg, "DecodeError").Call(jen.Id("collection"), jen.Id("key"), jen.Err())),
 		),
 		jen.Id("v").Dot("applyDefaults").Call(),
 		jen.Return(jen.Id("v"), jen.Nil()),
 	)
-	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Decode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("data").Index().Byte()).Params(rec.Clone(), jen.Error()).Block(dec...)
 }

@@ -40,6 +40,8 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 			jen.Comment("a nil Encrypter is an error: secrets are never stored in plaintext by accident."),
 			jen.Id("AllowPlaintext").Bool(),
 		)
+		opts = append(opts, strictDoc(s)...)
+		opts = append(opts, jen.Id("Strict").Bool())
 	}
 	f.Type().Id("Options").Struct(opts...)
 
@@ -73,21 +75,27 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		encArg = jen.Id("opts").Dot("Encrypter")
 		build = append(build, jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil().Op("&&").Op("!").Id("opts").Dot("AllowPlaintext")).Block(
 			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit(s.Package+": Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store "+encryptedWhat(s)+" unencrypted"))),
+		), jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil().Op("&&").Id("opts").Dot("Strict")).Block(
+			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit(s.Package+": Options.Strict needs an Encrypter: it refuses plaintext"))),
 		))
 	}
 	// The untyped view seals whole values, as py-key-value's
 	// FernetEncryptionWrapper does, so that the other collections of the
-	// table (tokens, transactions) are encrypted too; it reads every form.
+	// table (tokens, transactions) are encrypted too. It opens whole values
+	// and the schema's sensitive fields, the places where envelopes belong.
 	untypedMode := "value"
+	codecFields := jen.Dict{
+		jen.Id("enc"):       encArg.Clone(),
+		jen.Id("plaintext"): jen.New(jen.Qual(kvPkg, "PlaintextCounter")),
+	}
 	if s.Encryption == schema.EncryptNone {
 		untypedMode = "none"
+	} else {
+		codecFields[jen.Id("strict")] = jen.Id("opts").Dot("Strict")
 	}
 	build = append(build,
-		jen.Id("c").Op(":=").Op("&").Id("codec").Values(jen.Dict{
-			jen.Id("enc"):       encArg.Clone(),
-			jen.Id("plaintext"): jen.New(jen.Qual(kvPkg, "PlaintextCounter")),
-		}),
-		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Qual(kvPkg, "NewMapCodec").Call(encArg.Clone(), jen.Lit(untypedMode), jen.Nil()),
+		jen.Id("c").Op(":=").Op("&").Id("codec").Values(codecFields),
+		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Qual(kvPkg, "NewMapCodec").Call(encArg.Clone(), jen.Lit(untypedMode), sensitiveNames(s)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Comment("one count of plaintext reads per store, whichever view read them"),
 		jen.Id("untyped").Dot("Counter").Op("=").Id("c").Dot("plaintext"),
@@ -178,11 +186,21 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		jen.Return(jen.Id("s").Dot("records").Dot("Cull").Call(jen.Id("ctx"))),
 	)
 	if s.Encryption != schema.EncryptNone {
+		sealedFields, sealedDoc := jen.Code(jen.Nil()), "sealed as a whole: no field on its own"
+		if s.Encryption == schema.EncryptFields && len(s.Sensitive()) > 0 {
+			sealedFields, sealedDoc = sensitiveNames(s), "the sensitive fields, each sealed on its own"
+		} else if s.Encryption == schema.EncryptFields {
+			sealedDoc = "no sensitive field to seal"
+		}
 		f.Comment("Reencrypt rewrites the store's records under the first key of its Encrypter (or")
 		f.Comment("of opts.Encrypter), in batches; it resumes from the Cursor that Progress reports.")
+		if s.Encryption == schema.EncryptFields {
+			f.Comment("It also binds fields sealed before fields were bound to their records, which")
+			f.Comment("Strict refuses.")
+		}
 		f.Func().Params(recv.Clone()).Id("Reencrypt").Params(ctx.Clone(), jen.Id("opts").Qual(kvPkg, "ReencryptOptions")).Params(jen.Qual(kvPkg, "ReencryptResult"), jen.Error()).Block(
 			jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil()).Block(jen.Id("opts").Dot("Encrypter").Op("=").Id("s").Dot("codec").Dot("enc")),
-			jen.Id("opts").Dot("FieldsMode").Op("=").Lit(s.Encryption == schema.EncryptFields),
+			jen.Id("opts").Dot("Fields").Op("=").Add(sealedFields).Comment(sealedDoc),
 			jen.Return(jen.Id("s").Dot("records").Dot("Reencrypt").Call(jen.Id("ctx"), jen.Id("opts"))),
 		)
 	}
@@ -204,6 +222,43 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Var().Id("_").Qual(kvPkg, "Store").Types(rec.Clone()).Op("=").Parens(jen.Op("*").Qual(kvPkg, "ValueStore").Types(rec.Clone())).Parens(jen.Nil())
 	f.Var().Id("_").Qual(kvPkg, "Codec").Types(rec.Clone()).Op("=").Parens(jen.Op("*").Id("codec")).Parens(jen.Nil())
 	return f
+}
+
+// sensitiveNames renders the JSON names of the schema's sensitive fields:
+// the only places, besides a whole value, where an envelope belongs.
+func sensitiveNames(s *schema.Schema) jen.Code {
+	var names []jen.Code
+	for _, fl := range s.Sensitive() {
+		names = append(names, jen.Lit(fl.JSONName))
+	}
+	if names == nil {
+		return jen.Nil()
+	}
+	return jen.Index().String().Values(names...)
+}
+
+// strictDoc is the doc comment of Options.Strict.
+func strictDoc(s *schema.Schema) []jen.Code {
+	lines := []string{
+		"Strict makes the typed view refuse, as kv.ErrDecrypt naming collection and key,",
+		"a record stored in plaintext (written before encryption was turned on), which it",
+		"otherwise reads and counts in PlaintextReads. Set it once no read counts any more.",
+	}
+	if s.Encryption == schema.EncryptFields {
+		lines = []string{
+			"Strict makes the typed view refuse, as kv.ErrDecrypt naming collection, key and",
+			"field, a sensitive field stored in plaintext (written before encryption was turned",
+			"on) or sealed before fields were bound to their records (Reencrypt binds those),",
+			"which it otherwise reads and counts in PlaintextReads. Set it once no read counts",
+			"any more. A record sealed as a whole, py-key-value's format, has no binding and",
+			"is read either way.",
+		}
+	}
+	out := make([]jen.Code, len(lines))
+	for i, l := range lines {
+		out[i] = jen.Comment(l)
+	}
+	return out
 }
 
 func encryptedWhat(s *schema.Schema) string {

@@ -27,6 +27,10 @@ type Options struct {
 	// AllowPlaintext stores without encryption when Encrypter is nil. Without it,
 	// a nil Encrypter is an error: secrets are never stored in plaintext by accident.
 	AllowPlaintext bool
+	// Strict makes the typed view refuse, as kv.ErrDecrypt naming collection and key,
+	// a record stored in plaintext (written before encryption was turned on), which it
+	// otherwise reads and counts in PlaintextReads. Set it once no read counts any more.
+	Strict bool
 }
 
 // Store keeps Client records in PostgreSQL (New) or in memory (NewMemory).
@@ -62,11 +66,15 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	if opts.Encrypter == nil && !opts.AllowPlaintext {
 		return nil, errors.New("valuestore: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store whole records unencrypted")
 	}
+	if opts.Encrypter == nil && opts.Strict {
+		return nil, errors.New("valuestore: Options.Strict needs an Encrypter: it refuses plaintext")
+	}
 	c := &codec{
 		enc:       opts.Encrypter,
 		plaintext: new(kv.PlaintextCounter),
+		strict:    opts.Strict,
 	}
-	untyped, err := kv.NewMapCodec(opts.Encrypter, "value", nil)
+	untyped, err := kv.NewMapCodec(opts.Encrypter, "value", []string{"client_secret"})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +163,7 @@ func (s *Store) Reencrypt(ctx context.Context, opts kv.ReencryptOptions) (kv.Ree
 	if opts.Encrypter == nil {
 		opts.Encrypter = s.codec.enc
 	}
-	opts.FieldsMode = false
+	opts.Fields = nil // sealed as a whole: no field on its own
 	return s.records.Reencrypt(ctx, opts)
 }
 

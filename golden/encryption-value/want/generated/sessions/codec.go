@@ -20,7 +20,7 @@ func (r *Session) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	if r.AccessToken == "" {
 		b = append(b, "null"...)
 	} else {
-		b, err = secret(b, string(r.AccessToken))
+		b, err = secret(b, "access_token", string(r.AccessToken))
 		if err != nil {
 			return b, kv.FieldErr("access_token", err)
 		}
@@ -66,7 +66,7 @@ func (r *Session) decodeJSON(data []byte, secret kv.SecretReader, stored bool) e
 			if kv.IsNull(raw) {
 				return nil
 			}
-			s, err := secret(raw)
+			s, err := secret("access_token", raw)
 			if err != nil {
 				return kv.FieldErr("access_token", err)
 			}
@@ -111,6 +111,7 @@ func (r *Session) UnmarshalJSON(data []byte) error {
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
+	strict    bool // refuse what plaintext would count
 }
 
 func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
@@ -137,21 +138,34 @@ func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Session, error) {
 	var v Session
-	err := v.decodeJSON(data, kv.OpenSecret(c.enc, nil), true)
+	err := v.decodeJSON(data, c.sealer(collection, key, false).Open, true)
 	if errors.Is(err, kv.ErrSealedValue) {
 		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
 		if openErr != nil {
 			return Session{}, openErr
 		}
 		v = Session{}
-		// sealed as a whole: its fields are not plaintext
-		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+		// sealed as a whole: its fields are plain by design
+		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
 	} else if err == nil && c.enc != nil {
-		c.plaintext.Add()
+		err = kv.UnsealedValue(c.plaintext, c.strict, collection, key)
 	}
 	if err != nil {
 		return Session{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()
 	return v, nil
+}
+
+// sealer seals and opens the sensitive fields of the value stored under key in
+// collection; expect says whether they should be envelopes there.
+func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
+	return kv.Sealer{
+		Collection: collection,
+		Encrypter:  c.enc,
+		Expect:     expect,
+		Key:        key,
+		Plaintext:  c.plaintext,
+		Strict:     c.strict,
+	}
 }

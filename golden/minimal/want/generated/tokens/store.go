@@ -27,6 +27,13 @@ type Options struct {
 	// AllowPlaintext stores without encryption when Encrypter is nil. Without it,
 	// a nil Encrypter is an error: secrets are never stored in plaintext by accident.
 	AllowPlaintext bool
+	// Strict makes the typed view refuse, as kv.ErrDecrypt naming collection, key and
+	// field, a sensitive field stored in plaintext (written before encryption was turned
+	// on) or sealed before fields were bound to their records (Reencrypt binds those),
+	// which it otherwise reads and counts in PlaintextReads. Set it once no read counts
+	// any more. A record sealed as a whole, py-key-value's format, has no binding and
+	// is read either way.
+	Strict bool
 }
 
 // Store keeps Token records in PostgreSQL (New) or in memory (NewMemory).
@@ -62,9 +69,13 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	if opts.Encrypter == nil && !opts.AllowPlaintext {
 		return nil, errors.New("tokens: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store sensitive fields unencrypted")
 	}
+	if opts.Encrypter == nil && opts.Strict {
+		return nil, errors.New("tokens: Options.Strict needs an Encrypter: it refuses plaintext")
+	}
 	c := &codec{
 		enc:       opts.Encrypter,
 		plaintext: new(kv.PlaintextCounter),
+		strict:    opts.Strict,
 	}
 	untyped, err := kv.NewMapCodec(opts.Encrypter, "value", nil)
 	if err != nil {
@@ -151,11 +162,13 @@ func (s *Store) Cull(ctx context.Context) (int, error) {
 
 // Reencrypt rewrites the store's records under the first key of its Encrypter (or
 // of opts.Encrypter), in batches; it resumes from the Cursor that Progress reports.
+// It also binds fields sealed before fields were bound to their records, which
+// Strict refuses.
 func (s *Store) Reencrypt(ctx context.Context, opts kv.ReencryptOptions) (kv.ReencryptResult, error) {
 	if opts.Encrypter == nil {
 		opts.Encrypter = s.codec.enc
 	}
-	opts.FieldsMode = true
+	opts.Fields = nil // no sensitive field to seal
 	return s.records.Reencrypt(ctx, opts)
 }
 

@@ -92,6 +92,7 @@ func (r *Grant) UnmarshalJSON(data []byte) error {
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
+	strict    bool // refuse what plaintext would count
 }
 
 func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
@@ -108,7 +109,7 @@ func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
 	}
 	secret := kv.PlainSecret
 	if c.enc != nil {
-		secret = kv.SealSecret(c.enc)
+		secret = c.sealer(collection, key, true).Seal
 	}
 	data, err := v.appendJSON(nil, secret)
 	if err != nil {
@@ -118,19 +119,32 @@ func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Grant, error) {
 	var v Grant
-	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
 	if errors.Is(err, kv.ErrSealedValue) {
 		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
 		if openErr != nil {
 			return Grant{}, openErr
 		}
 		v = Grant{}
-		// sealed as a whole: its fields are not plaintext
-		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+		// sealed as a whole: its fields are plain by design
+		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
 	}
 	if err != nil {
 		return Grant{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()
 	return v, nil
+}
+
+// sealer seals and opens the sensitive fields of the value stored under key in
+// collection; expect says whether they should be envelopes there.
+func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
+	return kv.Sealer{
+		Collection: collection,
+		Encrypter:  c.enc,
+		Expect:     expect,
+		Key:        key,
+		Plaintext:  c.plaintext,
+		Strict:     c.strict,
+	}
 }
