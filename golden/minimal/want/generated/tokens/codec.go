@@ -74,18 +74,18 @@ func (c *codec) Encode(collection, key string, v Token) ([]byte, error) {
 		return nil, err
 	}
 	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = kv.SealSecret(c.enc)
-	}
 	data, err := v.appendJSON(nil, secret)
 	if err != nil {
 		return nil, kv.EncodeError(err)
+	}
+	if c.enc != nil {
+		return kv.Seal(c.enc, data)
 	}
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Token, error) {
 	var v Token
-	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, nil), true)
 	if errors.Is(err, kv.ErrSealedValue) {
 		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
 		if openErr != nil {
@@ -94,6 +94,8 @@ func (c *codec) Decode(collection, key string, data []byte) (Token, error) {
 		v = Token{}
 		// sealed as a whole: its fields are not plaintext
 		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	} else if err == nil && c.enc != nil {
+		c.plaintext.Add()
 	}
 	if err != nil {
 		return Token{}, kv.DecodeError(collection, key, err)

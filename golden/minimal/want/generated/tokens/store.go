@@ -22,7 +22,7 @@ const DefaultCollection = "tokens"
 type Options struct {
 	// Collection replaces DefaultCollection.
 	Collection string
-	// Encrypter encrypts sensitive fields; a *kv.KeyRing, or a KMS of your own.
+	// Encrypter encrypts whole records; a *kv.KeyRing, or a KMS of your own.
 	Encrypter kv.Encrypter
 	// AllowPlaintext stores without encryption when Encrypter is nil. Without it,
 	// a nil Encrypter is an error: secrets are never stored in plaintext by accident.
@@ -60,7 +60,7 @@ func NewMemory(opts Options) (*Store, error) {
 // NewWithBackend returns a store over any kv.Backend.
 func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	if opts.Encrypter == nil && !opts.AllowPlaintext {
-		return nil, errors.New("tokens: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store sensitive fields unencrypted")
+		return nil, errors.New("tokens: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store whole records unencrypted")
 	}
 	c := &codec{
 		enc:       opts.Encrypter,
@@ -155,7 +155,7 @@ func (s *Store) Reencrypt(ctx context.Context, opts kv.ReencryptOptions) (kv.Ree
 	if opts.Encrypter == nil {
 		opts.Encrypter = s.codec.enc
 	}
-	opts.FieldsMode = true
+	opts.FieldsMode = false
 	return s.records.Reencrypt(ctx, opts)
 }
 

@@ -780,18 +780,18 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 		return nil, err
 	}
 	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = kv.SealSecret(c.enc)
-	}
 	data, err := v.appendJSON(nil, secret)
 	if err != nil {
 		return nil, kv.EncodeError(err)
+	}
+	if c.enc != nil {
+		return kv.Seal(c.enc, data)
 	}
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
+	err := v.decodeJSON(data, kv.OpenSecret(c.enc, nil), true)
 	if errors.Is(err, kv.ErrSealedValue) {
 		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
 		if openErr != nil {
@@ -800,6 +800,8 @@ func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 		v = Client{}
 		// sealed as a whole: its fields are not plaintext
 		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
+	} else if err == nil && c.enc != nil {
+		c.plaintext.Add()
 	}
 	if err != nil {
 		return Client{}, kv.DecodeError(collection, key, err)

@@ -4,7 +4,6 @@ package grants
 
 import (
 	"encoding/json"
-	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 )
@@ -31,7 +30,7 @@ func (r *Grant) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
+func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "code":
@@ -61,11 +60,6 @@ func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader, stored bool) err
 				return kv.FieldErr("scopes", err)
 			}
 			r.Scopes = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -85,7 +79,7 @@ func (r Grant) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Grant) UnmarshalJSON(data []byte) error {
 	*r = Grant{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return r.decodeJSON(data, kv.PlainSecretReader)
 }
 
 // codec is the kv.Codec of Grant records, with the schema's encryption.
@@ -107,9 +101,6 @@ func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
 		return nil, err
 	}
 	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = kv.SealSecret(c.enc)
-	}
 	data, err := v.appendJSON(nil, secret)
 	if err != nil {
 		return nil, kv.EncodeError(err)
@@ -118,16 +109,7 @@ func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Grant, error) {
 	var v Grant
-	err := v.decodeJSON(data, kv.OpenSecret(c.enc, c.plaintext), true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Grant{}, openErr
-		}
-		v = Grant{}
-		// sealed as a whole: its fields are not plaintext
-		err = v.decodeJSON(plain, kv.OpenSecret(c.enc, nil), true)
-	}
+	err := v.decodeJSON(data, kv.PlainSecretReader)
 	if err != nil {
 		return Grant{}, kv.DecodeError(collection, key, err)
 	}
