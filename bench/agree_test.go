@@ -22,9 +22,9 @@ import (
 
 	"github.com/kvgen/kvgen/bench/internal/nonestore"
 	"github.com/kvgen/kvgen/bench/internal/valuestore"
-	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/generator"
 	"github.com/kvgen/kvgen/generator/schema"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
 )
 
