@@ -1,10 +1,15 @@
 package interop_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,4 +231,82 @@ func TestPythonPlaintextGoReads(t *testing.T) {
 	if n := s.gost.PlaintextReads(); n != 1 {
 		t.Errorf("PlaintextReads = %d, want 1", n)
 	}
+}
+
+// exactValues are the values py-key-value's shared store tests require to
+// round-trip exactly, as one object.
+func exactValues() map[string]any {
+	long := strings.Repeat("x", 10_000)
+	nums := make([]any, 1000)
+	for i := range nums {
+		nums[i] = json.Number(strconv.Itoa(i))
+	}
+	return map[string]any{
+		"null": nil, "nested_null": map[string]any{"a": nil, "b": []any{nil}},
+		"true": true, "false": false, "negative": json.Number("-42"), "big": json.Number("1000000000000000000"),
+		"float": json.Number("12345678901.2345"), "long": long, "range": nums,
+		"unicode": "Hello 世界 🌍 émojis", "controls": "a\nb\tc", "uuid": "550e8400-e29b-41d4-a716-446655440000",
+		"base64": "SGVsbG8gV29ybGQ=", "1": "one", "1.0": "one point oh", "looks_null": "null", "looks_true": "true",
+	}
+}
+
+// sameExactly compares JSON texts with every number kept as its text's value.
+func sameExactly(t *testing.T, what string, got []byte, want map[string]any) {
+	t.Helper()
+	var g, w any
+	dec := json.NewDecoder(bytes.NewReader(got))
+	dec.UseNumber()
+	if err := dec.Decode(&g); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	wb, _ := json.Marshal(want)
+	dec = json.NewDecoder(bytes.NewReader(wb))
+	dec.UseNumber()
+	_ = dec.Decode(&w)
+	if !reflect.DeepEqual(normNumbers(g), normNumbers(w)) {
+		t.Errorf("%s differs:\n got %.300s\nwant %.300s", what, got, wb)
+	}
+}
+
+// normNumbers turns json.Numbers into exact decimal text, so 1.0e1 and 10
+// compare equal but 10**18 and 10**18+1 do not.
+func normNumbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = normNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = normNumbers(e)
+		}
+	case json.Number:
+		f, _, err := big.ParseFloat(string(v), 10, 200, big.ToNearestEven)
+		if err != nil {
+			return "bad number " + string(v)
+		}
+		return f.Text('g', 40)
+	}
+	return v
+}
+
+func TestValuesRoundTripBothWays(t *testing.T) {
+	s := newShared(t)
+	const coll = "mcp-upstream-tokens"
+	s.py.put(coll, "from-python", exactValues(), 0)
+	if err := s.gost.Untyped().Put(s.ctx, coll, "from-go", exactValues(), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	m, ok, err := s.gost.Untyped().Get(s.ctx, coll, "from-python")
+	if err != nil || !ok {
+		t.Fatalf("Go get of Python's values: %v, %v", ok, err)
+	}
+	sameExactly(t, "Python's values read by Go", mustEncode(t, m), exactValues())
+
+	raw, err := s.py.get(coll, "from-go")
+	if err != nil {
+		t.Fatalf("Python get of Go's values: %v", err)
+	}
+	sameExactly(t, "Go's values read by Python", raw, exactValues())
 }
