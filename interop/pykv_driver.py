@@ -13,6 +13,10 @@ or the bare PostgreSQLStore when no key is given (plaintext rows).
 import asyncio
 import json
 import sys
+from datetime import timedelta
+
+import key_value.aio._utils.managed_entry as managed_entry
+import key_value.aio._utils.time_to_live as time_to_live
 
 from cryptography.fernet import Fernet, MultiFernet
 from key_value.aio.stores.postgresql import PostgreSQLStore
@@ -36,6 +40,24 @@ class Driver:
             self.store = FernetEncryptionWrapper(self.base, fernet=fernet)
         else:
             self.store = self.base
+        return None
+
+    def skew(self, seconds):
+        """Moves this process's clock, as py-key-value sees it, by seconds:
+        the library decides expiry on the client's clock."""
+        offset = timedelta(seconds=seconds)
+        real_now = time_to_live.datetime.now
+        utc = time_to_live.timezone.utc
+
+        def now():
+            return real_now(tz=utc) + offset
+
+        def now_plus(seconds):  # the library passes seconds= by name
+            return now() + timedelta(seconds=seconds)
+
+        for module in (time_to_live, managed_entry):
+            module.now = now
+            module.now_plus = now_plus
         return None
 
     async def close(self):

@@ -310,3 +310,27 @@ func TestValuesRoundTripBothWays(t *testing.T) {
 	}
 	sameExactly(t, "Go's values read by Python", raw, exactValues())
 }
+
+// TestClocksDisagree documents what a user sees when the Python host's clock
+// runs ahead of the database's: Python writes expires_at on its own clock
+// and decides expiry on it, kvgen on the database's. With Python 60 s ahead,
+// a Python put of ttl 100 lives 160 s for Go, and a Go put of ttl 100 has
+// 40 s left for Python.
+func TestClocksDisagree(t *testing.T) {
+	s := newShared(t)
+	s.py.must(s.py.call("skew", map[string]any{"seconds": 60}, nil))
+	s.py.put(clients, "py", pyClient("py"), 100)
+	if err := s.gost.KV().Put(s.ctx, "", "go", goClient("go"), 100*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.gost.KV().TTL(s.ctx, "", "py")
+	if err != nil || !e.Found {
+		t.Fatalf("Go TTL of Python's record: %+v, %v", e, err)
+	}
+	near(t, "Go's TTL of a ttl=100 put by Python 60 s ahead", e.TTL.Seconds(), 160)
+	_, left, err := s.py.ttl(clients, "go")
+	if err != nil || left == nil {
+		t.Fatalf("Python ttl of Go's record: %v, %v", left, err)
+	}
+	near(t, "Python's ttl, 60 s ahead, of a Go put of 100 s", *left, 40)
+}
