@@ -22,9 +22,9 @@ import (
 
 	"github.com/kvgen/kvgen/bench/internal/nonestore"
 	"github.com/kvgen/kvgen/bench/internal/valuestore"
-	"github.com/kvgen/kvgen/generated/oauthclients"
 	"github.com/kvgen/kvgen/generator"
 	"github.com/kvgen/kvgen/generator/schema"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -80,8 +80,8 @@ func canonStores(t *testing.T, e *env, mode, collection string) map[string]canon
 		"baseline": canon(t, typedStore[Client](&baseline{pool: e.pool, ring: ring, mode: mode, collection: collection})),
 	}
 	switch s := openGenerated(t, e, mode, collection).(type) {
-	case *oauthclients.Store:
-		out["generated"] = canon(t, typedStore[oauthclients.Client](s))
+	case *fieldsclients.Store:
+		out["generated"] = canon(t, typedStore[fieldsclients.Client](s))
 	case *valuestore.Store:
 		out["generated"] = canon(t, typedStore[valuestore.Client](s))
 	case *nonestore.Store:
@@ -178,7 +178,7 @@ func TestFullFixtureSetsEveryField(t *testing.T) {
 // the statements sqlc generated, less sqlc's name comment.
 func TestBaselineSQL(t *testing.T) {
 	for _, file := range []string{
-		"../generated/oauthclients/db/oauthclients.queries.sql.go",
+		"../internal/goonly/fieldsclients/db/fieldsclients.queries.sql.go",
 		"internal/nonestore/db/nonestore.queries.sql.go",
 		"internal/valuestore/db/valuestore.queries.sql.go",
 	} {
@@ -218,10 +218,12 @@ func sqlcConstants(t *testing.T, file string) map[string]string {
 	return out
 }
 
-// TestSchemaCopies checks that the schemas of bench/testdata are
-// schema/oauth_clients.yaml but for the differences their headers name.
+// TestSchemaCopies checks that the schemas of bench/testdata and the shipped
+// schema/oauth_clients.yaml are the fields-mode internal/goonly/fieldsclients.yaml
+// but for the differences their headers name, so the modes are measured and
+// tested on one record.
 func TestSchemaCopies(t *testing.T) {
-	original, err := schema.LoadFile("../schema/oauth_clients.yaml")
+	original, err := schema.LoadFile("../internal/goonly/fieldsclients.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,10 +232,11 @@ func TestSchemaCopies(t *testing.T) {
 		encryption            schema.Encryption
 		unset                 func(f *schema.Field) // the one option the copy drops
 	}{
-		{"nonestore.yaml", "nonestore", "bench-none", schema.EncryptNone, func(f *schema.Field) { f.Sensitive = false }},
-		{"valuestore.yaml", "valuestore", "bench-value", schema.EncryptValue, func(f *schema.Field) { f.Indexed = false }},
+		{"testdata/nonestore.yaml", "nonestore", "bench-none", schema.EncryptNone, func(f *schema.Field) { f.Sensitive = false }},
+		{"testdata/valuestore.yaml", "valuestore", "bench-value", schema.EncryptValue, func(f *schema.Field) { f.Indexed = false }},
+		{"../schema/oauth_clients.yaml", "oauthclients", "mcp-oauth-proxy-clients", schema.EncryptValue, func(f *schema.Field) { f.Indexed = false }},
 	} {
-		cp, err := schema.LoadFile(filepath.Join("testdata", c.file))
+		cp, err := schema.LoadFile(filepath.FromSlash(c.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,13 +305,13 @@ func TestOneStatementPerCall(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, 1)
 	conn := &countingConn{conn: pool}
-	s, err := oauthclients.New(conn, oauthclients.Options{Collection: "one-statement", Encrypter: newRing(t)})
+	s, err := fieldsclients.New(conn, fieldsclients.Options{Collection: "one-statement", Encrypter: newRing(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := min(kv.GetManyChunk, kv.PutManyChunk)
 	keys := make([]string, n)
-	records := make([]oauthclients.Client, n)
+	records := make([]fieldsclients.Client, n)
 	for i := range keys {
 		keys[i] = readKey(i)
 		records[i] = fieldsRecord(t, keys[i], i)

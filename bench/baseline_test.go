@@ -26,7 +26,7 @@ import (
 // ring. It does less than the generated store: it keeps no unknown members,
 // reads no plaintext written before encryption, and has no TTLs.
 
-// SQL of the generated store (queries/oauthclients.queries.sql as sqlc
+// SQL of the generated store (queries/fieldsclients.queries.sql as sqlc
 // numbers its parameters), without sqlc's name comment.
 const (
 	sqlGet = `SELECT value, expires_at, now()::timestamptz AS now

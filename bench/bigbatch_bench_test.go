@@ -12,7 +12,7 @@ import (
 
 	"github.com/kvgen/kvgen/bench/internal/nonestore"
 	"github.com/kvgen/kvgen/bench/internal/valuestore"
-	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 )
 
 // hugeBatch is the number of keys of one call in BenchmarkHugeBatch.
@@ -40,7 +40,7 @@ func BenchmarkHugeBatch(b *testing.B) {
 	for _, mode := range modes {
 		generated := func(collection string) (put func() error, get func() error) {
 			switch s := openGenerated(b, e, mode, collection).(type) {
-			case typedStore[oauthclients.Client]:
+			case typedStore[fieldsclients.Client]:
 				return hugeOps(b, s, keys, fieldsRecord)
 			case typedStore[valuestore.Client]:
 				return hugeOps(b, s, keys, valueRecord)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/kvgen/kvgen/bench/internal/nonestore"
 	"github.com/kvgen/kvgen/bench/internal/valuestore"
-	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -75,7 +75,7 @@ func BenchmarkCodec(b *testing.B) {
 // seedOne writes record 0 under readKey(0) with a generated store.
 func seedOne(ctx context.Context, tb testing.TB, store any) error {
 	switch s := store.(type) {
-	case *oauthclients.Store:
+	case *fieldsclients.Store:
 		return s.Put(ctx, fieldsRecord(tb, readKey(0), 0))
 	case *valuestore.Store:
 		return s.Put(ctx, valueRecord(tb, readKey(0), 0))
@@ -105,11 +105,11 @@ func (f *fixedBackend) Put(context.Context, string, string, []byte, *float64) er
 func overBackend(tb testing.TB, mode string, backend kv.Backend, ring *kv.KeyRing, collection string) subject {
 	switch mode {
 	case "fields":
-		s, err := oauthclients.NewWithBackend(backend, oauthclients.Options{Collection: collection, Encrypter: ring})
+		s, err := fieldsclients.NewWithBackend(backend, fieldsclients.Options{Collection: collection, Encrypter: ring})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		return &stores[oauthclients.Client]{reads: s, writes: s, records: []oauthclients.Client{fieldsRecord(tb, readKey(0), 0)}}
+		return &stores[fieldsclients.Client]{reads: s, writes: s, records: []fieldsclients.Client{fieldsRecord(tb, readKey(0), 0)}}
 	case "value":
 		s, err := valuestore.NewWithBackend(backend, valuestore.Options{Collection: collection, Encrypter: ring})
 		if err != nil {

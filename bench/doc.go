@@ -4,7 +4,7 @@
 // for each encryption mode. It has no API; see README.md for how to run it.
 //
 // The store of encryption: fields is this repository's own
-// generated/oauthclients. The stores of encryption: none and value are
+// generated/fieldsclients. The stores of encryption: none and value are
 // generated into bench/internal from copies of its schema kept in
 // bench/testdata; the line below regenerates them.
 package bench

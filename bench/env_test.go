@@ -13,7 +13,7 @@ import (
 
 	"github.com/kvgen/kvgen/bench/internal/nonestore"
 	"github.com/kvgen/kvgen/bench/internal/valuestore"
-	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
 )
@@ -168,7 +168,7 @@ func newPool(tb testing.TB, conns int32) *pgxpool.Pool {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(pool.Close)
-	if err := oauthclients.CreateTable(context.Background(), pool); err != nil {
+	if err := fieldsclients.CreateTable(context.Background(), pool); err != nil {
 		tb.Fatal(err)
 	}
 	return pool
@@ -271,7 +271,7 @@ func seedReads(ctx context.Context, tb testing.TB, e *env, mode string) error {
 	for from := 0; from < readKeys; from += chunk {
 		var err error
 		switch s := store.(type) {
-		case typedStore[oauthclients.Client]:
+		case typedStore[fieldsclients.Client]:
 			err = s.PutMany(ctx, recordRange(tb, from, chunk, fieldsRecord))
 		case typedStore[valuestore.Client]:
 			err = s.PutMany(ctx, recordRange(tb, from, chunk, valueRecord))
@@ -301,7 +301,7 @@ func openGenerated(tb testing.TB, e *env, mode, collection string) any {
 	)
 	switch mode {
 	case "fields":
-		s, err = oauthclients.New(e.pool, oauthclients.Options{Collection: collection, Encrypter: e.ring})
+		s, err = fieldsclients.New(e.pool, fieldsclients.Options{Collection: collection, Encrypter: e.ring})
 	case "value":
 		s, err = valuestore.New(e.pool, valuestore.Options{Collection: collection, Encrypter: e.ring})
 	default:
@@ -316,8 +316,8 @@ func openGenerated(tb testing.TB, e *env, mode, collection string) any {
 func generatedSubject(tb testing.TB, e *env, mode string) subject {
 	switch mode {
 	case "fields":
-		return newStores(tb, mode, "generated", func(c string) typedStore[oauthclients.Client] {
-			return openGenerated(tb, e, mode, c).(*oauthclients.Store)
+		return newStores(tb, mode, "generated", func(c string) typedStore[fieldsclients.Client] {
+			return openGenerated(tb, e, mode, c).(*fieldsclients.Store)
 		}, fieldsRecord)
 	case "value":
 		return newStores(tb, mode, "generated", func(c string) typedStore[valuestore.Client] {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/kvgen/kvgen/bench/internal/nonestore"
 	"github.com/kvgen/kvgen/bench/internal/valuestore"
-	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 )
 
 // recordJSON is the plaintext JSON of a client registered through Dynamic
@@ -43,8 +43,8 @@ func fullRecordJSON(key string, i int) []byte {
 
 // fieldsRecord, noneRecord, valueRecord and baseRecord build record i of
 // each implementation from the same JSON.
-func fieldsRecord(tb testing.TB, key string, i int) oauthclients.Client {
-	return fixture[oauthclients.Client](tb, recordJSON(key, i))
+func fieldsRecord(tb testing.TB, key string, i int) fieldsclients.Client {
+	return fixture[fieldsclients.Client](tb, recordJSON(key, i))
 }
 
 func noneRecord(tb testing.TB, key string, i int) nonestore.Client {
@@ -102,7 +102,7 @@ func dropEmpty(m map[string]any) {
 // secretOf returns the plaintext secret of a record of any implementation.
 func secretOf(record any) string {
 	switch r := record.(type) {
-	case oauthclients.Client:
+	case fieldsclients.Client:
 		return r.ClientSecret.Reveal()
 	case valuestore.Client:
 		return r.ClientSecret.Reveal()

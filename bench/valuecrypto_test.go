@@ -15,7 +15,7 @@ import (
 )
 
 // TestValueModeReencryptLeavesLookAlikeEnvelopesAlone is
-// generated/oauthclients' TestReencryptLeavesLookAlikeEnvelopesAlone for a
+// internal/goonly/fieldsclients' TestReencryptLeavesLookAlikeEnvelopesAlone for a
 // store of encryption: value, whose only envelope is the whole value: an
 // envelope-shaped jwks inside it, even one holding a valid token of the
 // store's own key, is data, which Reencrypt neither opens nor reseals.

@@ -132,7 +132,7 @@ func checkWithoutSQLC(yaml []byte, opts Options) (int, error) {
 // indexed one in every ten.
 func syntheticSchema(n int) []byte {
 	var b strings.Builder
-	b.WriteString("version: 1\nrecord: Synthetic\npackage: synthetic\ntable: synthetic\ncollection: synthetic\nkey: id\nencryption: fields\nfields:\n")
+	b.WriteString("version: 1\nrecord: Synthetic\npackage: synthetic\ntable: synthetic\ncollection: synthetic\nkey: id\nencryption: fields\ngo_only: true\nfields:\n")
 	b.WriteString("  id: {type: string, required: true, description: The key.}\n")
 	for i := 1; i < n; i++ {
 		name := fmt.Sprintf("field_%03d", i)

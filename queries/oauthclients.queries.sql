@@ -95,10 +95,3 @@ ORDER BY key LIMIT @lim;
 UPDATE oauth_clients AS t SET value = u.new::jsonb
 FROM (SELECT unnest(@keys::text[]) AS k, unnest(@olds::text[]) AS old, unnest(@news::text[]) AS new) AS u
 WHERE t.collection = @collection AND t.key = u.k AND t.value = u.old::jsonb;
-
--- name: FindBySoftwareID :many
--- FindBySoftwareID returns the unexpired rows whose software_id equals the given text.
-SELECT key, value, expires_at, now()::timestamptz AS now
-FROM oauth_clients
-WHERE collection = @collection AND value->>'software_id' = @value::text AND (expires_at IS NULL OR expires_at > now())
-ORDER BY key;

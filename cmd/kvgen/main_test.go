@@ -116,9 +116,21 @@ func repoSchema(t *testing.T) string {
 	return string(data)
 }
 
+// fieldsSchema is the repository's schema in encryption: fields mode, whose
+// indexed fields change the DDL and the queries.
+func fieldsSchema(t *testing.T) string {
+	t.Helper()
+	s := strings.Replace(repoSchema(t), "\nencryption: value\n", "\nencryption: fields\ngo_only: true\n", 1)
+	s = strings.Replace(s, "\ncollection: mcp-oauth-proxy-clients\n", "\ncollection: go-only-clients\n", 1)
+	if !strings.Contains(s, "go_only: true") || !strings.Contains(s, "go-only-clients") {
+		t.Fatal("the repository's schema is no longer encryption: value in mcp-oauth-proxy-clients")
+	}
+	return s
+}
+
 func TestGenerateCheckCycle(t *testing.T) {
 	dir := tempModule(t)
-	schemaText := repoSchema(t)
+	schemaText := fieldsSchema(t)
 	write(t, dir, "schema/oauth_clients.yaml", schemaText)
 
 	kvgen(t, dir, "generate", "schema/oauth_clients.yaml").want(t, 0, "generate")

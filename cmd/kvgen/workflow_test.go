@@ -16,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kvgen/kvgen/kv"
+
 	"github.com/kvgen/kvgen/generator"
 	"github.com/kvgen/kvgen/internal/pgtest"
 )
@@ -162,14 +164,14 @@ func TestWorkflowInAnotherModule(t *testing.T) {
 	a.wantUntyped(t, "software_version", "1.0.0")
 
 	// The row itself, as PostgreSQL holds it.
-	rowB := storedValue(t, dsn, clientB)
+	rowB := storedValue(t, dsn, key, clientB)
 	for member, want := range map[string]string{"client_name": "Client B, renamed", "software_version": "2.0.0", "tenant": "acme"} {
 		if got := rowB.object[member]; got != want {
 			t.Errorf("the stored row of client B has %s = %#v, want %q:\n%s", member, got, want, rowB.text)
 		}
 	}
 	for id, secret := range map[string]string{clientA: secretA, clientB: secretB} {
-		if row := storedValue(t, dsn, id); strings.Contains(row.text, secret) {
+		if row := storedValue(t, dsn, key, id); strings.Contains(row.text, secret) {
 			t.Errorf("the stored row of %s holds its client_secret in plaintext:\n%s", id, row.text)
 		}
 	}
@@ -406,13 +408,14 @@ func (r probeRead) wantUntyped(t *testing.T, member string, want any) {
 	}
 }
 
-// storedRow is the value column of a row, as text and as a JSON object.
+// storedRow is the value column of a row: as stored, and as the JSON object
+// it seals (the scaffolded schema is encryption: value).
 type storedRow struct {
 	text   string
 	object map[string]any
 }
 
-func storedValue(t *testing.T, dsn, key string) storedRow {
+func storedValue(t *testing.T, dsn, fernetKey, key string) storedRow {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -425,8 +428,16 @@ func storedValue(t *testing.T, dsn, key string) storedRow {
 	if err := conn.QueryRow(ctx, "SELECT value::text FROM oauth_clients WHERE key = $1", key).Scan(&row.text); err != nil {
 		t.Fatalf("reading the row of %s: %v", key, err)
 	}
-	if err := json.Unmarshal([]byte(row.text), &row.object); err != nil {
-		t.Fatalf("the row of %s is not a JSON object (%v):\n%s", key, err, row.text)
+	ring, err := kv.ParseKeys(fernetKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := kv.OpenValue(ring, "mcp-oauth-proxy-clients", key, []byte(row.text))
+	if err != nil {
+		t.Fatalf("the row of %s is not sealed as a whole with the workflow's key: %v", key, err)
+	}
+	if err := json.Unmarshal(plain, &row.object); err != nil {
+		t.Fatalf("the row of %s is not a JSON object (%v)", key, err)
 	}
 	return row
 }

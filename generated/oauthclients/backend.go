@@ -100,21 +100,6 @@ func (b *backend) List(ctx context.Context, collection, after string, limit int)
 }
 func (b *backend) Find(ctx context.Context, collection, field, value string) ([]kv.Raw, error) {
 	switch field {
-	case "software_id":
-		rows, err := b.q.FindBySoftwareID(ctx, db.FindBySoftwareIDParams{
-			Collection: collection,
-			Value:      value,
-		})
-		if err != nil {
-			return nil, err
-		}
-		{
-			out := make([]kv.Raw, len(rows))
-			for i, row := range rows {
-				out[i] = pgkv.Raw(row.Key, row.Value, row.ExpiresAt, row.Now)
-			}
-			return out, nil
-		}
 	default:
 		return nil, fmt.Errorf("oauthclients: no index on field %q: mark it indexed in the schema", field)
 	}

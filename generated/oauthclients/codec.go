@@ -781,18 +781,18 @@ func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
 		return nil, err
 	}
 	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = c.sealer(collection, key, true).Seal
-	}
 	data, err := v.appendJSON(nil, secret)
 	if err != nil {
 		return nil, kv.EncodeError(err)
+	}
+	if c.enc != nil {
+		return kv.Seal(c.enc, data)
 	}
 	return data, nil
 }
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
+	err := v.decodeJSON(data, c.sealer(collection, key, false).Open, true)
 	if errors.Is(err, kv.ErrSealedValue) {
 		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
 		if openErr != nil {
@@ -801,6 +801,8 @@ func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 		v = Client{}
 		// sealed as a whole: its fields are plain by design
 		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
+	} else if err == nil && c.enc != nil {
+		err = kv.UnsealedValue(c.plaintext, c.strict, collection, key)
 	}
 	if err != nil {
 		return Client{}, kv.DecodeError(collection, key, err)

@@ -609,7 +609,6 @@ func storeMethods(s *oauthclients.Store) []storeMethod {
 		}},
 		{"DeleteMany", func(ctx context.Context) error { _, err := s.DeleteMany(ctx, []string{"a", "b"}); return err }},
 		{"List", func(ctx context.Context) error { _, err := s.List(ctx, "", 10); return err }},
-		{"FindBySoftwareID", func(ctx context.Context) error { _, err := s.FindBySoftwareID(ctx, "sw-1"); return err }},
 		{"Cull", func(ctx context.Context) error { _, err := s.Cull(ctx); return err }},
 		{"Reencrypt", func(ctx context.Context) error { _, err := s.Reencrypt(ctx, kv.ReencryptOptions{}); return err }},
 		{"KV TTL", func(ctx context.Context) error { _, err := s.KV().TTL(ctx, "", "a"); return err }},

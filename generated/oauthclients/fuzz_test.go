@@ -148,3 +148,14 @@ func fuzzSeeds(f *testing.F, ring *kv.KeyRing) [][]byte {
 	}
 	return seeds
 }
+
+// joined returns the errors an errors.Join made, or err alone.
+func joined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}

@@ -18,7 +18,7 @@ import (
 // the documentation lists them.
 var recordOptions = []string{
 	"version", "record", "package", "table", "collection", "key", "encryption",
-	"ttl", "description", "fields",
+	"go_only", "ttl", "description", "fields",
 }
 
 // requiredOptions must appear in every schema file.
@@ -97,7 +97,7 @@ func (l *loader) load(data []byte) *Schema {
 	if root == nil {
 		return nil
 	}
-	s := &Schema{Path: l.path, Encryption: EncryptFields}
+	s := &Schema{Path: l.path, Encryption: EncryptValue}
 	if root.Kind != yaml.MappingNode {
 		l.errorf(root, "a schema must be a mapping of options, not %s", describe(root))
 		return nil
@@ -277,6 +277,9 @@ func (l *loader) recordOptions(s *Schema, opts map[string]*yaml.Node) {
 			l.errorf(opts["encryption"], "unknown encryption %q (want fields, value or none)%s",
 				enc, didYouMean(enc, []string{string(EncryptFields), string(EncryptValue), string(EncryptNone)}))
 		}
+	}
+	if n := opts["go_only"]; n != nil {
+		s.GoOnly, _ = l.boolean(n, "go_only")
 	}
 	var ttl string
 	if n := opts["ttl"]; l.stringOpt(n, "ttl", &ttl) {

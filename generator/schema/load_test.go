@@ -17,7 +17,7 @@ func TestLoadOAuthClients(t *testing.T) {
 	checkSchema(t, s)
 	if s.Path != oauthSchemaPath || s.Record != "Client" || s.Package != "oauthclients" ||
 		s.Table != "oauth_clients" || s.Collection != "mcp-oauth-proxy-clients" ||
-		s.Key != "client_id" || s.Encryption != EncryptFields || s.TTL != 0 {
+		s.Key != "client_id" || s.Encryption != EncryptValue || s.GoOnly || s.TTL != 0 {
 		t.Errorf("record options: %+v", s)
 	}
 	byName := map[string]*Field{}
@@ -49,7 +49,8 @@ func TestLoadOAuthClients(t *testing.T) {
 	if got := s.Sensitive(); len(got) != 1 || got[0].Name != "client_secret" {
 		t.Errorf("Sensitive() = %v", got)
 	}
-	if got := s.Indexed(); len(got) != 1 || got[0].Name != "software_id" || got[0].GoName != "SoftwareID" {
+	// FastMCP reads the collection: the whole value is sealed, so nothing is indexed.
+	if got := s.Indexed(); len(got) != 0 {
 		t.Errorf("Indexed() = %v", got)
 	}
 	if k := s.KeyField(); k == nil || k.GoName != "ClientID" || !k.Required {
@@ -188,7 +189,7 @@ func TestRecordOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Encryption != EncryptFields || s.TTL != 0 || s.Collection != "recs" {
+	if s.Encryption != EncryptValue || s.GoOnly || s.TTL != 0 || s.Collection != "recs" {
 		t.Errorf("defaults: %+v", s)
 	}
 	if s.Fields[0].JSONName != "id" || s.Fields[0].GoName != "ID" {

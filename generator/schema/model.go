@@ -13,6 +13,14 @@ const (
 	EncryptNone   Encryption = "none"
 )
 
+// FastMCPCollections are the collections FastMCP's OAuth proxy keeps in
+// py-key-value: a schema for one of them is shared with Python, so it cannot
+// be go_only.
+var FastMCPCollections = []string{
+	"mcp-oauth-proxy-clients", "mcp-oauth-transactions", "mcp-authorization-codes",
+	"mcp-upstream-tokens", "mcp-jti-mappings", "mcp-refresh-tokens",
+}
+
 // Kind is the type of a field without its parameters.
 type Kind string
 
@@ -32,14 +40,17 @@ const (
 
 // Schema is one validated schema file: one record stored in one table.
 type Schema struct {
-	Path        string // as given on the command line; used in error positions
-	Version     int
-	Record      string // Go type name of the record
-	Package     string // Go package of the typed store
-	Table       string
-	Collection  string
-	Key         string // YAML name of the key field
-	Encryption  Encryption
+	Path       string // as given on the command line; used in error positions
+	Version    int
+	Record     string // Go type name of the record
+	Package    string // Go package of the typed store
+	Table      string
+	Collection string
+	Key        string // YAML name of the key field
+	Encryption Encryption
+	// GoOnly says that no Python program reads the record's collection:
+	// required by encryption: fields, whose rows py-key-value cannot open.
+	GoOnly      bool
 	TTL         time.Duration // default expiry of a put; 0 means none
 	Description string
 	Fields      []*Field // in file order

@@ -37,11 +37,27 @@ func (l *loader) validate(s *Schema, root *yaml.Node, opts map[string]*yaml.Node
 	if n := opts["key"]; isString(n) && opts["fields"] != nil && opts["fields"].Kind == yaml.MappingNode {
 		l.checkKey(s, n)
 	}
+	l.checkReaders(s, opts)
 	for _, f := range s.Fields {
 		l.checkTopField(s, f)
 	}
 	l.checkNested(s.Fields)
 	l.checkTypeNames(s)
+}
+
+// checkReaders refuses a schema that would write rows its other readers
+// cannot open: encryption: fields is for collections only Go reads, and
+// FastMCP's collections are read by Python.
+func (l *loader) checkReaders(s *Schema, opts map[string]*yaml.Node) {
+	if s.Encryption == EncryptFields && !s.GoOnly && opts["encryption"] != nil {
+		l.errorf(opts["encryption"], "encryption: fields stores each sensitive field as an envelope, which "+
+			"py-key-value's FernetEncryptionWrapper cannot open: use encryption: value for a collection "+
+			"Python shares, or add go_only: true if only Go reads it")
+	}
+	if n := opts["go_only"]; s.GoOnly && slices.Contains(FastMCPCollections, s.Collection) {
+		l.errorf(n, "go_only: collection %q is FastMCP's, which Python reads; remove go_only "+
+			"(and use encryption: value or none)", s.Collection)
+	}
 }
 
 func missingHint(option string) string {

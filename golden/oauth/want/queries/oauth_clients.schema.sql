@@ -15,4 +15,3 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
 
 -- Named as PostgreSQLStore names it, so that both create one index.
 CREATE INDEX IF NOT EXISTS idx_oauth_clients_expires_at ON oauth_clients (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS oauth_clients_software_id_idx ON oauth_clients (collection, (value->>'software_id'));

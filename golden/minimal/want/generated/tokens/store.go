@@ -22,17 +22,14 @@ const DefaultCollection = "tokens"
 type Options struct {
 	// Collection replaces DefaultCollection.
 	Collection string
-	// Encrypter encrypts sensitive fields; a *kv.KeyRing, or a KMS of your own.
+	// Encrypter encrypts whole records; a *kv.KeyRing, or a KMS of your own.
 	Encrypter kv.Encrypter
 	// AllowPlaintext stores without encryption when Encrypter is nil. Without it,
 	// a nil Encrypter is an error: secrets are never stored in plaintext by accident.
 	AllowPlaintext bool
-	// Strict makes the typed view refuse, as kv.ErrDecrypt naming collection, key and
-	// field, a sensitive field stored in plaintext (written before encryption was turned
-	// on) or sealed before fields were bound to their records (Reencrypt binds those),
-	// which it otherwise reads and counts in PlaintextReads. Set it once no read counts
-	// any more. A record sealed as a whole, py-key-value's format, has no binding and
-	// is read either way.
+	// Strict makes the typed view refuse, as kv.ErrDecrypt naming collection and key,
+	// a record stored in plaintext (written before encryption was turned on), which it
+	// otherwise reads and counts in PlaintextReads. Set it once no read counts any more.
 	Strict bool
 }
 
@@ -67,7 +64,7 @@ func NewMemory(opts Options) (*Store, error) {
 // NewWithBackend returns a store over any kv.Backend.
 func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	if opts.Encrypter == nil && !opts.AllowPlaintext {
-		return nil, errors.New("tokens: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store sensitive fields unencrypted")
+		return nil, errors.New("tokens: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store whole records unencrypted")
 	}
 	if opts.Encrypter == nil && opts.Strict {
 		return nil, errors.New("tokens: Options.Strict needs an Encrypter: it refuses plaintext")
@@ -162,13 +159,11 @@ func (s *Store) Cull(ctx context.Context) (int, error) {
 
 // Reencrypt rewrites the store's records under the first key of its Encrypter (or
 // of opts.Encrypter), in batches; it resumes from the Cursor that Progress reports.
-// It also binds fields sealed before fields were bound to their records, which
-// Strict refuses.
 func (s *Store) Reencrypt(ctx context.Context, opts kv.ReencryptOptions) (kv.ReencryptResult, error) {
 	if opts.Encrypter == nil {
 		opts.Encrypter = s.codec.enc
 	}
-	opts.Fields = nil // no sensitive field to seal
+	opts.Fields = nil // sealed as a whole: no field on its own
 	return s.records.Reencrypt(ctx, opts)
 }
 

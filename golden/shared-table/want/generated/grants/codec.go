@@ -4,7 +4,6 @@ package grants
 
 import (
 	"encoding/json"
-	"errors"
 	"github.com/kvgen/kvgen/kv"
 	"slices"
 )
@@ -31,7 +30,7 @@ func (r *Grant) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
 	b = kv.AppendMembers(b, r.extra)
 	return append(b, '}'), nil
 }
-func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
+func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader) error {
 	return kv.Object(data, func(name, raw []byte) error {
 		switch string(name) {
 		case "code":
@@ -61,11 +60,6 @@ func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader, stored bool) err
 				return kv.FieldErr("scopes", err)
 			}
 			r.Scopes = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
 		default:
 			r.extra = append(r.extra, kv.Member{
 				Name: string(name),
@@ -85,14 +79,13 @@ func (r Grant) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
 func (r *Grant) UnmarshalJSON(data []byte) error {
 	*r = Grant{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return r.decodeJSON(data, kv.PlainSecretReader)
 }
 
 // codec is the kv.Codec of Grant records, with the schema's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
 }
 
 func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
@@ -108,9 +101,6 @@ func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
 		return nil, err
 	}
 	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = c.sealer(collection, key, true).Seal
-	}
 	data, err := v.appendJSON(nil, secret)
 	if err != nil {
 		return nil, kv.EncodeError(err)
@@ -119,32 +109,10 @@ func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
 }
 func (c *codec) Decode(collection, key string, data []byte) (Grant, error) {
 	var v Grant
-	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Grant{}, openErr
-		}
-		v = Grant{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
-	}
+	err := v.decodeJSON(data, kv.PlainSecretReader)
 	if err != nil {
 		return Grant{}, kv.DecodeError(collection, key, err)
 	}
 	v.applyDefaults()
 	return v, nil
-}
-
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
-	}
 }

@@ -26,18 +26,6 @@ const DefaultTTL = time.Duration(int64(600000000000))
 type Options struct {
 	// Collection replaces DefaultCollection.
 	Collection string
-	// Encrypter encrypts sensitive fields; a *kv.KeyRing, or a KMS of your own.
-	Encrypter kv.Encrypter
-	// AllowPlaintext stores without encryption when Encrypter is nil. Without it,
-	// a nil Encrypter is an error: secrets are never stored in plaintext by accident.
-	AllowPlaintext bool
-	// Strict makes the typed view refuse, as kv.ErrDecrypt naming collection, key and
-	// field, a sensitive field stored in plaintext (written before encryption was turned
-	// on) or sealed before fields were bound to their records (Reencrypt binds those),
-	// which it otherwise reads and counts in PlaintextReads. Set it once no read counts
-	// any more. A record sealed as a whole, py-key-value's format, has no binding and
-	// is read either way.
-	Strict bool
 }
 
 // Store keeps Grant records in PostgreSQL (New) or in memory (NewMemory).
@@ -70,18 +58,11 @@ func NewMemory(opts Options) (*Store, error) {
 
 // NewWithBackend returns a store over any kv.Backend.
 func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
-	if opts.Encrypter == nil && !opts.AllowPlaintext {
-		return nil, errors.New("grants: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store sensitive fields unencrypted")
-	}
-	if opts.Encrypter == nil && opts.Strict {
-		return nil, errors.New("grants: Options.Strict needs an Encrypter: it refuses plaintext")
-	}
 	c := &codec{
-		enc:       opts.Encrypter,
+		enc:       nil,
 		plaintext: new(kv.PlaintextCounter),
-		strict:    opts.Strict,
 	}
-	untyped, err := kv.NewMapCodec(opts.Encrypter, "value", nil)
+	untyped, err := kv.NewMapCodec(nil, "none", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -168,18 +149,6 @@ func (s *Store) FindByClientID(ctx context.Context, clientID string) ([]Grant, e
 // Cull deletes expired records of every collection of the table and counts them.
 func (s *Store) Cull(ctx context.Context) (int, error) {
 	return s.records.Cull(ctx)
-}
-
-// Reencrypt rewrites the store's records under the first key of its Encrypter (or
-// of opts.Encrypter), in batches; it resumes from the Cursor that Progress reports.
-// It also binds fields sealed before fields were bound to their records, which
-// Strict refuses.
-func (s *Store) Reencrypt(ctx context.Context, opts kv.ReencryptOptions) (kv.ReencryptResult, error) {
-	if opts.Encrypter == nil {
-		opts.Encrypter = s.codec.enc
-	}
-	opts.Fields = nil // no sensitive field to seal
-	return s.records.Reencrypt(ctx, opts)
 }
 
 // KV returns the store as a kv.Store of Grant records, over any collection of the table.

@@ -106,51 +106,6 @@ func (q *Queries) DeleteMany(ctx context.Context, arg DeleteManyParams) (int64, 
 	return count, err
 }
 
-const findBySoftwareID = `-- name: FindBySoftwareID :many
-SELECT key, value, expires_at, now()::timestamptz AS now
-FROM oauth_clients
-WHERE collection = $1 AND value->>'software_id' = $2::text AND (expires_at IS NULL OR expires_at > now())
-ORDER BY key
-`
-
-type FindBySoftwareIDParams struct {
-	Collection string
-	Value      string
-}
-
-type FindBySoftwareIDRow struct {
-	Key       string
-	Value     []byte
-	ExpiresAt pgtype.Timestamptz
-	Now       pgtype.Timestamptz
-}
-
-// FindBySoftwareID returns the unexpired rows whose software_id equals the given text.
-func (q *Queries) FindBySoftwareID(ctx context.Context, arg FindBySoftwareIDParams) ([]FindBySoftwareIDRow, error) {
-	rows, err := q.db.Query(ctx, findBySoftwareID, arg.Collection, arg.Value)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []FindBySoftwareIDRow
-	for rows.Next() {
-		var i FindBySoftwareIDRow
-		if err := rows.Scan(
-			&i.Key,
-			&i.Value,
-			&i.ExpiresAt,
-			&i.Now,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const get = `-- name: Get :one
 SELECT value, expires_at, now()::timestamptz AS now
 FROM oauth_clients

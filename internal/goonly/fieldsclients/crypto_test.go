@@ -1,4 +1,4 @@
-package oauthclients_test
+package fieldsclients_test
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"gopkg.in/yaml.v3"
 
-	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -83,7 +83,7 @@ func TestDecryptFailures(t *testing.T) {
 	pool := newTable(t)
 	ring := newRing(t)
 	s := newStore(t, pool, ring)
-	var all []oauthclients.Client
+	var all []fieldsclients.Client
 	for i := range 5 {
 		c := client(i)
 		c.ClientID = fmt.Sprintf("c%d", i)
@@ -94,7 +94,7 @@ func TestDecryptFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherRing := newRing(t)
-	other, err := kv.Sealer{Encrypter: otherRing, Collection: oauthclients.DefaultCollection, Key: "c0"}.Seal(nil, "client_secret", "plain-secret-0")
+	other, err := kv.Sealer{Encrypter: otherRing, Collection: fieldsclients.DefaultCollection, Key: "c0"}.Seal(nil, "client_secret", "plain-secret-0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestDecryptFailures(t *testing.T) {
 		if !errors.Is(err, kv.ErrDecrypt) || !errors.As(err, &ve) {
 			t.Fatalf("Get(%s) error = %v, want ErrDecrypt", key, err)
 		}
-		if ve.Collection != oauthclients.DefaultCollection || ve.Key != key || ve.Field != "client_secret" {
+		if ve.Collection != fieldsclients.DefaultCollection || ve.Key != key || ve.Field != "client_secret" {
 			t.Errorf("Get(%s) error names %q %q %q", key, ve.Collection, ve.Key, ve.Field)
 		}
 		if strings.Contains(err.Error(), "plain-secret") {
@@ -157,7 +157,7 @@ func TestRotation(t *testing.T) {
 	pool := newTable(t)
 	a, b := newKey(t), newKey(t)
 	s := newStore(t, pool, newRing(t, a))
-	var all []oauthclients.Client
+	var all []fieldsclients.Client
 	for i := range 25 {
 		c := client(i)
 		c.ClientID = fmt.Sprintf("c%02d", i)
@@ -198,7 +198,7 @@ func TestRotation(t *testing.T) {
 	}
 }
 
-func newKey(t *testing.T) string {
+func newKey(t testing.TB) string {
 	t.Helper()
 	k, err := kv.GenerateKey()
 	if err != nil {

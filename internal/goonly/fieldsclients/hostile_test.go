@@ -1,4 +1,4 @@
-package oauthclients_test
+package fieldsclients_test
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kvgen/kvgen/generated/oauthclients"
-	"github.com/kvgen/kvgen/generated/oauthclients/db"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients/db"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -55,7 +55,7 @@ func TestHostileRows(t *testing.T) {
 	pool := newTable(t)
 	ring := newRing(t)
 	s := newStore(t, pool, ring)
-	good := []oauthclients.Client{faultRecord("good-1", 1), faultRecord("good-2", 2)}
+	good := []fieldsclients.Client{faultRecord("good-1", 1), faultRecord("good-2", 2)}
 	for i := range good {
 		good[i].SoftwareID = "sw-hostile"
 	}
@@ -64,7 +64,7 @@ func TestHostileRows(t *testing.T) {
 	}
 	cases := hostileRows(t, s, pool, ring)
 	for _, c := range cases {
-		insertRaw(t, pool, oauthclients.DefaultCollection, c.key, c.value)
+		insertRaw(t, pool, fieldsclients.DefaultCollection, c.key, c.value)
 	}
 	var tried, panics int
 	read := func(what string, fn func()) {
@@ -160,7 +160,7 @@ func TestHostileRows(t *testing.T) {
 
 // hostileRows builds the rows: a record written by the store, then broken
 // in one place each.
-func hostileRows(t *testing.T, s *oauthclients.Store, pool *pgxpool.Pool, ring *kv.KeyRing) []rowCase {
+func hostileRows(t *testing.T, s *fieldsclients.Store, pool *pgxpool.Pool, ring *kv.KeyRing) []rowCase {
 	t.Helper()
 	ctx := context.Background()
 	base := faultRecord("base", 9)
@@ -181,7 +181,7 @@ func hostileRows(t *testing.T, s *oauthclients.Store, pool *pgxpool.Pool, ring *
 			t.Fatal(err)
 		}
 		m["client_id"] = key
-		secret, err := kv.Sealer{Encrypter: ring, Collection: oauthclients.DefaultCollection, Key: key}.
+		secret, err := kv.Sealer{Encrypter: ring, Collection: fieldsclients.DefaultCollection, Key: key}.
 			Seal(nil, "client_secret", base.ClientSecret.Reveal())
 		if err != nil {
 			t.Fatal(err)
@@ -315,12 +315,12 @@ func checkRead(t *testing.T, what, key string, kind error, field string, err err
 	case !errors.Is(err, kind) || !errors.As(err, &ve):
 		t.Errorf("%s(%s): %v; want a *kv.ValueError, %v", what, key, err, kind)
 		return
-	case ve.Collection != oauthclients.DefaultCollection || ve.Key != key || ve.Field != field:
+	case ve.Collection != fieldsclients.DefaultCollection || ve.Key != key || ve.Field != field:
 		t.Errorf("%s(%s) error names collection %q key %q field %q; want %q %q %q",
-			what, key, ve.Collection, ve.Key, ve.Field, oauthclients.DefaultCollection, key, field)
+			what, key, ve.Collection, ve.Key, ve.Field, fieldsclients.DefaultCollection, key, field)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, fmt.Sprintf("%q", key)) || !strings.Contains(msg, oauthclients.DefaultCollection) {
+	if !strings.Contains(msg, fmt.Sprintf("%q", key)) || !strings.Contains(msg, fieldsclients.DefaultCollection) {
 		t.Errorf("%s(%s) error message does not name collection and key: %s", what, key, msg)
 	}
 	if strings.Contains(msg, hostileMarker) || len(msg) > maxErrorLen {
@@ -403,11 +403,11 @@ func (c *countingDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.
 func TestHostileKeys(t *testing.T) {
 	ctx := context.Background()
 	counter := &countingDB{DBTX: newTable(t)}
-	s, err := oauthclients.New(counter, oauthclients.Options{Encrypter: newRing(t)})
+	s, err := fieldsclients.New(counter, fieldsclients.Options{Encrypter: newRing(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	room := kv.MaxKeyBytes - len(oauthclients.DefaultCollection)
+	room := kv.MaxKeyBytes - len(fieldsclients.DefaultCollection)
 	rng := rand.New(rand.NewPCG(1, 2))
 	incompressible := func(n int) string {
 		b := make([]byte, n)
@@ -450,7 +450,7 @@ func TestHostileKeys(t *testing.T) {
 	var rejected, calls int
 	for name, key := range invalid {
 		before := counter.n.Load()
-		for what, err := range keyCalls(ctx, s, oauthclients.DefaultCollection, key) {
+		for what, err := range keyCalls(ctx, s, fieldsclients.DefaultCollection, key) {
 			calls++
 			var ke *kv.KeyError
 			var pgErr *pgconn.PgError
@@ -505,12 +505,12 @@ func TestHostileKeys(t *testing.T) {
 }
 
 // keyCalls makes every call that takes a key, with key, and returns their errors.
-func keyCalls(ctx context.Context, s *oauthclients.Store, collection, key string) map[string]error {
+func keyCalls(ctx context.Context, s *fieldsclients.Store, collection, key string) map[string]error {
 	out := map[string]error{}
 	_, _, out["Get"] = s.Get(ctx, key)
 	_, out["GetMany"] = s.GetMany(ctx, []string{"fine", key})
 	out["Put"] = s.Put(ctx, faultRecord(key, 1))
-	out["PutMany"] = s.PutMany(ctx, []oauthclients.Client{faultRecord("fine", 1), faultRecord(key, 2)})
+	out["PutMany"] = s.PutMany(ctx, []fieldsclients.Client{faultRecord("fine", 1), faultRecord(key, 2)})
 	_, out["Delete"] = s.Delete(ctx, key)
 	_, out["DeleteMany"] = s.DeleteMany(ctx, []string{"fine", key})
 	_, out["KV TTL"] = s.KV().TTL(ctx, collection, key)
@@ -522,7 +522,7 @@ func keyCalls(ctx context.Context, s *oauthclients.Store, collection, key string
 }
 
 // collectionCalls makes every call that takes a collection, with collection.
-func collectionCalls(ctx context.Context, s *oauthclients.Store, collection string) map[string]error {
+func collectionCalls(ctx context.Context, s *fieldsclients.Store, collection string) map[string]error {
 	out := map[string]error{}
 	_, _, out["KV Get"] = s.KV().Get(ctx, collection, "k")
 	_, out["KV GetMany"] = s.KV().GetMany(ctx, collection, []string{"k"})
@@ -594,7 +594,7 @@ func TestSecretsNotInErrors(t *testing.T) {
 	bad.TokenEndpointAuthMethod = rat
 	bad.ClientURI = "javascript:" + upstream
 	add("Put of an invalid record with its secrets set", s.Put(ctx, bad), kv.ErrInvalid)
-	add("PutMany of an invalid record with its secrets set", s.PutMany(ctx, []oauthclients.Client{r, bad}), kv.ErrInvalid)
+	add("PutMany of an invalid record with its secrets set", s.PutMany(ctx, []fieldsclients.Client{r, bad}), kv.ErrInvalid)
 	add("Validate", bad.Validate(), kv.ErrInvalid)
 
 	for _, malformed := range []string{keyA[:len(keyA)-2], keyA + "," + keyB[1:], keyA[:10] + "*" + keyA[11:], keyA + keyB} {

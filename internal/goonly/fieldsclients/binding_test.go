@@ -1,4 +1,4 @@
-package oauthclients_test
+package fieldsclients_test
 
 import (
 	"context"
@@ -7,18 +7,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
 )
 
 // backendOf is the storage under s, to move stored values around as
 // someone with write access to the table could.
-func backendOf(s *oauthclients.Store) kv.Backend {
-	return s.KV().(*kv.ValueStore[oauthclients.Client]).Backend()
+func backendOf(s *fieldsclients.Store) kv.Backend {
+	return s.KV().(*kv.ValueStore[fieldsclients.Client]).Backend()
 }
 
 // stored returns the value stored under key in collection.
-func stored(t *testing.T, s *oauthclients.Store, collection, key string) map[string]json.RawMessage {
+func stored(t *testing.T, s *fieldsclients.Store, collection, key string) map[string]json.RawMessage {
 	t.Helper()
 	raw, ok, err := backendOf(s).Get(context.Background(), collection, key)
 	if err != nil || !ok {
@@ -32,7 +32,7 @@ func stored(t *testing.T, s *oauthclients.Store, collection, key string) map[str
 }
 
 // store writes m under key in collection, past the store's codec.
-func store(t *testing.T, s *oauthclients.Store, collection, key string, m map[string]json.RawMessage) {
+func store(t *testing.T, s *fieldsclients.Store, collection, key string, m map[string]json.RawMessage) {
 	t.Helper()
 	data, err := json.Marshal(m)
 	if err != nil {
@@ -68,19 +68,19 @@ func TestSealedFieldBoundToItsRecord(t *testing.T) {
 			victim, attacker := client(1), client(2)
 			victim.ClientID, victim.ClientSecret = "victim", "victim-secret-value"
 			attacker.ClientID, attacker.ClientSecret = "attacker", "attacker-secret-value"
-			if err := s.PutMany(ctx, []oauthclients.Client{victim, attacker}); err != nil {
+			if err := s.PutMany(ctx, []fieldsclients.Client{victim, attacker}); err != nil {
 				t.Fatal(err)
 			}
-			row := stored(t, s, oauthclients.DefaultCollection, "attacker")
-			row["client_secret"] = stored(t, s, oauthclients.DefaultCollection, "victim")["client_secret"]
-			store(t, s, oauthclients.DefaultCollection, "attacker", row)
+			row := stored(t, s, fieldsclients.DefaultCollection, "attacker")
+			row["client_secret"] = stored(t, s, fieldsclients.DefaultCollection, "victim")["client_secret"]
+			store(t, s, fieldsclients.DefaultCollection, "attacker", row)
 
 			_, _, err := s.Get(ctx, "attacker")
-			wantDecrypt(t, "Get of a secret copied from another client", err, oauthclients.DefaultCollection, "attacker", "client_secret", "victim-secret-value")
+			wantDecrypt(t, "Get of a secret copied from another client", err, fieldsclients.DefaultCollection, "attacker", "client_secret", "victim-secret-value")
 			_, _, err = s.Untyped().Get(ctx, "", "attacker")
-			wantDecrypt(t, "untyped Get of a secret copied from another client", err, oauthclients.DefaultCollection, "attacker", "client_secret", "victim-secret-value")
+			wantDecrypt(t, "untyped Get of a secret copied from another client", err, fieldsclients.DefaultCollection, "attacker", "client_secret", "victim-secret-value")
 
-			store(t, s, "elsewhere", "victim", stored(t, s, oauthclients.DefaultCollection, "victim"))
+			store(t, s, "elsewhere", "victim", stored(t, s, fieldsclients.DefaultCollection, "victim"))
 			_, _, err = s.KV().Get(ctx, "elsewhere", "victim")
 			wantDecrypt(t, "Get of a row copied to another collection", err, "elsewhere", "victim", "client_secret", "victim-secret-value")
 
@@ -110,16 +110,16 @@ func TestStrict(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			row := stored(t, s, oauthclients.DefaultCollection, "plain")
+			row := stored(t, s, fieldsclients.DefaultCollection, "plain")
 			row["client_secret"] = json.RawMessage(`"plain-secret-value"`)
-			store(t, s, oauthclients.DefaultCollection, "plain", row)
-			row = stored(t, s, oauthclients.DefaultCollection, "unbound")
+			store(t, s, fieldsclients.DefaultCollection, "plain", row)
+			row = stored(t, s, fieldsclients.DefaultCollection, "unbound")
 			unbound, err := kv.Seal(ring, []byte(`"unbound-secret-value"`)) // as fields were sealed before
 			if err != nil {
 				t.Fatal(err)
 			}
 			row["client_secret"] = unbound
-			store(t, s, oauthclients.DefaultCollection, "unbound", row)
+			store(t, s, fieldsclients.DefaultCollection, "unbound", row)
 			whole, ok, err := s.Untyped().Get(ctx, "", "whole")
 			if err != nil || !ok {
 				t.Fatal(err)
@@ -138,13 +138,13 @@ func TestStrict(t *testing.T) {
 				t.Errorf("PlaintextReads = %d, want 2: plain and unbound", n)
 			}
 
-			strict, err := oauthclients.NewWithBackend(backendOf(s), oauthclients.Options{Encrypter: ring, Strict: true})
+			strict, err := fieldsclients.NewWithBackend(backendOf(s), fieldsclients.Options{Encrypter: ring, Strict: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, id := range []string{"plain", "unbound"} {
 				_, _, err := strict.Get(ctx, id)
-				wantDecrypt(t, "strict Get("+id+")", err, oauthclients.DefaultCollection, id, "client_secret", id+"-secret-value")
+				wantDecrypt(t, "strict Get("+id+")", err, fieldsclients.DefaultCollection, id, "client_secret", id+"-secret-value")
 			}
 			for _, id := range []string{"bound", "whole"} {
 				if _, _, err := strict.Get(ctx, id); err != nil {
@@ -162,9 +162,9 @@ func TestStrict(t *testing.T) {
 				t.Errorf("strict Get(unbound) after Reencrypt = %v; want it bound and read", err)
 			}
 			_, _, err = strict.Get(ctx, "plain")
-			wantDecrypt(t, "strict Get(plain) after Reencrypt", err, oauthclients.DefaultCollection, "plain", "client_secret", "plain-secret-value")
+			wantDecrypt(t, "strict Get(plain) after Reencrypt", err, fieldsclients.DefaultCollection, "plain", "client_secret", "plain-secret-value")
 
-			if _, err := oauthclients.NewWithBackend(kv.NewMemory(), oauthclients.Options{AllowPlaintext: true, Strict: true}); err == nil {
+			if _, err := fieldsclients.NewWithBackend(kv.NewMemory(), fieldsclients.Options{AllowPlaintext: true, Strict: true}); err == nil {
 				t.Error("Strict without an Encrypter: no error")
 			}
 		})

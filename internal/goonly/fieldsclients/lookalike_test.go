@@ -1,4 +1,4 @@
-package oauthclients_test
+package fieldsclients_test
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -14,18 +14,18 @@ import (
 // shared storage: PostgreSQL or memory.
 type storage struct {
 	name string
-	open func(t *testing.T) func(ring kv.Encrypter) *oauthclients.Store
+	open func(t *testing.T) func(ring kv.Encrypter) *fieldsclients.Store
 }
 
 var storages = []storage{
-	{"postgres", func(t *testing.T) func(kv.Encrypter) *oauthclients.Store {
+	{"postgres", func(t *testing.T) func(kv.Encrypter) *fieldsclients.Store {
 		pool := newTable(t)
-		return func(ring kv.Encrypter) *oauthclients.Store { return newStore(t, pool, ring) }
+		return func(ring kv.Encrypter) *fieldsclients.Store { return newStore(t, pool, ring) }
 	}},
-	{"memory", func(t *testing.T) func(kv.Encrypter) *oauthclients.Store {
+	{"memory", func(t *testing.T) func(kv.Encrypter) *fieldsclients.Store {
 		mem := kv.NewMemory()
-		return func(ring kv.Encrypter) *oauthclients.Store {
-			s, err := oauthclients.NewWithBackend(mem, oauthclients.Options{Encrypter: ring})
+		return func(ring kv.Encrypter) *fieldsclients.Store {
+			s, err := fieldsclients.NewWithBackend(mem, fieldsclients.Options{Encrypter: ring})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func TestReencryptLeavesLookAlikeEnvelopesAlone(t *testing.T) {
 				"valid-token": valid,
 				"not-a-token": json.RawMessage(`{"__encrypted_data__":"Z0FBQUFBbm90LWEtdG9rZW4=","__encryption_version__":1}`),
 			}
-			var written []oauthclients.Client
+			var written []fieldsclients.Client
 			for key, j := range jwks {
 				c := client(1)
 				c.ClientID, c.JWKS = key, j
