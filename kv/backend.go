@@ -34,11 +34,8 @@ type Backend interface {
 	Collections(ctx context.Context) ([]string, error)
 	DeleteCollection(ctx context.Context, collection string) (int, error)
 	Cull(ctx context.Context) (int, error)
-	// Scan lists entries after after, ascending by key, expired ones included.
-	Scan(ctx context.Context, collection, after string, limit int) ([]Raw, error)
-	// Swap replaces values[i] of keys[i] by news[i] where the stored value
-	// still equals olds[i] (as JSON), and counts the replaced ones.
-	Swap(ctx context.Context, collection string, keys []string, olds, news [][]byte) (int, error)
+	// Rewriter's Scan and Swap: what Reencrypt needs.
+	Rewriter
 }
 
 // AtomicBackend is a Backend that can run several calls as one transaction.

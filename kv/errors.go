@@ -15,6 +15,10 @@ var (
 	ErrInvalid        = errors.New("kv: invalid record")
 	ErrDecrypt        = errors.New("kv: cannot decrypt")
 	ErrCorrupt        = errors.New("kv: corrupt stored value")
+	// ErrUndeclared is a row with sealed members in a collection that no
+	// schema given to ReencryptTable declares: which members are sealed is
+	// the schema's to say, so the row is refused rather than guessed at.
+	ErrUndeclared = errors.New("kv: sealed members in a collection no schema declares")
 )
 
 // ValidationError lists every failing field of a record; errors.Is(err, ErrInvalid).
@@ -50,7 +54,7 @@ func (e *ValidationError) Paths() []string {
 // ValueError is a stored value that cannot be read: errors.Is(err, ErrDecrypt)
 // or errors.Is(err, ErrCorrupt), per Kind. Field is "" when the whole value is at fault.
 type ValueError struct {
-	Kind       error // ErrDecrypt or ErrCorrupt
+	Kind       error // ErrDecrypt, ErrCorrupt or ErrUndeclared
 	Collection string
 	Key        string
 	Field      string

@@ -18,8 +18,12 @@ type ReencryptOptions struct {
 	// sealed as a whole, are the only places where Reencrypt opens an
 	// envelope: an envelope-shaped object anywhere else is data (a client's
 	// jwks may hold one) and is left as it is.
-	Fields    []string
-	Encrypter Encrypter // required: its first key is the one written
+	Fields []string
+	// Undeclared says that no schema declares the collection (the untyped
+	// view's, py-key-value's): a value sealed as a whole is resealed,
+	// plaintext is left, and a row with a sealed member is ErrUndeclared.
+	Undeclared bool
+	Encrypter  Encrypter // required: its first key is the one written
 	// Progress, when set, is called after each batch with the running totals.
 	Progress func(ReencryptResult)
 }
@@ -52,9 +56,18 @@ func (s *ValueStore[V]) Reencrypt(ctx context.Context, opts ReencryptOptions) (R
 	return Reencrypt(ctx, s.backend, opts)
 }
 
-// Reencrypt is ValueStore.Reencrypt on a bare Backend; opts.Collection must
+// Rewriter is what Reencrypt needs of a backend; every Backend is one.
+type Rewriter interface {
+	// Scan lists entries after after, ascending by key, expired ones included.
+	Scan(ctx context.Context, collection, after string, limit int) ([]Raw, error)
+	// Swap replaces values[i] of keys[i] by news[i] where the stored value
+	// still equals olds[i] (as JSON), and counts the replaced ones.
+	Swap(ctx context.Context, collection string, keys []string, olds, news [][]byte) (int, error)
+}
+
+// Reencrypt is ValueStore.Reencrypt on a bare backend; opts.Collection must
 // be given.
-func Reencrypt(ctx context.Context, b Backend, opts ReencryptOptions) (ReencryptResult, error) {
+func Reencrypt(ctx context.Context, b Rewriter, opts ReencryptOptions) (ReencryptResult, error) {
 	res := ReencryptResult{Collection: opts.Collection, Cursor: opts.After}
 	if opts.Encrypter == nil {
 		return res, errors.New("kv: reencrypt needs an Encrypter")
@@ -85,6 +98,11 @@ func Reencrypt(ctx context.Context, b Backend, opts ReencryptOptions) (Reencrypt
 		var failure error
 		done := res.Cursor
 		for _, r := range rows {
+			if opts.Undeclared && !IsEnvelope(r.Value) && hasSealedMember(r.Value) {
+				failure = &ValueError{Kind: ErrUndeclared, Collection: opts.Collection, Key: r.Key,
+					Err: errors.New("give the schema of the record stored in this collection")}
+				break
+			}
 			sealed, changed, err := Reseal(opts.Encrypter, opts.Collection, r.Key, r.Value, opts.Fields)
 			if err != nil {
 				failure = resealError(opts.Collection, r.Key, err)
