@@ -57,7 +57,9 @@ type Store[V any] interface {
 	GetAndDelete(ctx context.Context, collection, key string) (V, bool, error)
 
 	// Keys lists up to limit unexpired keys of a collection in ascending
-	// order, starting after the key after ("" for the first page).
+	// order, starting after the key after ("" for the first page). The order
+	// is the store's: byte order in memory, the key column's collation in
+	// PostgreSQL (byte order under C); paging is complete in either.
 	Keys(ctx context.Context, collection, after string, limit int) ([]string, error)
 	// Collections lists the collections that hold an unexpired key, sorted.
 	Collections(ctx context.Context) ([]string, error)
