@@ -76,7 +76,9 @@ func raceRound(ts *testServer, hc *http.Client, round int) roundResult {
 			})
 		}
 	}
-	deleteClient := func() (response, error) { return sendBearer(hc, http.MethodDelete, reg.configURI, reg.registrationToken) }
+	deleteClient := func() (response, error) {
+		return sendBearer(hc, http.MethodDelete, reg.configURI, reg.registrationToken)
+	}
 
 	var res roundResult
 	both, err := concurrently(update(fmt.Sprint("A", round)), update(fmt.Sprint("B", round)))
