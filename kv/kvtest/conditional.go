@@ -173,8 +173,8 @@ func (r *runner[V]) conditionalExpiry(t *testing.T, coll string, before kv.Versi
 }
 
 // testConditionalConcurrency races the conditional writes: writers that
-// read the same version, inserts of one key, takers of one entry, and
-// updates of an entry being deleted.
+// read the same version, inserts of one key, takers of one entry, deleters
+// of one version, and updates of an entry being deleted.
 func (r *runner[V]) testConditionalConcurrency(t *testing.T) {
 	t.Run("CompareAndSwapCounter", r.testCounter)
 	t.Run("InsertOnce", func(t *testing.T) {
@@ -192,6 +192,17 @@ func (r *runner[V]) testConditionalConcurrency(t *testing.T) {
 		}, "k")
 		if wins != 1 {
 			t.Errorf("%d of %d concurrent GetAndDelete calls on one entry got it; want 1", wins, raceWorkers)
+		}
+	})
+	t.Run("CompareAndDeleteOnce", func(t *testing.T) {
+		coll := collection(t, "") // the collection race uses
+		r.mustPut(t, r.store, coll, "k", r.Value(0), 0)
+		v := r.version(t, coll, "k", r.Value(0))
+		wins := r.race(t, func(w int, coll string) (bool, error) {
+			return r.store.CompareAndDelete(t.Context(), coll, "k", v)
+		})
+		if wins != 1 {
+			t.Errorf("%d of %d concurrent CompareAndDelete calls of one version deleted; want 1", wins, raceWorkers)
 		}
 	})
 	t.Run("DeleteStaysDeleted", r.testDeleteStaysDeleted)
