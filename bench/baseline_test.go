@@ -46,6 +46,7 @@ ON CONFLICT (collection, key) DO UPDATE SET
 	sqlPutMany = `INSERT INTO oauth_clients AS t (collection, key, value, ttl, created_at, expires_at)
 SELECT $1, u.k, u.v::jsonb, $2::float8, now(), now() + make_interval(secs => $2::float8)
 FROM (SELECT unnest($3::text[]) AS k, unnest($4::text[]) AS v) AS u
+ORDER BY u.k COLLATE "C"
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at,
   created_at = CASE WHEN t.expires_at <= now() THEN EXCLUDED.created_at ELSE COALESCE(t.created_at, EXCLUDED.created_at) END
@@ -55,8 +56,12 @@ ON CONFLICT (collection, key) DO UPDATE SET
 )
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d
 `
-	sqlDeleteMany = `WITH d AS (
-  DELETE FROM oauth_clients WHERE collection = $1 AND key = ANY($2::text[]) RETURNING expires_at
+	sqlDeleteMany = `WITH locked AS MATERIALIZED (
+  SELECT l.key FROM oauth_clients AS l WHERE l.collection = $1 AND l.key = ANY($2::text[])
+  ORDER BY l.key COLLATE "C" FOR UPDATE
+), d AS (
+  DELETE FROM oauth_clients AS t USING locked
+  WHERE t.collection = $1 AND t.key = locked.key RETURNING t.expires_at
 )
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d
 `

@@ -36,6 +36,24 @@ type Backend interface {
 	Cull(ctx context.Context) (int, error)
 	// Rewriter's Scan and Swap: what Reencrypt needs.
 	Rewriter
+
+	// The conditional writes: each compares and writes in one atomic step,
+	// and treats an expired entry as no entry. Each reports whether it wrote.
+
+	// Insert writes value under key if the key holds no unexpired entry.
+	Insert(ctx context.Context, collection, key string, value []byte, ttl *float64) (bool, error)
+	// CompareAndSwap replaces the unexpired entry of key, keeping its
+	// creation time, if it still holds exactly old.Value (the bytes Get
+	// returned, PostgreSQL's text of the jsonb) and expires at old.ExpiresAt.
+	CompareAndSwap(ctx context.Context, collection, key string, old Raw, value []byte, ttl *float64) (bool, error)
+	// Replace replaces the unexpired entry of key, keeping its creation time.
+	Replace(ctx context.Context, collection, key string, value []byte, ttl *float64) (bool, error)
+	// CompareAndDelete removes the unexpired entry of key if it still holds
+	// exactly old.Value and expires at old.ExpiresAt.
+	CompareAndDelete(ctx context.Context, collection, key string, old Raw) (bool, error)
+	// GetAndDelete removes key, expired or not, and returns its entry if it
+	// was unexpired.
+	GetAndDelete(ctx context.Context, collection, key string) (Raw, bool, error)
 }
 
 // AtomicBackend is a Backend that can run several calls as one transaction.
@@ -54,6 +72,9 @@ type Raw struct {
 	Value   []byte
 	Expires bool
 	TTL     time.Duration // time left when Expires
+	// ExpiresAt is the stored expiry instant, on the backend's clock, when
+	// Expires: with Value, what a conditional write compares.
+	ExpiresAt time.Time
 }
 
 // Codec turns values into the JSON documents a Backend stores and back.

@@ -22,7 +22,11 @@ const DefaultCollection = "default_collection"
 //   - PutMany of keys and values of unequal length writes nothing;
 //     otherwise it writes all or nothing, and a key given twice keeps the last value;
 //   - Delete reports true only if an unexpired key was removed, DeleteMany counts those;
-//   - expired entries are invisible to every read, and Cull removes them.
+//   - expired entries are invisible to every read, and Cull removes them;
+//   - writes of several entries lock them in byte order of key, so that
+//     concurrent ones over overlapping keys never deadlock;
+//   - the conditional writes treat an expired entry as no entry, and each
+//     compares and writes in one atomic step.
 type Store[V any] interface {
 	Get(ctx context.Context, collection, key string) (V, bool, error)
 	GetMany(ctx context.Context, collection string, keys []string) ([]Entry[V], error)
@@ -33,8 +37,29 @@ type Store[V any] interface {
 	Delete(ctx context.Context, collection, key string) (bool, error)
 	DeleteMany(ctx context.Context, collection string, keys []string) (int, error)
 
+	// GetVersion is TTL with the entry's Version, for CompareAndSwap and
+	// CompareAndDelete: the zero Version when the key holds no entry.
+	GetVersion(ctx context.Context, collection, key string) (Entry[V], Version, error)
+	// CompareAndSwap writes value under key only if the entry there is still
+	// at version old, or, with the zero Version, only if there is none; it
+	// reports whether it wrote. A deleted entry stays deleted, and of two
+	// writers that read the same version only one succeeds.
+	CompareAndSwap(ctx context.Context, collection, key string, old Version, value V, ttl time.Duration) (bool, error)
+	// Replace writes value under key only if the key holds an entry, and
+	// reports whether it wrote: it never creates one.
+	Replace(ctx context.Context, collection, key string, value V, ttl time.Duration) (bool, error)
+	// CompareAndDelete removes the entry of key only if it is still at
+	// version old, and reports whether it did.
+	CompareAndDelete(ctx context.Context, collection, key string, old Version) (bool, error)
+	// GetAndDelete removes the entry of key and returns its value: false when
+	// there was none. An entry whose value cannot be decoded is removed too,
+	// and the error names it.
+	GetAndDelete(ctx context.Context, collection, key string) (V, bool, error)
+
 	// Keys lists up to limit unexpired keys of a collection in ascending
-	// order, starting after the key after ("" for the first page).
+	// order, starting after the key after ("" for the first page). The order
+	// is the store's: byte order in memory, the key column's collation in
+	// PostgreSQL (byte order under C); paging is complete in either.
 	Keys(ctx context.Context, collection, after string, limit int) ([]string, error)
 	// Collections lists the collections that hold an unexpired key, sorted.
 	Collections(ctx context.Context) ([]string, error)

@@ -55,16 +55,32 @@ func (e *memoryEntry) raw(key string, now time.Time) Raw {
 	if !e.expiresAt.IsZero() {
 		r.Expires = true
 		r.TTL = e.expiresAt.Sub(now)
+		r.ExpiresAt = e.expiresAt
 	}
 	return r
+}
+
+// holds reports whether e is the state old describes: the same bytes and
+// the same expiry instant.
+func (e *memoryEntry) holds(old Raw) bool {
+	return bytes.Equal(e.value, old.Value) && e.expiresAt.Equal(old.ExpiresAt)
+}
+
+// unexpired returns the unexpired entry of key; the caller holds a lock.
+func (m *Memory) unexpired(now time.Time, collection, key string) (*memoryEntry, bool) {
+	e, ok := m.collections[collection][key]
+	if !ok || !e.live(now) {
+		return nil, false
+	}
+	return e, true
 }
 
 func (m *Memory) Get(_ context.Context, collection, key string) (Raw, bool, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	now := m.now()
-	e, ok := m.collections[collection][key]
-	if !ok || !e.live(now) {
+	e, ok := m.unexpired(now, collection, key)
+	if !ok {
 		return Raw{}, false, nil
 	}
 	return e.raw(key, now), true, nil
@@ -111,7 +127,7 @@ func (m *Memory) put(now time.Time, collection, key string, value []byte, ttl *f
 		m.collections[collection] = entries
 	}
 	e := &memoryEntry{value: bytes.Clone(value), createdAt: now}
-	if old, ok := entries[key]; ok {
+	if old, ok := entries[key]; ok && old.live(now) {
 		e.createdAt = old.createdAt
 	}
 	if ttl != nil {
@@ -291,6 +307,61 @@ func (m *Memory) Swap(_ context.Context, collection string, keys []string, olds,
 		n++
 	}
 	return n, nil
+}
+
+func (m *Memory) Insert(_ context.Context, collection, key string, value []byte, ttl *float64) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if _, ok := m.unexpired(now, collection, key); ok {
+		return false, nil
+	}
+	m.put(now, collection, key, value, ttl)
+	return true, nil
+}
+
+func (m *Memory) CompareAndSwap(_ context.Context, collection, key string, old Raw, value []byte, ttl *float64) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if e, ok := m.unexpired(now, collection, key); !ok || !e.holds(old) {
+		return false, nil
+	}
+	m.put(now, collection, key, value, ttl)
+	return true, nil
+}
+
+func (m *Memory) Replace(_ context.Context, collection, key string, value []byte, ttl *float64) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if _, ok := m.unexpired(now, collection, key); !ok {
+		return false, nil
+	}
+	m.put(now, collection, key, value, ttl)
+	return true, nil
+}
+
+func (m *Memory) CompareAndDelete(_ context.Context, collection, key string, old Raw) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if e, ok := m.unexpired(now, collection, key); !ok || !e.holds(old) {
+		return false, nil
+	}
+	return m.remove(now, collection, key), nil
+}
+
+func (m *Memory) GetAndDelete(_ context.Context, collection, key string) (Raw, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	e, ok := m.unexpired(now, collection, key)
+	m.remove(now, collection, key)
+	if !ok {
+		return Raw{}, false, nil
+	}
+	return e.raw(key, now), true, nil
 }
 
 // String keeps a Memory's contents out of logs: fmt would print the stored values.

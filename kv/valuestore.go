@@ -81,6 +81,12 @@ func (s *ValueStore[V]) Get(ctx context.Context, collection, key string) (V, boo
 }
 
 func (s *ValueStore[V]) TTL(ctx context.Context, collection, key string) (Entry[V], error) {
+	return s.entry(ctx, collection, key, nil)
+}
+
+// entry reads and decodes the entry of key; seen, when set, gets the stored
+// entry first (Decode may keep its bytes).
+func (s *ValueStore[V]) entry(ctx context.Context, collection, key string, seen func(Raw)) (Entry[V], error) {
 	collection = s.resolve(collection)
 	if err := CheckKey(collection, key); err != nil {
 		return Entry[V]{}, err
@@ -88,6 +94,9 @@ func (s *ValueStore[V]) TTL(ctx context.Context, collection, key string) (Entry[
 	raw, ok, err := s.backend.Get(ctx, collection, key)
 	if err != nil || !ok {
 		return Entry[V]{}, err
+	}
+	if seen != nil {
+		seen(raw)
 	}
 	v, err := s.codec.Decode(collection, key, raw.Value)
 	if err != nil {
@@ -155,19 +164,35 @@ func (s *ValueStore[V]) TTLMany(ctx context.Context, collection string, keys []s
 }
 
 func (s *ValueStore[V]) Put(ctx context.Context, collection, key string, value V, ttl time.Duration) error {
+	w, err := s.write(collection, key, value, ttl)
+	if err != nil {
+		return err
+	}
+	return s.backend.Put(ctx, w.collection, key, w.data, w.ttl)
+}
+
+// oneWrite is a write of one value, checked and encoded.
+type oneWrite struct {
+	collection string // resolved
+	data       []byte
+	ttl        *float64
+}
+
+// write checks key and ttl and encodes value, for Put and the conditional writes.
+func (s *ValueStore[V]) write(collection, key string, value V, ttl time.Duration) (oneWrite, error) {
 	collection = s.resolve(collection)
 	if err := CheckKey(collection, key); err != nil {
-		return err
+		return oneWrite{}, err
 	}
 	seconds, err := CheckTTL(ttl)
 	if err != nil {
-		return err
+		return oneWrite{}, err
 	}
 	data, err := s.codec.Encode(collection, key, value)
 	if err != nil {
-		return err
+		return oneWrite{}, err
 	}
-	return s.backend.Put(ctx, collection, key, data, seconds)
+	return oneWrite{collection: collection, data: data, ttl: seconds}, nil
 }
 
 // PutManyChunk bounds the distinct keys of one backend PutMany. A PutMany of

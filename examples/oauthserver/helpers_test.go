@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -27,6 +28,29 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	clients, err := oauthclients.NewMemory(oauthclients.Options{Encrypter: testRing(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveClients(t, clients)
+}
+
+// newPostgresTestServer is newTestServer on a fresh PostgreSQL database.
+func newPostgresTestServer(t *testing.T) *testServer {
+	t.Helper()
+	pool := pgtest.New(t)
+	if err := oauthclients.CreateTable(t.Context(), pool); err != nil {
+		t.Fatal(err)
+	}
+	clients, err := oauthclients.New(pool, oauthclients.Options{Encrypter: testRing(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveClients(t, clients)
+}
+
+func testRing(t *testing.T) *kv.KeyRing {
+	t.Helper()
 	key, err := kv.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -35,10 +59,12 @@ func newTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := oauthclients.NewMemory(oauthclients.Options{Encrypter: ring})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return ring
+}
+
+// serveClients runs the server on clients behind httptest.
+func serveClients(t *testing.T, clients *oauthclients.Store) *testServer {
+	t.Helper()
 	logs := &logBuffer{}
 	srv := &server{
 		clients: clients,

@@ -153,6 +153,7 @@ func TestUpdateClientRejectsBadRequests(t *testing.T) {
 		{"registration_access_token sent", metadata("https://app.example.com/cb", map[string]any{"client_id": reg.clientID, "registration_access_token": "x"}), errInvalidClientMetadata},
 		{"client_id_issued_at sent", metadata("https://app.example.com/cb", map[string]any{"client_id": reg.clientID, "client_id_issued_at": 1}), errInvalidClientMetadata},
 		{"bad redirect URI", metadata("http://evil.example/cb", map[string]any{"client_id": reg.clientID}), errInvalidRedirectURI},
+		{"empty grant_types", metadata("https://app.example.com/cb", map[string]any{"client_id": reg.clientID, "grant_types": []string{}}), errInvalidClientMetadata},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -80,7 +81,7 @@ func invalidRedirect(format string, args ...any) *metadataError {
 }
 
 // decodeRequestObject reads the request body as one JSON object, keeping
-// its members raw.
+// its members raw. Nothing but white space may follow the object.
 func decodeRequestObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, *metadataError) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mediaType, _, err := mime.ParseMediaType(ct); err != nil || mediaType != "application/json" {
@@ -89,21 +90,27 @@ func decodeRequestObject(w http.ResponseWriter, r *http.Request) (map[string]jso
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxMetadataBytes))
 	var members map[string]json.RawMessage
-	if err := dec.Decode(&members); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, &metadataError{http.StatusRequestEntityTooLarge, errInvalidClientMetadata,
-				fmt.Sprintf("the request body exceeds %d bytes", maxMetadataBytes)}
-		}
-		return nil, invalidMetadata("the request body is not a JSON object")
+	if err := dec.Decode(&members); err != nil || members == nil {
+		return nil, bodyError(err, "the request body is not a JSON object")
 	}
-	if members == nil {
-		return nil, invalidMetadata("the request body is not a JSON object")
-	}
-	if dec.More() {
-		return nil, invalidMetadata("the request body holds more than one JSON value")
+	// Token reads past white space: io.EOF, or what follows the object (a
+	// stray '}' or ']' too, which More would not report).
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, bodyError(err, "the request body holds more than the JSON object")
 	}
 	return members, nil
+}
+
+// bodyError is the answer to a request body that failed to decode with err
+// (nil when the body decoded but is not acceptable): 413 for a body over
+// maxMetadataBytes, else 400 with description.
+func bodyError(err error, description string) *metadataError {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &metadataError{http.StatusRequestEntityTooLarge, errInvalidClientMetadata,
+			fmt.Sprintf("the request body exceeds %d bytes", maxMetadataBytes)}
+	}
+	return invalidMetadata("%s", description)
 }
 
 // clientMetadataOf keeps the members of a request that the client controls.
@@ -213,7 +220,9 @@ func completeMetadata(c *oauthclients.Client, md map[string]json.RawMessage) *me
 		return invalidMetadata("private_key_jwt needs the client's keys in jwks or jwks_uri")
 	}
 
-	if c.GrantTypes == nil {
+	// Defaults apply to members left out (or null), not to empty lists: the
+	// record's decoder reads [] as nil, which would turn [] into the default.
+	if !present(md, "grant_types") {
 		c.GrantTypes = []string{grantAuthorizationCode, grantRefreshToken}
 	}
 	if len(c.GrantTypes) == 0 {
@@ -229,7 +238,7 @@ func completeMetadata(c *oauthclients.Client, md map[string]json.RawMessage) *me
 	}
 
 	codeFlow := slices.Contains(c.GrantTypes, grantAuthorizationCode)
-	if c.ResponseTypes == nil && codeFlow {
+	if !present(md, "response_types") && codeFlow {
 		c.ResponseTypes = []string{responseCode}
 	}
 	for i, rt := range c.ResponseTypes {

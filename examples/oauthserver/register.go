@@ -39,16 +39,26 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		writeMetadataError(w, merr)
 		return
 	}
-	if !s.putClient(w, r, c) {
+	// Created only if the client ID is new: a registration never replaces another.
+	created, err := s.clients.CompareAndSwap(r.Context(), c, kv.Version{})
+	if err == nil && !created {
+		err = errClientIDTaken
+	}
+	if err != nil {
+		s.writeStoreError(w, r, "storing a client", err)
 		return
 	}
 	logClient(r, c.ClientID)
 	s.writeClientInformation(w, r, http.StatusCreated, c, registrationToken)
 }
 
+// errClientIDTaken is a new random client ID that is already registered: 128
+// random bits make it as good as impossible, but never an overwrite.
+var errClientIDTaken = errors.New("the new client ID is already registered")
+
 // readClient is the client read request of RFC 7592 section 2.1.
 func (s *server) readClient(w http.ResponseWriter, r *http.Request) {
-	c, token, ok := s.authorizeManagement(w, r)
+	c, _, token, ok := s.authorizeManagement(w, r)
 	if !ok {
 		return
 	}
@@ -58,18 +68,59 @@ func (s *server) readClient(w http.ResponseWriter, r *http.Request) {
 // updateClient is the client update request of RFC 7592 section 2.2: the
 // body replaces the client's metadata; the client ID, secret and
 // registration access token stay.
+//
+// The write is a compare-and-swap on the version of the client the request
+// read, so that a concurrent request is never undone. When another request
+// wrote first, the update is applied again on top of what it wrote (as if it
+// had come after it, which an update replacing the metadata may): its
+// authorization and metadata are checked again against that client, and a
+// client deleted meanwhile answers 401, as RFC 7592 says for an unknown
+// client. An update that loses maxUpdateAttempts races in a row answers 409
+// Conflict (RFC 7592 has no code for it), to be sent again.
 func (s *server) updateClient(w http.ResponseWriter, r *http.Request) {
-	current, token, ok := s.authorizeManagement(w, r)
+	current, version, token, ok := s.authorizeManagement(w, r)
 	if !ok {
 		return
 	}
 	members, merr := decodeRequestObject(w, r)
-	if merr == nil {
-		merr = checkUpdateIdentity(current, members)
-	}
 	if merr != nil {
 		writeMetadataError(w, merr)
 		return
+	}
+	for attempt := 1; ; attempt++ {
+		updated, rejected := updatedClient(current, members)
+		if rejected != nil {
+			writeMetadataError(w, rejected)
+			return
+		}
+		written, err := s.clients.CompareAndSwap(r.Context(), updated, version)
+		if err != nil {
+			s.writeStoreError(w, r, "storing a client", err)
+			return
+		}
+		if written {
+			s.writeClientInformation(w, r, http.StatusOK, updated, token)
+			return
+		}
+		if attempt == maxUpdateAttempts {
+			writeError(w, http.StatusConflict, "conflict", "the client was changed by concurrent requests; send the update again")
+			return
+		}
+		if current, version, ok = s.managedClient(w, r, token); !ok {
+			return
+		}
+	}
+}
+
+// maxUpdateAttempts bounds the compare-and-swap attempts of one update. Each
+// failed attempt means another request wrote the client, so two concurrent
+// updates need two attempts.
+const maxUpdateAttempts = 4
+
+// updatedClient is current with the update request members applied.
+func updatedClient(current oauthclients.Client, members map[string]json.RawMessage) (oauthclients.Client, *metadataError) {
+	if merr := checkUpdateIdentity(current, members); merr != nil {
+		return oauthclients.Client{}, merr
 	}
 	md := clientMetadataOf(members)
 	updated, merr := withMetadata(current, md)
@@ -80,8 +131,7 @@ func (s *server) updateClient(w http.ResponseWriter, r *http.Request) {
 		merr = checkRecord(&updated)
 	}
 	if merr != nil {
-		writeMetadataError(w, merr)
-		return
+		return oauthclients.Client{}, merr
 	}
 	// A change of authentication method may make the client public (its
 	// secret goes) or confidential (it gets one).
@@ -91,18 +141,17 @@ func (s *server) updateClient(w http.ResponseWriter, r *http.Request) {
 	} else if updated.ClientSecret == "" {
 		issueSecretIfConfidential(&updated)
 	}
-	if !s.putClient(w, r, updated) {
-		return
-	}
-	s.writeClientInformation(w, r, http.StatusOK, updated, token)
+	return updated, nil
 }
 
 // deleteClient is the client delete request of RFC 7592 section 2.3.
 func (s *server) deleteClient(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.authorizeManagement(w, r)
+	c, _, _, ok := s.authorizeManagement(w, r)
 	if !ok {
 		return
 	}
+	// Unconditional: a delete wins over a concurrent update, whose
+	// compare-and-swap then fails and finds no client.
 	if _, err := s.clients.Delete(r.Context(), c.ClientID); err != nil {
 		s.writeServerError(w, r, "deleting a client", err)
 		return
@@ -145,18 +194,25 @@ func issueSecretIfConfidential(c *oauthclients.Client) {
 
 // authorizeManagement authenticates a request to the client configuration
 // endpoint with its registration access token (RFC 7592 section 2) and
-// returns the client and the token. It answers 401 itself, alike for an
-// unknown client and a wrong token, so the answer does not tell them apart.
-func (s *server) authorizeManagement(w http.ResponseWriter, r *http.Request) (oauthclients.Client, string, bool) {
+// returns the client, its version and the token. It answers 401 itself.
+func (s *server) authorizeManagement(w http.ResponseWriter, r *http.Request) (oauthclients.Client, kv.Version, string, bool) {
 	token := bearerToken(r)
 	if token == "" {
 		writeInvalidToken(w, false)
-		return oauthclients.Client{}, "", false
+		return oauthclients.Client{}, kv.Version{}, "", false
 	}
-	c, found, err := s.clients.Get(r.Context(), r.PathValue("client_id"))
+	c, version, ok := s.managedClient(w, r, token)
+	return c, version, token, ok
+}
+
+// managedClient reads the client of the request's path with its version and
+// checks token against it. It answers 401 itself, alike for an unknown client
+// and a wrong token, so the answer does not tell them apart.
+func (s *server) managedClient(w http.ResponseWriter, r *http.Request, token string) (oauthclients.Client, kv.Version, bool) {
+	c, version, found, err := s.clients.GetVersion(r.Context(), r.PathValue("client_id"))
 	if err != nil && !errors.Is(err, kv.ErrInvalidKey) {
 		s.writeServerError(w, r, "reading a client", err)
-		return oauthclients.Client{}, "", false
+		return oauthclients.Client{}, kv.Version{}, false
 	}
 	if found {
 		logClient(r, c.ClientID)
@@ -165,9 +221,9 @@ func (s *server) authorizeManagement(w http.ResponseWriter, r *http.Request) (oa
 	// false), so that both cases cost one hash.
 	if valid := c.VerifyRegistrationAccessToken(token); !valid || !found {
 		writeInvalidToken(w, true)
-		return oauthclients.Client{}, "", false
+		return oauthclients.Client{}, kv.Version{}, false
 	}
-	return c, token, true
+	return c, version, true
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header (RFC
@@ -192,19 +248,15 @@ func writeInvalidToken(w http.ResponseWriter, presented bool) {
 	writeError(w, http.StatusUnauthorized, "invalid_token", "")
 }
 
-// putClient stores c, answering the error itself when that fails.
-func (s *server) putClient(w http.ResponseWriter, r *http.Request, c oauthclients.Client) bool {
-	err := s.clients.Put(r.Context(), c)
-	if err == nil {
-		return true
-	}
+// writeStoreError answers a failed write of a client: 400 for a record the
+// store's validation refused, 500 otherwise.
+func (s *server) writeStoreError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	var ve *kv.ValidationError
 	if errors.As(err, &ve) {
 		writeError(w, http.StatusBadRequest, errInvalidClientMetadata, "invalid: "+describeProblems(ve))
-		return false
+		return
 	}
-	s.writeServerError(w, r, "storing a client", err)
-	return false
+	s.writeServerError(w, r, what, err)
 }
 
 func writeMetadataError(w http.ResponseWriter, e *metadataError) {

@@ -127,6 +127,11 @@ func TestRegisterRejectsInvalidMetadata(t *testing.T) {
 		{"not JSON", `{"redirect_uris": [`, 400, errInvalidClientMetadata},
 		{"a JSON array", `["https://a.example/cb"]`, 400, errInvalidClientMetadata},
 		{"two JSON values", `{"redirect_uris":["https://a.example/cb"]} {}`, 400, errInvalidClientMetadata},
+		{"a stray brace after the object", `{"redirect_uris":["https://a.example/cb"]} }`, 400, errInvalidClientMetadata},
+		{"a stray bracket after the object", `{"redirect_uris":["https://a.example/cb"]}]`, 400, errInvalidClientMetadata},
+		{"text after the object", `{"redirect_uris":["https://a.example/cb"]} trailing`, 400, errInvalidClientMetadata},
+		{"empty grant_types", metadata("https://a.example/cb", map[string]any{"grant_types": []string{}}), 400, errInvalidClientMetadata},
+		{"empty response_types with authorization_code", metadata("https://a.example/cb", map[string]any{"response_types": []string{}}), 400, errInvalidClientMetadata},
 		{"body over 64 KiB", metadata("https://a.example/cb", map[string]any{"client_name": strings.Repeat("x", 70<<10)}), 413, errInvalidClientMetadata},
 	}
 	for _, tt := range tests {

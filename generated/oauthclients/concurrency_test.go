@@ -12,14 +12,17 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
 )
 
 // Concurrency on PostgreSQL, meant to run under -race as well (.ci/run does).
-// The conformance suite's Concurrency subtest (8 workers) runs in
-// store_test.go for the typed store, the untyped view and memory.
+// The conformance suite's Concurrency, ConditionalConcurrency and
+// ConcurrentBatches subtests (8 workers) run in store_test.go for the typed
+// store (on a C and an ICU en-US database), the untyped view and memory.
 
 // TestPutManyOverlappingNoDeadlock: 8 goroutines × 50 rounds of PutMany over
 // overlapping sets of keys, each in its own shuffled order, some with a key
@@ -85,6 +88,15 @@ func TestPutManyOverlappingNoDeadlock(t *testing.T) {
 			t.Errorf("%s holds version %d (found %v), which no PutMany wrote there", keys[i], v, e.Found)
 		}
 	}
+}
+
+func newICUTable(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool := pgtest.NewICU(t)
+	if err := oauthclients.CreateTable(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	return pool
 }
 
 // TestPutManySameKeyTwice: a batch that holds a key twice does not fail with
@@ -193,5 +205,126 @@ func TestReencryptDuringWrites(t *testing.T) {
 		if !e.Found || versionOf(e.Value) != last[i] || e.Value.ClientSecret != want.ClientSecret {
 			t.Errorf("%s = version %d (found %v); want the last write, %d", keys[i], versionOf(e.Value), e.Found, last[i])
 		}
+	}
+}
+
+// TestBatchWritesLockInByteOrder pins the lock order of each multi-row write
+// on an en-US database, where "a" sorts before "B" (in the index, and in the
+// heap where it was written first) but "B" comes first in byte order. Another transaction holds "a"; the write, started beside it,
+// must already hold "B" while it waits for "a" (NOWAIT on "B" fails). A write
+// that locked in the database's order would wait for "a" holding nothing.
+func TestBatchWritesLockInByteOrder(t *testing.T) {
+	for name, write := range map[string]func(context.Context, *oauthclients.Store) error{
+		"PutMany": func(ctx context.Context, s *oauthclients.Store) error {
+			return s.PutMany(ctx, []oauthclients.Client{faultRecord("a", 3), faultRecord("B", 4)})
+		},
+		"DeleteMany": func(ctx context.Context, s *oauthclients.Store) error {
+			_, err := s.DeleteMany(ctx, []string{"a", "B"})
+			return err
+		},
+		"DeleteCollection": func(ctx context.Context, s *oauthclients.Store) error {
+			_, err := s.KV().DeleteCollection(ctx, "")
+			return err
+		},
+		"Swap": func(ctx context.Context, s *oauthclients.Store) error { // Reencrypt's write
+			_, err := s.Reencrypt(ctx, kv.ReencryptOptions{})
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			pool := newICUTable(t)
+			oldKey, newKey := newKey(t), newKey(t)
+			old := newStore(t, pool, newRing(t, oldKey))
+			// "a" first: in the heap too it comes before "B", as in the index
+			for i, key := range []string{"a", "B"} {
+				if err := old.Put(ctx, faultRecord(key, i+1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := newStore(t, pool, newRing(t, newKey, oldKey)) // Reencrypt has rows to rewrite
+			holder, err := pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Rollback(context.Background())
+			if _, err := holder.Exec(ctx, "SELECT 1 FROM oauth_clients WHERE key = 'a' FOR UPDATE"); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- write(ctx, s) }()
+			waitForLockWait(t, ctx, pool)
+			_, err = holder.Exec(ctx, "SELECT 1 FROM oauth_clients WHERE key = 'B' FOR UPDATE NOWAIT")
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+				t.Errorf(`while %s waits for "a", locking "B" gave %v; want 55P03 (lock not available): "B" must be locked first`, name, err)
+			}
+			if err := holder.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		})
+	}
+}
+
+// waitForLockWait returns once a backend of the test's database waits for a
+// row lock, and fails t if none does within ctx.
+func waitForLockWait(t *testing.T, ctx context.Context, pool *pgxpool.Pool) {
+	t.Helper()
+	for {
+		var waiting bool
+		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting)
+		if err != nil {
+			t.Fatalf("waiting for the write to block: %v", err)
+		}
+		if waiting {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the write never waited for the held row")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// TestCullSkipsLockedRows: Cull does not wait for an expired row that
+// another transaction holds (a writer may be reviving it), so it never takes
+// part in a deadlock; it removes the others, and the held one on a later run.
+func TestCullSkipsLockedRows(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	pool := newTable(t)
+	s := newStore(t, pool, newRing(t))
+	for i, key := range []string{"free", "held"} {
+		if err := s.Put(ctx, faultRecord(key, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, "UPDATE oauth_clients SET expires_at = now() - interval '1 second'"); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(context.Background())
+	if _, err := holder.Exec(ctx, "SELECT 1 FROM oauth_clients WHERE key = 'held' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	cullCtx, cancelCull := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelCull()
+	if n, err := s.Cull(cullCtx); err != nil || n != 1 {
+		t.Fatalf("Cull while another transaction holds an expired row = %d, %v; want 1 (the free row), without waiting", n, err)
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Cull(ctx); err != nil || n != 1 {
+		t.Errorf("Cull once the row is released = %d, %v; want 1", n, err)
 	}
 }

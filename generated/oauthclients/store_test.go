@@ -136,6 +136,21 @@ func TestConformancePostgres(t *testing.T) {
 	})
 }
 
+// TestConformancePostgresICU runs the suite on a database whose collation is
+// ICU's en-US, where ORDER BY key is not byte order: its ordering
+// (KeysOrder, KeysPaging) and lock order (ConcurrentBatches) cases must hold
+// whatever the collation.
+func TestConformancePostgresICU(t *testing.T) {
+	ring := newRing(t)
+	kvtest.Run(t, kvtest.Suite[oauthclients.Client]{
+		New:               func(t *testing.T) kv.Store[oauthclients.Client] { return newStore(t, newICUTable(t), ring).KV() },
+		Value:             client,
+		Equal:             sameClient,
+		Invalid:           invalidClient,
+		DefaultCollection: oauthclients.DefaultCollection,
+	})
+}
+
 func TestConformanceUntypedPostgres(t *testing.T) {
 	ring := newRing(t)
 	kvtest.RunJSON(t, kvtest.Suite[map[string]any]{

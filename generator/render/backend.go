@@ -36,12 +36,16 @@ func backendFile(s *schema.Schema, dbImport string) *jen.File {
 	f.Type().Id("backend").Struct(jen.Id("q").Op("*").Add(db("Queries")))
 	f.Var().Id("_").Qual(kvPkg, "Backend").Op("=").Parens(jen.Op("*").Id("backend")).Parens(jen.Nil())
 
-	f.Func().Params(recv.Clone()).Id("Get").Params(ctx.Clone(), jen.List(jen.Id("collection"), jen.Id("key")).String()).Params(jen.Qual(kvPkg, "Raw"), jen.Bool(), jen.Error()).Block(
-		jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(q("Get", db("GetParams").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key")}))),
-		jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual("github.com/jackc/pgx/v5", "ErrNoRows"))).Block(ret(jen.Qual(kvPkg, "Raw").Values(), jen.False(), jen.Nil())),
-		errCheck(jen.Qual(kvPkg, "Raw").Values(), jen.False()),
-		ret(jen.Qual(pgkvPkg, "Raw").Call(jen.Id("key"), jen.Id("row").Dot("Value"), jen.Id("row").Dot("ExpiresAt"), jen.Id("row").Dot("Now")), jen.True(), jen.Nil()),
-	)
+	// Get and GetAndDelete: a query of one row, or none.
+	oneRow := func(method string) {
+		f.Func().Params(recv.Clone()).Id(method).Params(ctx.Clone(), jen.List(jen.Id("collection"), jen.Id("key")).String()).Params(jen.Qual(kvPkg, "Raw"), jen.Bool(), jen.Error()).Block(
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(q(method, db(method+"Params").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key")}))),
+			jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual("github.com/jackc/pgx/v5", "ErrNoRows"))).Block(ret(jen.Qual(kvPkg, "Raw").Values(), jen.False(), jen.Nil())),
+			errCheck(jen.Qual(kvPkg, "Raw").Values(), jen.False()),
+			ret(jen.Qual(pgkvPkg, "Raw").Call(jen.Id("key"), jen.Id("row").Dot("Value"), jen.Id("row").Dot("ExpiresAt"), jen.Id("row").Dot("Now")), jen.True(), jen.Nil()),
+		)
+	}
+	oneRow("Get")
 	f.Func().Params(recv.Clone()).Id("GetMany").Params(ctx.Clone(), jen.Id("collection").String(), jen.Id("keys").Index().String()).Params(raws.Clone(), jen.Error()).Block(
 		append([]jen.Code{
 			jen.List(jen.Id("rows"), jen.Err()).Op(":=").Add(q("GetMany", db("GetManyParams").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Keys"): jen.Id("keys")}))),
@@ -122,8 +126,41 @@ func backendFile(s *schema.Schema, dbImport string) *jen.File {
 		}))),
 		ret(jen.Int().Call(jen.Id("n")), jen.Err()),
 	)
+	conditionalWrites(f, db, oneRow)
 	atomicBackend(f, db)
 	return f
+}
+
+// conditionalWrites renders the backend's conditional writes: one query
+// each, whose WHERE clause makes the comparison and the write one step.
+func conditionalWrites(f *jen.File, db func(string) *jen.Statement, oneRow func(string)) {
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	recv := jen.Id("b").Op("*").Id("backend")
+	where := jen.List(jen.Id("collection"), jen.Id("key")).String()
+	newValue := []jen.Code{jen.Id("value").Index().Byte(), jen.Id("ttl").Op("*").Float64()}
+	old := jen.Id("old").Qual(kvPkg, "Raw")
+	// method renders a write whose query counts the rows it wrote.
+	method := func(name string, params []jen.Code, fields jen.Dict) {
+		fields[jen.Id("Collection")] = jen.Id("collection")
+		fields[jen.Id("Key")] = jen.Id("key")
+		f.Func().Params(recv.Clone()).Id(name).Params(append([]jen.Code{ctx.Clone(), where.Clone()}, params...)...).Params(jen.Bool(), jen.Error()).Block(
+			jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("b").Dot("q").Dot(name).Call(jen.Id("ctx"), db(name+"Params").Values(fields)),
+			jen.Return(jen.Id("n").Op(">").Lit(0), jen.Err()),
+		)
+	}
+	written := func() jen.Dict {
+		return jen.Dict{jen.Id("Value"): jen.Qual(pgkvPkg, "Text").Call(jen.Id("value")), jen.Id("Ttl"): jen.Id("ttl")}
+	}
+	compared := func(d jen.Dict) jen.Dict {
+		d[jen.Id("OldValue")] = jen.Qual(pgkvPkg, "Text").Call(jen.Id("old").Dot("Value"))
+		d[jen.Id("OldExpiresAt")] = jen.Qual(pgkvPkg, "Expiry").Call(jen.Id("old").Dot("ExpiresAt"))
+		return d
+	}
+	method("Insert", newValue, written())
+	method("CompareAndSwap", append([]jen.Code{old.Clone()}, newValue...), compared(written()))
+	method("Replace", newValue, written())
+	method("CompareAndDelete", []jen.Code{old.Clone()}, compared(jen.Dict{}))
+	oneRow("GetAndDelete")
 }
 
 // atomicBackend renders txBackend, the backend that New uses when its

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kvgen/kvgen/generator/schema"
@@ -165,6 +166,7 @@ func runScenario(t *testing.T, db *queryRunner) {
 	if n := db.exec("Swap", swap); n != 0 {
 		t.Errorf("Swap of a value changed since = %d, want 0", n)
 	}
+	conditionalScenario(t, db, with)
 	if got := db.rows("Delete", with(map[string]any{"key": "old"})); got[0][0] != int64(0) {
 		t.Errorf("Delete of an expired key counts %v", got[0][0])
 	}
@@ -180,6 +182,47 @@ func runScenario(t *testing.T, db *queryRunner) {
 	}
 	if got := db.rows("DeleteCollection", one); got[0][0] != int64(1) {
 		t.Errorf("DeleteCollection counts %v, want 1 (k3)", got[0][0])
+	}
+}
+
+// conditionalScenario runs the conditional writes on k4 and gone, which it
+// leaves deleted, and on old, which is expired.
+func conditionalScenario(t *testing.T, db *queryRunner, with func(map[string]any) map[string]any) {
+	expired := -1.0
+	count := func(name string, want int64, params map[string]any) {
+		t.Helper()
+		if n := db.exec(name, with(params)); n != want {
+			t.Errorf("%s %v = %d, want %d", name, params, n, want)
+		}
+	}
+	// value as the jsonb's text prints it: key order and spacing normalised
+	s4, s5, s6 := `{"software_id": "s4"}`, `{"software_id": "s5"}`, `{"software_id": "s6"}`
+	count("Insert", 1, map[string]any{"key": "k4", "value": s4, "ttl": nil})
+	count("Insert", 0, map[string]any{"key": "k4", "value": s5, "ttl": nil})
+	db.exec("Put", with(map[string]any{"key": "gone", "value": s4, "ttl": &expired}))
+	count("Insert", 1, map[string]any{"key": "gone", "value": s4, "ttl": nil}) // over an expired row
+
+	swap := func(old string, oldExpires any) map[string]any {
+		return map[string]any{"key": "k4", "value": s5, "ttl": nil, "old_value": old, "old_expires_at": oldExpires}
+	}
+	count("CompareAndSwap", 0, swap(`{"software_id":"s4"}`, nil))   // equal as jsonb, not as text
+	count("CompareAndSwap", 0, swap(s4, time.Now().Add(time.Hour))) // another expiry
+	count("CompareAndSwap", 1, swap(s4, nil))
+	count("CompareAndSwap", 0, swap(s4, nil))
+
+	count("Replace", 1, map[string]any{"key": "k4", "value": s6, "ttl": nil})
+	count("Replace", 0, map[string]any{"key": "nope", "value": s6, "ttl": nil})
+	count("Replace", 0, map[string]any{"key": "old", "value": s6, "ttl": nil}) // expired
+
+	count("CompareAndDelete", 0, map[string]any{"key": "k4", "old_value": s5, "old_expires_at": nil})
+	count("CompareAndDelete", 1, map[string]any{"key": "k4", "old_value": s6, "old_expires_at": nil})
+	count("CompareAndDelete", 0, map[string]any{"key": "k4", "old_value": s6, "old_expires_at": nil})
+
+	if got := db.rows("GetAndDelete", with(map[string]any{"key": "gone"})); len(got) != 1 || !strings.Contains(fmt.Sprint(got[0][0]), "s4") {
+		t.Errorf("GetAndDelete gone = %v; want its value", got)
+	}
+	if got := db.rows("GetAndDelete", with(map[string]any{"key": "gone"})); len(got) != 0 {
+		t.Errorf("second GetAndDelete = %v; want no row", got)
 	}
 }
 

@@ -132,6 +132,7 @@ func TestQueriesNamesAndParams(t *testing.T) {
 		got = append(got, m[1]+" "+m[2])
 	}
 	want := []string{"Get :one", "GetMany :many", "Put :exec", "PutMany :exec", "Delete :one", "DeleteMany :one",
+		"Insert :execrows", "CompareAndSwap :execrows", "Replace :execrows", "CompareAndDelete :execrows", "GetAndDelete :one",
 		"Keys :many", "List :many", "Collections :many", "DeleteCollection :one", "Cull :execrows", "Scan :many",
 		"Swap :execrows", "FindBySoftwareID :many", "FindByRedirectURL :many"}
 	if !slices.Equal(got, want) {
@@ -144,6 +145,12 @@ func TestQueriesNamesAndParams(t *testing.T) {
 		"unnest(@keys::text[]) AS k, unnest(@vals::text[]) AS v",
 		"unnest(@olds::text[]) AS old, unnest(@news::text[]) AS new",
 		"ORDER BY key LIMIT @lim",
+		// lock order: byte order whatever the collation
+		"ORDER BY u.k COLLATE \"C\"\nON CONFLICT",
+		"ORDER BY l.key COLLATE \"C\" FOR UPDATE",
+		"FOR UPDATE SKIP LOCKED",
+		// a version is the exact text of the value and expires_at
+		"value::text = @old_value::text AND expires_at IS NOT DISTINCT FROM sqlc.narg(old_expires_at)::timestamptz",
 	} {
 		if !strings.Contains(text, frag) {
 			t.Errorf("queries lack %q", frag)
@@ -154,7 +161,7 @@ func TestQueriesNamesAndParams(t *testing.T) {
 	for _, stmt := range strings.Split(text, "-- name: ")[1:] {
 		name := strings.Fields(stmt)[0]
 		switch name {
-		case "Put", "PutMany", "Cull", "Scan", "Swap":
+		case "Put", "PutMany", "Insert", "Cull", "Scan", "Swap":
 			continue
 		}
 		if !strings.Contains(stmt, "expires_at IS NULL OR expires_at > now()") {

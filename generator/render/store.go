@@ -167,6 +167,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Func().Params(recv.Clone()).Id("DeleteMany").Params(ctx.Clone(), jen.Id(keyName+"s").Index().String()).Params(jen.Int(), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("DeleteMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName+"s"))),
 	)
+	conditionalMethods(f, s, ttl)
 	f.Commentf("List returns up to limit records in %s order, after the cursor after (\"\" to start);", key.JSONName)
 	f.Commentf("pass the last record's %s as after to read the next page.", key.GoName)
 	f.Func().Params(recv.Clone()).Id("List").Params(ctx.Clone(), jen.Id("after").String(), jen.Id("limit").Int()).Params(jen.Index().Add(rec.Clone()), jen.Error()).Block(
@@ -261,6 +262,47 @@ func strictDoc(s *schema.Schema) []jen.Code {
 	return out
 }
 
+// conditionalMethods renders the typed conditional writes over kv.ValueStore's,
+// and GetVersion, whose kv.Version they compare.
+func conditionalMethods(f *jen.File, s *schema.Schema, ttl *jen.Statement) {
+	rec := jen.Id(s.Record)
+	key := s.KeyField()
+	keyName := paramName(key.GoName, "key")
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	recv := jen.Id("s").Op("*").Id("Store")
+	version := jen.Qual(kvPkg, "Version")
+	records := func(method string, args ...jen.Code) *jen.Statement {
+		return jen.Id("s").Dot("records").Dot(method).Call(append([]jen.Code{jen.Id("ctx"), jen.Lit("")}, args...)...)
+	}
+
+	f.Comment("GetVersion is Get with the record's kv.Version, for CompareAndSwap and CompareAndDelete.")
+	f.Func().Params(recv.Clone()).Id("GetVersion").Params(ctx.Clone(), jen.Id(keyName).String()).Params(rec.Clone(), version.Clone(), jen.Bool(), jen.Error()).Block(
+		jen.List(jen.Id("e"), jen.Id("version"), jen.Err()).Op(":=").Add(records("GetVersion", jen.Id(keyName))),
+		jen.Return(jen.Id("e").Dot("Value"), jen.Id("version"), jen.Id("e").Dot("Found"), jen.Err()),
+	)
+	f.Commentf("CompareAndSwap validates r and writes it under r.%s only if the record there is", key.GoName)
+	f.Comment("still at version old, as GetVersion read it, or, with the zero kv.Version, only if")
+	f.Comment("there is none. False means another writer changed, deleted or created it since:")
+	f.Comment("read it again and retry, or give up. A deleted record is never brought back.")
+	f.Func().Params(recv.Clone()).Id("CompareAndSwap").Params(ctx.Clone(), jen.Id("r").Add(rec.Clone()), jen.Id("old").Add(version.Clone())).Params(jen.Bool(), jen.Error()).Block(
+		jen.Return(records("CompareAndSwap", jen.Id("r").Dot(key.GoName), jen.Id("old"), jen.Id("r"), ttl.Clone())),
+	)
+	f.Commentf("Replace validates r and writes it only over an existing record of r.%s, and", key.GoName)
+	f.Comment("reports whether it did: it never brings back a deleted record.")
+	f.Func().Params(recv.Clone()).Id("Replace").Params(ctx.Clone(), jen.Id("r").Add(rec.Clone())).Params(jen.Bool(), jen.Error()).Block(
+		jen.Return(records("Replace", jen.Id("r").Dot(key.GoName), jen.Id("r"), ttl.Clone())),
+	)
+	f.Commentf("CompareAndDelete removes the %s of %s only if it is still at version old.", s.Record, key.JSONName)
+	f.Func().Params(recv.Clone()).Id("CompareAndDelete").Params(ctx.Clone(), jen.Id(keyName).String(), jen.Id("old").Add(version.Clone())).Params(jen.Bool(), jen.Error()).Block(
+		jen.Return(records("CompareAndDelete", jen.Id(keyName), jen.Id("old"))),
+	)
+	f.Commentf("GetAndDelete removes the %s of %s and returns it, in one step; false when", s.Record, key.JSONName)
+	f.Comment("there was none.")
+	f.Func().Params(recv.Clone()).Id("GetAndDelete").Params(ctx.Clone(), jen.Id(keyName).String()).Params(rec.Clone(), jen.Bool(), jen.Error()).Block(
+		jen.Return(records("GetAndDelete", jen.Id(keyName))),
+	)
+}
+
 func encryptedWhat(s *schema.Schema) string {
 	if s.Encryption == schema.EncryptValue {
 		return "whole records"
@@ -290,7 +332,8 @@ func indexText(k schema.Kind, v *jen.Statement) jen.Code {
 func paramName(goName, fallback string) string {
 	name := lowerFirst(goName)
 	switch name {
-	case "ctx", "s", "r", "rs", "i", "items", "keys", "err", "time", "strconv", "kv", "context", "errors", "cmp", "db", "values":
+	case "ctx", "s", "r", "rs", "i", "items", "keys", "err", "time", "strconv", "kv", "context", "errors", "cmp", "db", "values",
+		"e", "version", "old":
 		return fallback
 	}
 	if token.IsKeyword(name) {

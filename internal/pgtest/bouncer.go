@@ -142,7 +142,7 @@ func BouncerURL(t testing.TB) string {
 	t.Helper()
 	c := shared.owned(t, "PgBouncer runs in front of")
 	b := sharedBouncer.get(t, func() (*Bouncer, error) { return startBouncer(c) })
-	return b.URL(databaseOf(t, freshDatabase(t, shared.get(t))))
+	return b.URL(databaseOf(t, freshDatabase(t, shared.get(t), "")))
 }
 
 // databaseOf returns the database that dsn names.

@@ -24,6 +24,8 @@ type server struct {
 	adminDSN string
 	describe string   // for logs; never holds a password
 	cluster  *Cluster // nil when the server is not ours (DATABASE_URL)
+	// versionNum is server_version_num (150004 for 15.4).
+	versionNum int
 	// createOptions ends CREATE DATABASE.
 	createOptions string
 }
@@ -32,13 +34,14 @@ type server struct {
 func externalServer(dsn string) (*server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	version, _, err := probe(ctx, dsn)
+	version, num, err := probe(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
 	return &server{
-		adminDSN: dsn,
-		describe: fmt.Sprintf("PostgreSQL %s from DATABASE_URL (%s)", version, redactDSN(dsn)),
+		adminDSN:   dsn,
+		describe:   fmt.Sprintf("PostgreSQL %s from DATABASE_URL (%s)", version, redactDSN(dsn)),
+		versionNum: num,
 	}, nil
 }
 
@@ -61,7 +64,7 @@ func probe(ctx context.Context, dsn string) (string, int, error) {
 
 // throwawayServer is the server of a harness-owned cluster.
 func throwawayServer(c *Cluster) *server {
-	s := &server{adminDSN: c.AdminURL(), describe: c.String(), cluster: c}
+	s := &server{adminDSN: c.AdminURL(), describe: c.String(), cluster: c, versionNum: c.versionNum}
 	// Copying template1's files is about three times faster than the
 	// WAL_LOG default of PostgreSQL 15+, given the checkpoint it needs is
 	// cheap with fsync off, as it is on our clusters only.
@@ -71,16 +74,16 @@ func throwawayServer(c *Cluster) *server {
 	return s
 }
 
-// freshDatabase creates a database for t on s, drops it when t ends, and
-// returns its DSN.
-func freshDatabase(t testing.TB, s *server) string {
+// freshDatabase creates a database for t on s, with options appended to
+// CREATE DATABASE, drops it when t ends, and returns its DSN.
+func freshDatabase(t testing.TB, s *server, options string) string {
 	t.Helper()
 	name := databaseName(t.Name())
 	dsn, err := dsnWithDatabase(s.adminDSN, name)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	if err := s.createDatabase(name); err != nil {
+	if err := s.createDatabase(name, options); err != nil {
 		t.Fatalf("pgtest: creating database %s on %s: %v", name, s.describe, err)
 	}
 	t.Cleanup(func() {
@@ -126,9 +129,9 @@ func closePool(t testing.TB, pool *pgxpool.Pool) {
 	}
 }
 
-func (s *server) createDatabase(name string) error {
+func (s *server) createDatabase(name, options string) error {
 	return s.admin(func(ctx context.Context, conn *pgx.Conn) error {
-		sql := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize() + s.createOptions
+		sql := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize() + s.createOptions + options
 		// CREATE DATABASE fails with object_in_use while anyone is connected
 		// to template1; that is brief, so wait it out.
 		for delay := 100 * time.Millisecond; ; delay *= 2 {

@@ -3,6 +3,8 @@
 // Each call to New or URL creates a fresh database (CREATE DATABASE with a
 // unique name) on a server shared by every test in the test binary, and drops
 // it WITH (FORCE) when the test ends, so tests never see each other's tables.
+// NewICU does the same with a database whose collation is ICU's en-US, for
+// tests of SQL whose behaviour must not depend on the database's collation.
 //
 // The shared server is resolved once per test binary:
 //

@@ -22,14 +22,34 @@ const (
 // database dropped when t ends.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	return openPool(t, freshDatabase(t, shared.get(t)))
+	return openPool(t, freshDatabase(t, shared.get(t), ""))
 }
+
+// NewICU is New on a database whose default collation is ICU's en-US, where
+// ORDER BY key sorts otherwise than Go's byte order ("a" before "B", "_"
+// before letters). The throwaway clusters are initialised without a locale
+// (the C collation, byte order), which hides SQL that depends on the
+// database's order where it needs byte order. It needs PostgreSQL 15 or
+// newer, built with ICU.
+func NewICU(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	srv := shared.get(t)
+	if srv.versionNum < 150000 {
+		t.Fatalf("pgtest: an ICU database needs PostgreSQL 15 or newer (LOCALE_PROVIDER icu); the server is %s", srv.describe)
+	}
+	return openPool(t, freshDatabase(t, srv, icuOptions))
+}
+
+// icuOptions ends CREATE DATABASE for NewICU. template0, because template1
+// has the cluster's libc locale and CREATE DATABASE may not change the
+// collation of a copy of it.
+const icuOptions = " LOCALE_PROVIDER icu ICU_LOCALE 'en-US' TEMPLATE template0"
 
 // URL returns the DSN of a fresh database for t, dropped when t ends (with
 // any connection still open to it), for tests that run a child process.
 func URL(t testing.TB) string {
 	t.Helper()
-	return freshDatabase(t, shared.get(t))
+	return freshDatabase(t, shared.get(t), "")
 }
 
 // AdminURL returns the DSN of the shared server's maintenance database, for

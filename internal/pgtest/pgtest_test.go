@@ -119,7 +119,7 @@ func TestDatabaseURLPath(t *testing.T) {
 	}
 	var name string
 	t.Run("fresh database", func(t *testing.T) {
-		conn := connect(t, freshDatabase(t, res.srv))
+		conn := connect(t, freshDatabase(t, res.srv, ""))
 		name = currentDatabase(t, conn)
 		if name == maintenanceDB {
 			t.Fatal("got the maintenance database instead of a fresh one")
@@ -275,5 +275,37 @@ func TestParallelTestsGetDistinctDatabases(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Errorf("%d parallel tests got %d databases", n, len(seen))
+	}
+}
+
+// TestNewICUSortsByEnUS: NewICU's database orders text by ICU's en-US rules,
+// unlike New's (byte order), and is dropped when its test ends.
+func TestNewICUSortsByEnUS(t *testing.T) {
+	const query = `SELECT string_agg(k, ' ' ORDER BY k) FROM unnest(ARRAY['B', 'a', '_z', 'A', 'b']) AS k`
+	var name string
+	t.Run("icu", func(t *testing.T) {
+		pool := NewICU(t)
+		var provider, order string
+		if err := pool.QueryRow(context.Background(),
+			"SELECT datlocprovider::text, current_database() FROM pg_database WHERE datname = current_database()").
+			Scan(&provider, &name); err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.QueryRow(context.Background(), query).Scan(&order); err != nil {
+			t.Fatal(err)
+		}
+		if provider != "i" || order != "_z a A b B" {
+			t.Errorf("NewICU database: provider %q, order %q; want ICU (i) and en-US order %q", provider, order, "_z a A b B")
+		}
+	})
+	if databaseExists(t, AdminURL(t), name) {
+		t.Errorf("ICU database %s survived its test", name)
+	}
+	var order string
+	if err := New(t).QueryRow(context.Background(), query).Scan(&order); err != nil {
+		t.Fatal(err)
+	}
+	if order != "A B _z a b" {
+		t.Errorf("New database orders %q; want byte order %q", order, "A B _z a b")
 	}
 }

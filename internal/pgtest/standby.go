@@ -114,7 +114,7 @@ func (s *Standby) String() string {
 // The database is dropped when t ends.
 func (s *Standby) URLs(t testing.TB) (primary, standby string) {
 	t.Helper()
-	primary = freshDatabase(t, throwawayServer(s.primary))
+	primary = freshDatabase(t, throwawayServer(s.primary), "")
 	if err := s.WaitReplay(context.Background()); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}

@@ -2,6 +2,8 @@ package kvtest
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -87,5 +89,82 @@ func (r *runner[V]) testConcurrency(t *testing.T) {
 	}
 	if n, err := r.store.DeleteMany(ctx, coll, owns); err != nil || n != workers {
 		t.Errorf("DeleteMany(own keys) = %d, %v; want %d", n, err, workers)
+	}
+}
+
+// orderKeys are keys whose byte order and the order of common collations
+// (en-US: "a" before "B", "_e" before "a") differ, so that a store that locks
+// or pages in one order and sorts in the other shows it.
+var orderKeys = []string{"a", "B", "c", "D", "_e", "f", "G", "-h", "i", "J", "é", "K"}
+
+// testConcurrentBatches runs 8 goroutines × 40 rounds of PutMany and
+// DeleteMany over overlapping sets of orderKeys, each batch with the
+// goroutine's own key too. Multi-row writes lock in one order, so no call
+// fails (a deadlock would), and no write is lost: each own key ends as its
+// goroutine left it, and each shared key holds a value written there, or none.
+func (r *runner[V]) testConcurrentBatches(t *testing.T) {
+	const workers, rounds = 8, 40
+	ctx, coll := t.Context(), collection(t, "")
+	var mu sync.Mutex
+	written := map[string][]int{} // key -> the values written there
+	last := make([]int, workers)  // each own key's last value, -1 once deleted
+	own := func(w int) string { return fmt.Sprintf("Own-%d", w) }
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 13))
+			last[w] = -1
+			for round := range rounds {
+				keys := []string{own(w)}
+				for _, k := range rng.Perm(len(orderKeys))[:3+rng.IntN(len(orderKeys)-3)] {
+					keys = append(keys, orderKeys[k])
+				}
+				if rng.IntN(2) == 0 {
+					values := make([]V, len(keys))
+					first := 10_000*(w+1) + 100*round
+					mu.Lock()
+					for i, k := range keys {
+						values[i] = r.Value(first + i)
+						written[k] = append(written[k], first+i)
+					}
+					mu.Unlock()
+					if err := r.store.PutMany(ctx, coll, keys, values, 0); err != nil {
+						t.Errorf("worker %d round %d: PutMany: %v", w, round, err)
+						return
+					}
+					last[w] = first
+					continue
+				}
+				n, err := r.store.DeleteMany(ctx, coll, keys)
+				if err != nil {
+					t.Errorf("worker %d round %d: DeleteMany: %v", w, round, err)
+					return
+				}
+				if last[w] >= 0 && n < 1 || n > len(keys) {
+					t.Errorf("worker %d round %d: DeleteMany of %d keys, its own key present: %v, counted %d", w, round, len(keys), last[w] >= 0, n)
+				}
+				last[w] = -1
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for w := range workers {
+		if last[w] < 0 {
+			r.wantMissing(t, r.store, coll, own(w))
+		} else {
+			r.wantValue(t, r.store, coll, own(w), r.Value(last[w]))
+		}
+	}
+	entries, err := r.store.GetMany(ctx, coll, orderKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range entries {
+		if e.Found && !slices.ContainsFunc(written[orderKeys[i]], func(v int) bool { return r.Equal(e.Value, r.Value(v)) }) {
+			t.Errorf("%s holds %v, a value no PutMany wrote there", orderKeys[i], e.Value)
+		}
 	}
 }

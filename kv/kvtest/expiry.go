@@ -9,8 +9,8 @@ import (
 )
 
 // testExpiry writes entries with ShortTTL, waits once until they are gone,
-// then checks that every read, Delete, DeleteMany, Keys, Collections and Cull
-// treat them as expired. Cull and Collections run on a fresh store, where
+// then checks that every read, Delete, DeleteMany, Keys, Collections, the
+// conditional writes and Cull treat them as expired. Cull and Collections run on a fresh store, where
 // their results are exact.
 func (r *runner[V]) testExpiry(t *testing.T) {
 	ctx := t.Context()
@@ -29,11 +29,12 @@ func (r *runner[V]) testExpiry(t *testing.T) {
 	r.mustPut(t, r.store, onlyExpired, "k", r.Value(5), r.ShortTTL)
 	r.mustPut(t, r.store, coll, "forever", r.Value(6), 0)
 	r.mustPut(t, r.store, coll, "long", r.Value(7), time.Hour)
-	if err := r.store.PutMany(ctx, coll, []string{"short1", "short2", "short3", "short4"},
-		[]V{r.Value(8), r.Value(9), r.Value(10), r.Value(11)}, r.ShortTTL); err != nil {
+	if err := r.store.PutMany(ctx, coll, []string{"short1", "short2", "short3", "short4", "short5", "short6"},
+		[]V{r.Value(8), r.Value(9), r.Value(10), r.Value(11), r.Value(16), r.Value(17)}, r.ShortTTL); err != nil {
 		t.Fatal(err)
 	}
 	written := time.Now()
+	before := r.version(t, coll, "short5", r.Value(16))
 
 	// Visible until it expires.
 	e, err := r.store.TTL(ctx, coll, "short1")
@@ -103,6 +104,7 @@ func (r *runner[V]) testExpiry(t *testing.T) {
 			t.Errorf("put over an expired entry: found %v, Expires %v, %v; want Value(12) without expiry", e.Found, e.Expires, err)
 		}
 	})
+	t.Run("Conditional", func(t *testing.T) { r.conditionalExpiry(t, coll, before) })
 	t.Run("DeleteCollection", func(t *testing.T) {
 		if n, err := r.store.DeleteCollection(ctx, onlyExpired); err != nil || n != 0 {
 			t.Errorf("DeleteCollection of expired keys = %d, %v; want 0", n, err)

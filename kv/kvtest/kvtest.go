@@ -110,7 +110,14 @@ func (r *runner[V]) cases() []testCase {
 		{"KeysPaging", r.testKeysPaging},
 		{"Collections", r.testCollections},
 		{"DeleteCollection", r.testDeleteCollection},
+		{"CompareAndSwap", r.testCompareAndSwap},
+		{"Replace", r.testReplace},
+		{"CompareAndDelete", r.testCompareAndDelete},
+		{"GetAndDelete", r.testGetAndDelete},
 		{"Concurrency", r.testConcurrency},
+		{"ConditionalConcurrency", r.testConditionalConcurrency},
+		{"ConcurrentBatches", r.testConcurrentBatches},
+		{"KeysOrder", r.testKeysOrder},
 		{"Expiry", r.testExpiry},
 	}
 }

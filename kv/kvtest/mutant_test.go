@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,11 @@ var mutants = map[string]string{
 	"length-mismatch-writes":       "PutManyLengthMismatch",
 	"deletemany-counts-keys":       "DeleteMany",
 	"json-numbers-as-float64":      "JSONRoundTrip",
+	"cas-ignores-version":          "CompareAndSwap",
+	"cas-resurrects":               "CompareAndSwap",
+	"replace-creates":              "Replace",
+	"compare-delete-ignores":       "CompareAndDelete",
+	"getanddelete-not-atomic":      "ConditionalConcurrency",
 }
 
 // TestMutantTarget runs the suite on the memory store, broken by the rule
@@ -261,4 +267,44 @@ func (m *mutant) DeleteCollection(ctx context.Context, collection string) (int, 
 	}
 	m.mu.Unlock()
 	return m.Store.DeleteCollection(ctx, collection)
+}
+
+func (m *mutant) CompareAndSwap(ctx context.Context, collection, key string, old kv.Version, v map[string]any, ttl time.Duration) (bool, error) {
+	switch {
+	case m.rule == "cas-ignores-version":
+		return true, m.Put(ctx, collection, key, v, ttl)
+	case m.rule == "cas-resurrects" && old != (kv.Version{}):
+		// an update that finds the entry gone writes it anew
+		if _, ok, err := m.Store.Get(ctx, collection, key); err != nil || !ok {
+			return err == nil, m.Put(ctx, collection, key, v, ttl)
+		}
+	}
+	return m.Store.CompareAndSwap(ctx, collection, key, old, v, ttl)
+}
+
+func (m *mutant) Replace(ctx context.Context, collection, key string, v map[string]any, ttl time.Duration) (bool, error) {
+	if m.rule == "replace-creates" {
+		return true, m.Put(ctx, collection, key, v, ttl)
+	}
+	return m.Store.Replace(ctx, collection, key, v, ttl)
+}
+
+func (m *mutant) CompareAndDelete(ctx context.Context, collection, key string, old kv.Version) (bool, error) {
+	if m.rule == "compare-delete-ignores" {
+		return m.Delete(ctx, collection, key)
+	}
+	return m.Store.CompareAndDelete(ctx, collection, key, old)
+}
+
+func (m *mutant) GetAndDelete(ctx context.Context, collection, key string) (map[string]any, bool, error) {
+	if m.rule == "getanddelete-not-atomic" {
+		v, ok, err := m.Get(ctx, collection, key)
+		if err != nil || !ok {
+			return v, ok, err
+		}
+		runtime.Gosched() // let another caller read it too
+		_, err = m.Delete(ctx, collection, key)
+		return v, true, err
+	}
+	return m.Store.GetAndDelete(ctx, collection, key)
 }

@@ -126,6 +126,16 @@ func (r *runner[V]) testInvalidKeys(t *testing.T) {
 			check("Delete", err)
 			_, err = r.store.DeleteMany(ctx, c.coll, []string{"good", c.key})
 			check("DeleteMany", err)
+			_, _, err = r.store.GetVersion(ctx, c.coll, c.key)
+			check("GetVersion", err)
+			_, err = r.store.CompareAndSwap(ctx, c.coll, c.key, kv.Version{}, r.Value(5), 0)
+			check("CompareAndSwap", err)
+			_, err = r.store.Replace(ctx, c.coll, c.key, r.Value(6), 0)
+			check("Replace", err)
+			_, err = r.store.CompareAndDelete(ctx, c.coll, c.key, kv.Version{})
+			check("CompareAndDelete", err)
+			_, _, err = r.store.GetAndDelete(ctx, c.coll, c.key)
+			check("GetAndDelete", err)
 			r.wantValue(t, r.store, coll, "good", r.Value(1))
 			r.wantMissing(t, r.store, coll, "new")
 			if c.coll != coll {
@@ -236,5 +246,39 @@ func (r *runner[V]) testDeleteCollection(t *testing.T) {
 	r.wantValue(t, r.store, kept, "a", r.Value(5))
 	if n, err := r.store.DeleteCollection(ctx, doomed); err != nil || n != 0 {
 		t.Errorf("second DeleteCollection = %d, %v; want 0", n, err)
+	}
+}
+
+// testKeysOrder pages through orderKeys, whose order depends on the
+// collation: pages of 1, 2 and 5 keys give every key once, in the order of
+// one Keys call, whatever order the store sorts them in.
+func (r *runner[V]) testKeysOrder(t *testing.T) {
+	ctx, coll := t.Context(), collection(t, "")
+	if err := r.store.PutMany(ctx, coll, orderKeys, valuesFor(r, 0, len(orderKeys)), 0); err != nil {
+		t.Fatal(err)
+	}
+	all, err := r.store.Keys(ctx, coll, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := slices.Sorted(slices.Values(all)), slices.Sorted(slices.Values(orderKeys)); !slices.Equal(got, want) {
+		t.Fatalf("Keys = %q; want each of %q once", all, orderKeys)
+	}
+	for _, size := range []int{1, 2, 5} {
+		var got []string
+		for after := ""; ; {
+			page, err := r.store.Keys(ctx, coll, after, size)
+			if err != nil {
+				t.Fatalf("Keys(after %q, %d): %v", after, size, err)
+			}
+			got = append(got, page...)
+			if len(page) < size || len(got) > len(all) {
+				break
+			}
+			after = page[len(page)-1]
+		}
+		if !slices.Equal(got, all) {
+			t.Errorf("pages of %d keys = %q; want %q, the order of one Keys call", size, got, all)
+		}
 	}
 }

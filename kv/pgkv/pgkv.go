@@ -4,6 +4,7 @@ package pgkv
 
 import (
 	"math"
+	"time"
 	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -18,8 +19,15 @@ func Raw(key string, value []byte, expires, now pgtype.Timestamptz) kv.Raw {
 	if expires.Valid {
 		r.Expires = true
 		r.TTL = expires.Time.Sub(now.Time)
+		r.ExpiresAt = expires.Time
 	}
 	return r
+}
+
+// Expiry is a kv.Raw's ExpiresAt as the expires_at it was read from: NULL
+// when zero, so that a conditional write compares it exactly.
+func Expiry(at time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: at, Valid: !at.IsZero()}
 }
 
 // Text passes an encoded value as a text parameter without copying it: JSON

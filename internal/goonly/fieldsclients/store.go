@@ -148,6 +148,37 @@ func (s *Store) DeleteMany(ctx context.Context, clientIDs []string) (int, error)
 	return s.records.DeleteMany(ctx, "", clientIDs)
 }
 
+// GetVersion is Get with the record's kv.Version, for CompareAndSwap and CompareAndDelete.
+func (s *Store) GetVersion(ctx context.Context, clientID string) (Client, kv.Version, bool, error) {
+	e, version, err := s.records.GetVersion(ctx, "", clientID)
+	return e.Value, version, e.Found, err
+}
+
+// CompareAndSwap validates r and writes it under r.ClientID only if the record there is
+// still at version old, as GetVersion read it, or, with the zero kv.Version, only if
+// there is none. False means another writer changed, deleted or created it since:
+// read it again and retry, or give up. A deleted record is never brought back.
+func (s *Store) CompareAndSwap(ctx context.Context, r Client, old kv.Version) (bool, error) {
+	return s.records.CompareAndSwap(ctx, "", r.ClientID, old, r, 0)
+}
+
+// Replace validates r and writes it only over an existing record of r.ClientID, and
+// reports whether it did: it never brings back a deleted record.
+func (s *Store) Replace(ctx context.Context, r Client) (bool, error) {
+	return s.records.Replace(ctx, "", r.ClientID, r, 0)
+}
+
+// CompareAndDelete removes the Client of client_id only if it is still at version old.
+func (s *Store) CompareAndDelete(ctx context.Context, clientID string, old kv.Version) (bool, error) {
+	return s.records.CompareAndDelete(ctx, "", clientID, old)
+}
+
+// GetAndDelete removes the Client of client_id and returns it, in one step; false when
+// there was none.
+func (s *Store) GetAndDelete(ctx context.Context, clientID string) (Client, bool, error) {
+	return s.records.GetAndDelete(ctx, "", clientID)
+}
+
 // List returns up to limit records in client_id order, after the cursor after ("" to start);
 // pass the last record's ClientID as after to read the next page.
 func (s *Store) List(ctx context.Context, after string, limit int) ([]Client, error) {

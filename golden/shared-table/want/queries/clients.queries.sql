@@ -5,6 +5,11 @@
 -- and is cast in SQL, so the queries also work behind PgBouncer and with the
 -- simple protocol, where a []byte parameter would be taken for bytea.
 --
+-- Every write of several rows locks them in one order, key COLLATE "C" (byte
+-- order, whatever the database's collation: the order in which PutMany's
+-- sorted keys arrive), so that concurrent batches over overlapping keys wait
+-- for each other instead of deadlocking.
+--
 -- The empty statement below ends this preamble: sqlc would otherwise make it
 -- the doc comment of the first query.
 ;
@@ -30,10 +35,12 @@ ON CONFLICT (collection, key) DO UPDATE SET
   created_at = CASE WHEN t.expires_at <= now() THEN EXCLUDED.created_at ELSE COALESCE(t.created_at, EXCLUDED.created_at) END;
 
 -- name: PutMany :exec
--- PutMany writes vals[i] under keys[i] in one statement: all or nothing.
+-- PutMany writes vals[i] under keys[i] in one statement: all or nothing. Rows
+-- are written, and so locked, in byte order of key.
 INSERT INTO oauth_store AS t (collection, key, value, ttl, created_at, expires_at)
 SELECT @collection, u.k, u.v::jsonb, sqlc.narg(ttl)::float8, now(), now() + make_interval(secs => sqlc.narg(ttl)::float8)
 FROM (SELECT unnest(@keys::text[]) AS k, unnest(@vals::text[]) AS v) AS u
+ORDER BY u.k COLLATE "C"
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at,
   created_at = CASE WHEN t.expires_at <= now() THEN EXCLUDED.created_at ELSE COALESCE(t.created_at, EXCLUDED.created_at) END;
@@ -46,11 +53,60 @@ WITH d AS (
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d;
 
 -- name: DeleteMany :one
--- DeleteMany removes keys and counts the unexpired ones.
-WITH d AS (
-  DELETE FROM oauth_store WHERE collection = @collection AND key = ANY(@keys::text[]) RETURNING expires_at
+-- DeleteMany removes keys and counts the unexpired ones. It locks the rows in
+-- byte order first: a DELETE alone locks them in the order of its scan, the
+-- database's collation or the heap's.
+WITH locked AS MATERIALIZED (
+  SELECT l.key FROM oauth_store AS l WHERE l.collection = @collection AND l.key = ANY(@keys::text[])
+  ORDER BY l.key COLLATE "C" FOR UPDATE
+), d AS (
+  DELETE FROM oauth_store AS t USING locked
+  WHERE t.collection = @collection AND t.key = locked.key RETURNING t.expires_at
 )
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d;
+
+-- name: Insert :execrows
+-- Insert writes value under key if the key holds no unexpired row: an
+-- expired one is replaced as if it were absent. Of concurrent inserts, one
+-- writes.
+INSERT INTO oauth_store AS t (collection, key, value, ttl, created_at, expires_at)
+VALUES (@collection, @key, (@value::text)::jsonb, sqlc.narg(ttl)::float8, now(), now() + make_interval(secs => sqlc.narg(ttl)::float8))
+ON CONFLICT (collection, key) DO UPDATE SET
+  value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
+WHERE t.expires_at <= now();
+
+-- name: CompareAndSwap :execrows
+-- CompareAndSwap replaces the unexpired value of key if the row is still as
+-- the caller read it: the same text of the value (the canonical text of the
+-- jsonb, byte for byte) and the same expires_at. Every writer changes one of
+-- them, Python's upserts included, so a row changed or deleted and written
+-- again since the read is never overwritten. A concurrent writer's lock makes
+-- the UPDATE wait, then compare with what that writer committed.
+UPDATE oauth_store SET value = (@value::text)::jsonb, ttl = sqlc.narg(ttl)::float8,
+  expires_at = now() + make_interval(secs => sqlc.narg(ttl)::float8)
+WHERE collection = @collection AND key = @key AND (expires_at IS NULL OR expires_at > now())
+  AND value::text = @old_value::text AND expires_at IS NOT DISTINCT FROM sqlc.narg(old_expires_at)::timestamptz;
+
+-- name: Replace :execrows
+-- Replace replaces the unexpired value of key; it never creates a row.
+UPDATE oauth_store SET value = (@value::text)::jsonb, ttl = sqlc.narg(ttl)::float8,
+  expires_at = now() + make_interval(secs => sqlc.narg(ttl)::float8)
+WHERE collection = @collection AND key = @key AND (expires_at IS NULL OR expires_at > now());
+
+-- name: CompareAndDelete :execrows
+-- CompareAndDelete removes the unexpired row of key if it is still as the
+-- caller read it, compared as CompareAndSwap compares.
+DELETE FROM oauth_store
+WHERE collection = @collection AND key = @key AND (expires_at IS NULL OR expires_at > now())
+  AND value::text = @old_value::text AND expires_at IS NOT DISTINCT FROM sqlc.narg(old_expires_at)::timestamptz;
+
+-- name: GetAndDelete :one
+-- GetAndDelete removes key and returns its value if it was unexpired.
+WITH d AS (
+  DELETE FROM oauth_store WHERE collection = @collection AND key = @key RETURNING value, expires_at
+)
+SELECT value, expires_at, now()::timestamptz AS now FROM d
+WHERE expires_at IS NULL OR expires_at > now();
 
 -- name: Keys :many
 -- Keys lists up to lim unexpired keys after after, ascending.
@@ -72,15 +128,28 @@ WHERE expires_at IS NULL OR expires_at > now()
 ORDER BY collection;
 
 -- name: DeleteCollection :one
--- DeleteCollection removes every key of a collection and counts the unexpired ones.
-WITH d AS (
-  DELETE FROM oauth_store WHERE collection = @collection RETURNING expires_at
+-- DeleteCollection removes every key of a collection and counts the unexpired
+-- ones, locking the rows in byte order first as DeleteMany does.
+WITH locked AS MATERIALIZED (
+  SELECT l.key FROM oauth_store AS l WHERE l.collection = @collection
+  ORDER BY l.key COLLATE "C" FOR UPDATE
+), d AS (
+  DELETE FROM oauth_store AS t USING locked
+  WHERE t.collection = @collection AND t.key = locked.key RETURNING t.expires_at
 )
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d;
 
 -- name: Cull :execrows
--- Cull removes the expired rows of every collection of the table.
-DELETE FROM oauth_store WHERE expires_at <= now();
+-- Cull removes the expired rows of every collection of the table. It skips
+-- rows another transaction holds, which that writer is likely reviving, so
+-- it never waits for a lock and never joins a deadlock; the next Cull takes
+-- what it skipped.
+WITH doomed AS MATERIALIZED (
+  SELECT l.collection, l.key FROM oauth_store AS l WHERE l.expires_at <= now()
+  FOR UPDATE SKIP LOCKED
+)
+DELETE FROM oauth_store AS t USING doomed
+WHERE t.collection = doomed.collection AND t.key = doomed.key;
 
 -- name: Scan :many
 -- Scan lists up to lim rows after after, ascending, expired ones included:
@@ -91,10 +160,15 @@ ORDER BY key LIMIT @lim;
 
 -- name: Swap :execrows
 -- Swap replaces the value of keys[i] by news[i] where it still equals olds[i],
--- so a concurrent write is never overwritten.
+-- so a concurrent write is never overwritten. It locks the rows in byte order
+-- first, as DeleteMany does.
+WITH locked AS MATERIALIZED (
+  SELECT l.key FROM oauth_store AS l WHERE l.collection = @collection AND l.key = ANY(@keys::text[])
+  ORDER BY l.key COLLATE "C" FOR UPDATE
+)
 UPDATE oauth_store AS t SET value = u.new::jsonb
-FROM (SELECT unnest(@keys::text[]) AS k, unnest(@olds::text[]) AS old, unnest(@news::text[]) AS new) AS u
-WHERE t.collection = @collection AND t.key = u.k AND t.value = u.old::jsonb;
+FROM locked, (SELECT unnest(@keys::text[]) AS k, unnest(@olds::text[]) AS old, unnest(@news::text[]) AS new) AS u
+WHERE t.collection = @collection AND t.key = locked.key AND t.key = u.k AND t.value = u.old::jsonb;
 
 -- name: FindBySoftwareID :many
 -- FindBySoftwareID returns the unexpired rows whose software_id equals the given text.

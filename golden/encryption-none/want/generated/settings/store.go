@@ -129,6 +129,37 @@ func (s *Store) DeleteMany(ctx context.Context, names []string) (int, error) {
 	return s.records.DeleteMany(ctx, "", names)
 }
 
+// GetVersion is Get with the record's kv.Version, for CompareAndSwap and CompareAndDelete.
+func (s *Store) GetVersion(ctx context.Context, name string) (Setting, kv.Version, bool, error) {
+	e, version, err := s.records.GetVersion(ctx, "", name)
+	return e.Value, version, e.Found, err
+}
+
+// CompareAndSwap validates r and writes it under r.Name only if the record there is
+// still at version old, as GetVersion read it, or, with the zero kv.Version, only if
+// there is none. False means another writer changed, deleted or created it since:
+// read it again and retry, or give up. A deleted record is never brought back.
+func (s *Store) CompareAndSwap(ctx context.Context, r Setting, old kv.Version) (bool, error) {
+	return s.records.CompareAndSwap(ctx, "", r.Name, old, r, 0)
+}
+
+// Replace validates r and writes it only over an existing record of r.Name, and
+// reports whether it did: it never brings back a deleted record.
+func (s *Store) Replace(ctx context.Context, r Setting) (bool, error) {
+	return s.records.Replace(ctx, "", r.Name, r, 0)
+}
+
+// CompareAndDelete removes the Setting of name only if it is still at version old.
+func (s *Store) CompareAndDelete(ctx context.Context, name string, old kv.Version) (bool, error) {
+	return s.records.CompareAndDelete(ctx, "", name, old)
+}
+
+// GetAndDelete removes the Setting of name and returns it, in one step; false when
+// there was none.
+func (s *Store) GetAndDelete(ctx context.Context, name string) (Setting, bool, error) {
+	return s.records.GetAndDelete(ctx, "", name)
+}
+
 // List returns up to limit records in name order, after the cursor after ("" to start);
 // pass the last record's Name as after to read the next page.
 func (s *Store) List(ctx context.Context, after string, limit int) ([]Setting, error) {

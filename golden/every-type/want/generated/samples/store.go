@@ -152,6 +152,37 @@ func (s *Store) DeleteMany(ctx context.Context, ids []string) (int, error) {
 	return s.records.DeleteMany(ctx, "", ids)
 }
 
+// GetVersion is Get with the record's kv.Version, for CompareAndSwap and CompareAndDelete.
+func (s *Store) GetVersion(ctx context.Context, id string) (Sample, kv.Version, bool, error) {
+	e, version, err := s.records.GetVersion(ctx, "", id)
+	return e.Value, version, e.Found, err
+}
+
+// CompareAndSwap validates r and writes it under r.ID only if the record there is
+// still at version old, as GetVersion read it, or, with the zero kv.Version, only if
+// there is none. False means another writer changed, deleted or created it since:
+// read it again and retry, or give up. A deleted record is never brought back.
+func (s *Store) CompareAndSwap(ctx context.Context, r Sample, old kv.Version) (bool, error) {
+	return s.records.CompareAndSwap(ctx, "", r.ID, old, r, DefaultTTL)
+}
+
+// Replace validates r and writes it only over an existing record of r.ID, and
+// reports whether it did: it never brings back a deleted record.
+func (s *Store) Replace(ctx context.Context, r Sample) (bool, error) {
+	return s.records.Replace(ctx, "", r.ID, r, DefaultTTL)
+}
+
+// CompareAndDelete removes the Sample of id only if it is still at version old.
+func (s *Store) CompareAndDelete(ctx context.Context, id string, old kv.Version) (bool, error) {
+	return s.records.CompareAndDelete(ctx, "", id, old)
+}
+
+// GetAndDelete removes the Sample of id and returns it, in one step; false when
+// there was none.
+func (s *Store) GetAndDelete(ctx context.Context, id string) (Sample, bool, error) {
+	return s.records.GetAndDelete(ctx, "", id)
+}
+
 // List returns up to limit records in id order, after the cursor after ("" to start);
 // pass the last record's ID as after to read the next page.
 func (s *Store) List(ctx context.Context, after string, limit int) ([]Sample, error) {

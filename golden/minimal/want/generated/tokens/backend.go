@@ -142,6 +142,57 @@ func (b *backend) Swap(ctx context.Context, collection string, keys []string, ol
 	})
 	return int(n), err
 }
+func (b *backend) Insert(ctx context.Context, collection, key string, value []byte, ttl *float64) (bool, error) {
+	n, err := b.q.Insert(ctx, db.InsertParams{
+		Collection: collection,
+		Key:        key,
+		Ttl:        ttl,
+		Value:      pgkv.Text(value),
+	})
+	return n > 0, err
+}
+func (b *backend) CompareAndSwap(ctx context.Context, collection, key string, old kv.Raw, value []byte, ttl *float64) (bool, error) {
+	n, err := b.q.CompareAndSwap(ctx, db.CompareAndSwapParams{
+		Collection:   collection,
+		Key:          key,
+		OldExpiresAt: pgkv.Expiry(old.ExpiresAt),
+		OldValue:     pgkv.Text(old.Value),
+		Ttl:          ttl,
+		Value:        pgkv.Text(value),
+	})
+	return n > 0, err
+}
+func (b *backend) Replace(ctx context.Context, collection, key string, value []byte, ttl *float64) (bool, error) {
+	n, err := b.q.Replace(ctx, db.ReplaceParams{
+		Collection: collection,
+		Key:        key,
+		Ttl:        ttl,
+		Value:      pgkv.Text(value),
+	})
+	return n > 0, err
+}
+func (b *backend) CompareAndDelete(ctx context.Context, collection, key string, old kv.Raw) (bool, error) {
+	n, err := b.q.CompareAndDelete(ctx, db.CompareAndDeleteParams{
+		Collection:   collection,
+		Key:          key,
+		OldExpiresAt: pgkv.Expiry(old.ExpiresAt),
+		OldValue:     pgkv.Text(old.Value),
+	})
+	return n > 0, err
+}
+func (b *backend) GetAndDelete(ctx context.Context, collection, key string) (kv.Raw, bool, error) {
+	row, err := b.q.GetAndDelete(ctx, db.GetAndDeleteParams{
+		Collection: collection,
+		Key:        key,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return kv.Raw{}, false, nil
+	}
+	if err != nil {
+		return kv.Raw{}, false, err
+	}
+	return pgkv.Raw(key, row.Value, row.ExpiresAt, row.Now), true, nil
+}
 
 // beginner is a db.DBTX that can begin a transaction: a pgxpool.Pool, a *pgx.Conn,
 // or a pgx.Tx, where it begins a savepoint.

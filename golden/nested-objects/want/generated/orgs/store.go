@@ -129,6 +129,37 @@ func (s *Store) DeleteMany(ctx context.Context, slugs []string) (int, error) {
 	return s.records.DeleteMany(ctx, "", slugs)
 }
 
+// GetVersion is Get with the record's kv.Version, for CompareAndSwap and CompareAndDelete.
+func (s *Store) GetVersion(ctx context.Context, slug string) (Org, kv.Version, bool, error) {
+	e, version, err := s.records.GetVersion(ctx, "", slug)
+	return e.Value, version, e.Found, err
+}
+
+// CompareAndSwap validates r and writes it under r.Slug only if the record there is
+// still at version old, as GetVersion read it, or, with the zero kv.Version, only if
+// there is none. False means another writer changed, deleted or created it since:
+// read it again and retry, or give up. A deleted record is never brought back.
+func (s *Store) CompareAndSwap(ctx context.Context, r Org, old kv.Version) (bool, error) {
+	return s.records.CompareAndSwap(ctx, "", r.Slug, old, r, 0)
+}
+
+// Replace validates r and writes it only over an existing record of r.Slug, and
+// reports whether it did: it never brings back a deleted record.
+func (s *Store) Replace(ctx context.Context, r Org) (bool, error) {
+	return s.records.Replace(ctx, "", r.Slug, r, 0)
+}
+
+// CompareAndDelete removes the Org of slug only if it is still at version old.
+func (s *Store) CompareAndDelete(ctx context.Context, slug string, old kv.Version) (bool, error) {
+	return s.records.CompareAndDelete(ctx, "", slug, old)
+}
+
+// GetAndDelete removes the Org of slug and returns it, in one step; false when
+// there was none.
+func (s *Store) GetAndDelete(ctx context.Context, slug string) (Org, bool, error) {
+	return s.records.GetAndDelete(ctx, "", slug)
+}
+
 // List returns up to limit records in slug order, after the cursor after ("" to start);
 // pass the last record's Slug as after to read the next page.
 func (s *Store) List(ctx context.Context, after string, limit int) ([]Org, error) {

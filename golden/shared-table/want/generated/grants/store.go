@@ -133,6 +133,37 @@ func (s *Store) DeleteMany(ctx context.Context, codes []string) (int, error) {
 	return s.records.DeleteMany(ctx, "", codes)
 }
 
+// GetVersion is Get with the record's kv.Version, for CompareAndSwap and CompareAndDelete.
+func (s *Store) GetVersion(ctx context.Context, code string) (Grant, kv.Version, bool, error) {
+	e, version, err := s.records.GetVersion(ctx, "", code)
+	return e.Value, version, e.Found, err
+}
+
+// CompareAndSwap validates r and writes it under r.Code only if the record there is
+// still at version old, as GetVersion read it, or, with the zero kv.Version, only if
+// there is none. False means another writer changed, deleted or created it since:
+// read it again and retry, or give up. A deleted record is never brought back.
+func (s *Store) CompareAndSwap(ctx context.Context, r Grant, old kv.Version) (bool, error) {
+	return s.records.CompareAndSwap(ctx, "", r.Code, old, r, DefaultTTL)
+}
+
+// Replace validates r and writes it only over an existing record of r.Code, and
+// reports whether it did: it never brings back a deleted record.
+func (s *Store) Replace(ctx context.Context, r Grant) (bool, error) {
+	return s.records.Replace(ctx, "", r.Code, r, DefaultTTL)
+}
+
+// CompareAndDelete removes the Grant of code only if it is still at version old.
+func (s *Store) CompareAndDelete(ctx context.Context, code string, old kv.Version) (bool, error) {
+	return s.records.CompareAndDelete(ctx, "", code, old)
+}
+
+// GetAndDelete removes the Grant of code and returns it, in one step; false when
+// there was none.
+func (s *Store) GetAndDelete(ctx context.Context, code string) (Grant, bool, error) {
+	return s.records.GetAndDelete(ctx, "", code)
+}
+
 // List returns up to limit records in code order, after the cursor after ("" to start);
 // pass the last record's Code as after to read the next page.
 func (s *Store) List(ctx context.Context, after string, limit int) ([]Grant, error) {

@@ -38,11 +38,84 @@ func (q *Queries) Collections(ctx context.Context) ([]string, error) {
 	return items, nil
 }
 
-const cull = `-- name: Cull :execrows
-DELETE FROM oauth_store WHERE expires_at <= now()
+const compareAndDelete = `-- name: CompareAndDelete :execrows
+DELETE FROM oauth_store
+WHERE collection = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > now())
+  AND value::text = $3::text AND expires_at IS NOT DISTINCT FROM $4::timestamptz
 `
 
-// Cull removes the expired rows of every collection of the table.
+type CompareAndDeleteParams struct {
+	Collection   string
+	Key          string
+	OldValue     string
+	OldExpiresAt pgtype.Timestamptz
+}
+
+// CompareAndDelete removes the unexpired row of key if it is still as the
+// caller read it, compared as CompareAndSwap compares.
+func (q *Queries) CompareAndDelete(ctx context.Context, arg CompareAndDeleteParams) (int64, error) {
+	result, err := q.db.Exec(ctx, compareAndDelete,
+		arg.Collection,
+		arg.Key,
+		arg.OldValue,
+		arg.OldExpiresAt,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const compareAndSwap = `-- name: CompareAndSwap :execrows
+UPDATE oauth_store SET value = ($1::text)::jsonb, ttl = $2::float8,
+  expires_at = now() + make_interval(secs => $2::float8)
+WHERE collection = $3 AND key = $4 AND (expires_at IS NULL OR expires_at > now())
+  AND value::text = $5::text AND expires_at IS NOT DISTINCT FROM $6::timestamptz
+`
+
+type CompareAndSwapParams struct {
+	Value        string
+	Ttl          *float64
+	Collection   string
+	Key          string
+	OldValue     string
+	OldExpiresAt pgtype.Timestamptz
+}
+
+// CompareAndSwap replaces the unexpired value of key if the row is still as
+// the caller read it: the same text of the value (the canonical text of the
+// jsonb, byte for byte) and the same expires_at. Every writer changes one of
+// them, Python's upserts included, so a row changed or deleted and written
+// again since the read is never overwritten. A concurrent writer's lock makes
+// the UPDATE wait, then compare with what that writer committed.
+func (q *Queries) CompareAndSwap(ctx context.Context, arg CompareAndSwapParams) (int64, error) {
+	result, err := q.db.Exec(ctx, compareAndSwap,
+		arg.Value,
+		arg.Ttl,
+		arg.Collection,
+		arg.Key,
+		arg.OldValue,
+		arg.OldExpiresAt,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const cull = `-- name: Cull :execrows
+WITH doomed AS MATERIALIZED (
+  SELECT l.collection, l.key FROM oauth_store AS l WHERE l.expires_at <= now()
+  FOR UPDATE SKIP LOCKED
+)
+DELETE FROM oauth_store AS t USING doomed
+WHERE t.collection = doomed.collection AND t.key = doomed.key
+`
+
+// Cull removes the expired rows of every collection of the table. It skips
+// rows another transaction holds, which that writer is likely reviving, so
+// it never waits for a lock and never joins a deadlock; the next Cull takes
+// what it skipped.
 func (q *Queries) Cull(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, cull)
 	if err != nil {
@@ -72,13 +145,18 @@ func (q *Queries) Delete(ctx context.Context, arg DeleteParams) (int64, error) {
 }
 
 const deleteCollection = `-- name: DeleteCollection :one
-WITH d AS (
-  DELETE FROM oauth_store WHERE collection = $1 RETURNING expires_at
+WITH locked AS MATERIALIZED (
+  SELECT l.key FROM oauth_store AS l WHERE l.collection = $1
+  ORDER BY l.key COLLATE "C" FOR UPDATE
+), d AS (
+  DELETE FROM oauth_store AS t USING locked
+  WHERE t.collection = $1 AND t.key = locked.key RETURNING t.expires_at
 )
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d
 `
 
-// DeleteCollection removes every key of a collection and counts the unexpired ones.
+// DeleteCollection removes every key of a collection and counts the unexpired
+// ones, locking the rows in byte order first as DeleteMany does.
 func (q *Queries) DeleteCollection(ctx context.Context, collection string) (int64, error) {
 	row := q.db.QueryRow(ctx, deleteCollection, collection)
 	var count int64
@@ -87,8 +165,12 @@ func (q *Queries) DeleteCollection(ctx context.Context, collection string) (int6
 }
 
 const deleteMany = `-- name: DeleteMany :one
-WITH d AS (
-  DELETE FROM oauth_store WHERE collection = $1 AND key = ANY($2::text[]) RETURNING expires_at
+WITH locked AS MATERIALIZED (
+  SELECT l.key FROM oauth_store AS l WHERE l.collection = $1 AND l.key = ANY($2::text[])
+  ORDER BY l.key COLLATE "C" FOR UPDATE
+), d AS (
+  DELETE FROM oauth_store AS t USING locked
+  WHERE t.collection = $1 AND t.key = locked.key RETURNING t.expires_at
 )
 SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d
 `
@@ -98,7 +180,9 @@ type DeleteManyParams struct {
 	Keys       []string
 }
 
-// DeleteMany removes keys and counts the unexpired ones.
+// DeleteMany removes keys and counts the unexpired ones. It locks the rows in
+// byte order first: a DELETE alone locks them in the order of its scan, the
+// database's collation or the heap's.
 func (q *Queries) DeleteMany(ctx context.Context, arg DeleteManyParams) (int64, error) {
 	row := q.db.QueryRow(ctx, deleteMany, arg.Collection, arg.Keys)
 	var count int64
@@ -176,6 +260,33 @@ func (q *Queries) Get(ctx context.Context, arg GetParams) (GetRow, error) {
 	return i, err
 }
 
+const getAndDelete = `-- name: GetAndDelete :one
+WITH d AS (
+  DELETE FROM oauth_store WHERE collection = $1 AND key = $2 RETURNING value, expires_at
+)
+SELECT value, expires_at, now()::timestamptz AS now FROM d
+WHERE expires_at IS NULL OR expires_at > now()
+`
+
+type GetAndDeleteParams struct {
+	Collection string
+	Key        string
+}
+
+type GetAndDeleteRow struct {
+	Value     []byte
+	ExpiresAt pgtype.Timestamptz
+	Now       pgtype.Timestamptz
+}
+
+// GetAndDelete removes key and returns its value if it was unexpired.
+func (q *Queries) GetAndDelete(ctx context.Context, arg GetAndDeleteParams) (GetAndDeleteRow, error) {
+	row := q.db.QueryRow(ctx, getAndDelete, arg.Collection, arg.Key)
+	var i GetAndDeleteRow
+	err := row.Scan(&i.Value, &i.ExpiresAt, &i.Now)
+	return i, err
+}
+
 const getMany = `-- name: GetMany :many
 SELECT key, value, expires_at, now()::timestamptz AS now
 FROM oauth_store
@@ -218,6 +329,37 @@ func (q *Queries) GetMany(ctx context.Context, arg GetManyParams) ([]GetManyRow,
 		return nil, err
 	}
 	return items, nil
+}
+
+const insert = `-- name: Insert :execrows
+INSERT INTO oauth_store AS t (collection, key, value, ttl, created_at, expires_at)
+VALUES ($1, $2, ($3::text)::jsonb, $4::float8, now(), now() + make_interval(secs => $4::float8))
+ON CONFLICT (collection, key) DO UPDATE SET
+  value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
+WHERE t.expires_at <= now()
+`
+
+type InsertParams struct {
+	Collection string
+	Key        string
+	Value      string
+	Ttl        *float64
+}
+
+// Insert writes value under key if the key holds no unexpired row: an
+// expired one is replaced as if it were absent. Of concurrent inserts, one
+// writes.
+func (q *Queries) Insert(ctx context.Context, arg InsertParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insert,
+		arg.Collection,
+		arg.Key,
+		arg.Value,
+		arg.Ttl,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const keys = `-- name: Keys :many
@@ -329,6 +471,7 @@ const putMany = `-- name: PutMany :exec
 INSERT INTO oauth_store AS t (collection, key, value, ttl, created_at, expires_at)
 SELECT $1, u.k, u.v::jsonb, $2::float8, now(), now() + make_interval(secs => $2::float8)
 FROM (SELECT unnest($3::text[]) AS k, unnest($4::text[]) AS v) AS u
+ORDER BY u.k COLLATE "C"
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at,
   created_at = CASE WHEN t.expires_at <= now() THEN EXCLUDED.created_at ELSE COALESCE(t.created_at, EXCLUDED.created_at) END
@@ -341,7 +484,8 @@ type PutManyParams struct {
 	Vals       []string
 }
 
-// PutMany writes vals[i] under keys[i] in one statement: all or nothing.
+// PutMany writes vals[i] under keys[i] in one statement: all or nothing. Rows
+// are written, and so locked, in byte order of key.
 func (q *Queries) PutMany(ctx context.Context, arg PutManyParams) error {
 	_, err := q.db.Exec(ctx, putMany,
 		arg.Collection,
@@ -350,6 +494,33 @@ func (q *Queries) PutMany(ctx context.Context, arg PutManyParams) error {
 		arg.Vals,
 	)
 	return err
+}
+
+const replace = `-- name: Replace :execrows
+UPDATE oauth_store SET value = ($1::text)::jsonb, ttl = $2::float8,
+  expires_at = now() + make_interval(secs => $2::float8)
+WHERE collection = $3 AND key = $4 AND (expires_at IS NULL OR expires_at > now())
+`
+
+type ReplaceParams struct {
+	Value      string
+	Ttl        *float64
+	Collection string
+	Key        string
+}
+
+// Replace replaces the unexpired value of key; it never creates a row.
+func (q *Queries) Replace(ctx context.Context, arg ReplaceParams) (int64, error) {
+	result, err := q.db.Exec(ctx, replace,
+		arg.Value,
+		arg.Ttl,
+		arg.Collection,
+		arg.Key,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const scan = `-- name: Scan :many
@@ -392,9 +563,13 @@ func (q *Queries) Scan(ctx context.Context, arg ScanParams) ([]ScanRow, error) {
 }
 
 const swap = `-- name: Swap :execrows
+WITH locked AS MATERIALIZED (
+  SELECT l.key FROM oauth_store AS l WHERE l.collection = $1 AND l.key = ANY($2::text[])
+  ORDER BY l.key COLLATE "C" FOR UPDATE
+)
 UPDATE oauth_store AS t SET value = u.new::jsonb
-FROM (SELECT unnest($2::text[]) AS k, unnest($3::text[]) AS old, unnest($4::text[]) AS new) AS u
-WHERE t.collection = $1 AND t.key = u.k AND t.value = u.old::jsonb
+FROM locked, (SELECT unnest($2::text[]) AS k, unnest($3::text[]) AS old, unnest($4::text[]) AS new) AS u
+WHERE t.collection = $1 AND t.key = locked.key AND t.key = u.k AND t.value = u.old::jsonb
 `
 
 type SwapParams struct {
@@ -405,7 +580,8 @@ type SwapParams struct {
 }
 
 // Swap replaces the value of keys[i] by news[i] where it still equals olds[i],
-// so a concurrent write is never overwritten.
+// so a concurrent write is never overwritten. It locks the rows in byte order
+// first, as DeleteMany does.
 func (q *Queries) Swap(ctx context.Context, arg SwapParams) (int64, error) {
 	result, err := q.db.Exec(ctx, swap,
 		arg.Collection,
