@@ -187,7 +187,7 @@ func atomicBackend(f *jen.File, db func(string) *jen.Statement) {
 		jen.Id("ctx").Qual("context", "Context"), jen.Id("fn").Func().Params(jen.Qual(kvPkg, "Backend")).Error(),
 	).Error().Block(
 		jen.Return(jen.Qual(pgx, "BeginFunc").Call(jen.Id("ctx"), jen.Id("b").Dot("conn"), jen.Func().Params(jen.Id("tx").Qual(pgx, "Tx")).Error().Block(
-			jen.Return(jen.Id("fn").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Id("b").Dot("q").Dot("WithTx").Call(jen.Id("tx"))}))),
+			jen.Return(jen.Id("fn").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): db("New").Call(jen.Qual(pgkvPkg, "Unprepared").Call(jen.Id("tx")))}))),
 		))),
 	)
 }

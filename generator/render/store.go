@@ -57,8 +57,10 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Comment("run CreateTable or apply DDL with your migrations. A PutMany of more than")
 	f.Comment("kv.PutManyChunk records is one transaction of conn (a savepoint in a pgx.Tx) of")
 	f.Comment("several statements, which bounds its memory; over a db.DBTX without Begin it is one statement.")
+	f.Comment("Its statements need no named prepared statement (pgkv.Unprepared), so it works behind")
+	f.Comment("PgBouncer's transaction pooling whatever the connection's pgx exec mode.")
 	f.Func().Id("New").Params(jen.Id("conn").Qual(dbImport, "DBTX"), jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(
-		jen.Id("b").Op(":=").Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Id("conn"))}),
+		jen.Id("b").Op(":=").Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Qual(pgkvPkg, "Unprepared").Call(jen.Id("conn")))}),
 		jen.If(jen.List(jen.Id("c"), jen.Id("ok")).Op(":=").Id("conn").Assert(jen.Id("beginner")), jen.Id("ok")).Block(
 			jen.Return(jen.Id("NewWithBackend").Call(jen.Op("&").Id("txBackend").Values(jen.Dict{jen.Id("backend"): jen.Id("b"), jen.Id("conn"): jen.Id("c")}), jen.Id("opts"))),
 		),

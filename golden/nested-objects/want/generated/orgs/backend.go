@@ -214,6 +214,6 @@ var _ kv.AtomicBackend = (*txBackend)(nil)
 // returns nil, rolled back otherwise.
 func (b *txBackend) Atomic(ctx context.Context, fn func(kv.Backend) error) error {
 	return pgx.BeginFunc(ctx, b.conn, func(tx pgx.Tx) error {
-		return fn(&backend{q: b.q.WithTx(tx)})
+		return fn(&backend{q: db.New(pgkv.Unprepared(tx))})
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/pgkv"
 	"time"
 )
 
@@ -40,8 +41,10 @@ type Store struct {
 // run CreateTable or apply DDL with your migrations. A PutMany of more than
 // kv.PutManyChunk records is one transaction of conn (a savepoint in a pgx.Tx) of
 // several statements, which bounds its memory; over a db.DBTX without Begin it is one statement.
+// Its statements need no named prepared statement (pgkv.Unprepared), so it works behind
+// PgBouncer's transaction pooling whatever the connection's pgx exec mode.
 func New(conn db.DBTX, opts Options) (*Store, error) {
-	b := &backend{q: db.New(conn)}
+	b := &backend{q: db.New(pgkv.Unprepared(conn))}
 	if c, ok := conn.(beginner); ok {
 		return NewWithBackend(&txBackend{
 			backend: b,
