@@ -1,5 +1,5 @@
 // Package generator turns validated schemas into the files kvgen generates
-// (DESIGN.md §1, §8): the DDL of every table, the sqlc-annotated queries and
+// (docs/design.md §1, §8): the DDL of every table, the sqlc-annotated queries and
 // the jennifer-rendered store of every record, sqlc.yaml, and through sqlc
 // the pgx query code. It writes them into a module, deleting what an earlier
 // run generated and no longer produces, and checks a module for drift.

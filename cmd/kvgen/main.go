@@ -1,5 +1,5 @@
 // Command kvgen generates a typed, encrypted key-value store over PostgreSQL
-// from a YAML schema (see DESIGN.md §8):
+// from a YAML schema (see docs/design.md §8):
 //
 //	kvgen generate [flags] SCHEMA...   write the generated files, run sqlc, delete stale output
 //	kvgen check [flags] SCHEMA...      exit 1 with a diff when the committed output is out of date
