@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvgen/kvgen/internal/checkout"
 	"github.com/kvgen/kvgen/internal/pgtest"
 )
 
@@ -206,7 +207,9 @@ func TestReadme(t *testing.T) {
 		checkout:    filepath.Join(scratch, "kvgen"),
 		databaseURL: pgtest.URL(t),
 	}
-	copyCheckout(t, env.checkout)
+	if err := checkout.Copy(repoRoot, env.checkout); err != nil {
+		t.Fatal(err)
+	}
 
 	outFile := filepath.Join(scratch, "readme.out")
 	timesFile := filepath.Join(scratch, "readme.times")
@@ -337,67 +340,4 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
-// copyCheckout copies the files of this checkout that git tracks or would
-// track (what a clone holds, plus work not yet committed) to dir.
-func copyCheckout(t *testing.T, dir string) {
-	t.Helper()
-	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-	cmd.Dir = repoRoot
-	list, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("git ls-files (the README test copies the checkout's files): %v", err)
-	}
-	for _, rel := range strings.Split(strings.TrimRight(string(list), "\x00"), "\x00") {
-		src := filepath.Join(repoRoot, rel)
-		info, err := os.Lstat(src)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // deleted in the work tree
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !info.Mode().IsRegular() {
-			continue
-		}
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, data, info.Mode().Perm()); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// TestReadmeMarkers holds the runner to its markers: a shell block without
-// one, an unknown action, or a supplied value the block lacks is an error.
-func TestReadmeMarkers(t *testing.T) {
-	for _, tc := range []struct{ doc, wantErr string }{
-		{"```sh\necho hi\n```\n", "without a readme-test marker"},
-		{"<!-- readme-test: maybe -->\n```sh\necho hi\n```\n", "unknown readme-test marker"},
-		{"<!-- readme-test: run; supplied: 8080 -->\n```sh\necho hi\n```\n", "does not hold it"},
-		{"<!-- readme-test: run; supplied: 9090 -->\n```sh\necho 9090\n```\n", "no value for"},
-		{"<!-- readme-test: instead moon: why -->\n```sh\necho hi\n```\n", "one of the test's set-ups"},
-		{"<!-- readme-test: skip: -->\n```sh\necho hi\n```\n", "unknown readme-test marker"},
-		{"<!-- readme-test: run -->\ntext\n```sh\necho hi\n```\n", "must be followed by"},
-		{"<!-- readme-test: run -->\n```go\nx := 1\n```\n", "not shell"},
-	} {
-		if _, err := parseReadme(tc.doc); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("parseReadme(%q) = %v, want an error with %q", tc.doc, err, tc.wantErr)
-		}
-	}
-	blocks, err := parseReadme("<!-- readme-test: run; supplied: 8080 -->\n```sh\ncurl 127.0.0.1:8080\n```\n\n```go\nx := 1\n```\n")
-	if err != nil || len(blocks) != 1 || blocks[0].line != 2 || blocks[0].supplied[0] != "8080" {
-		t.Fatalf("parseReadme: %+v, %v", blocks, err)
-	}
-	got := script(blocks, readmeEnv{port: "4242"})
-	if !strings.Contains(got, "curl 127.0.0.1:4242\n") || strings.Contains(got, "8080") {
-		t.Errorf("the script does not supply the port:\n%s", got)
-	}
 }
