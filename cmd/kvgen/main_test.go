@@ -360,6 +360,17 @@ func TestInitScaffoldsAModule(t *testing.T) {
 	}
 }
 
+// TestInitUsesThePackageOfTheRoot: kvgen.go joins the package of the Go
+// files already at the module root.
+func TestInitUsesThePackageOfTheRoot(t *testing.T) {
+	dir := tempModule(t)
+	write(t, dir, "app.go", "package myapp\n")
+	kvgen(t, dir, "init").want(t, 0, "init")
+	if gen := mustRead(t, filepath.Join(dir, "kvgen.go")); !strings.Contains(gen, "\npackage myapp\n") {
+		t.Errorf("kvgen.go:\n%s", gen)
+	}
+}
+
 func TestKeygen(t *testing.T) {
 	r := kvgen(t, t.TempDir(), "keygen")
 	r.want(t, 0, "keygen")
