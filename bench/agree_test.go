@@ -296,7 +296,7 @@ func (c *countingConn) QueryRow(ctx context.Context, sql string, args ...any) pg
 	return c.conn.QueryRow(ctx, sql, args...)
 }
 
-// TestOneStatementPerCall checks DESIGN.md §5's "one round trip each": every
+// TestOneStatementPerCall checks docs/design.md §5's "one round trip each": every
 // call of the generated store, batches of up to kv.GetManyChunk and
 // kv.PutManyChunk keys included, sends one statement (pgx's statement cache
 // makes it one round trip once the connection has prepared it). Larger

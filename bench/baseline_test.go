@@ -70,7 +70,7 @@ SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d
 // Client is the baseline's record: the fields of schema/oauth_clients.yaml
 // with encoding/json tags. Optional values are pointers (or nil slices), so
 // that absent ones are written as null, as Python writes them (see
-// /work/shared/interop): the baseline stores the same document as the
+// docs/python-interop.md): the baseline stores the same document as the
 // generated store, and the database does the same work for both.
 type Client struct {
 	RedirectURIs               []string        `json:"redirect_uris"`

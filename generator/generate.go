@@ -1,5 +1,5 @@
 // Package generator turns validated schemas into the files kvgen generates
-// (DESIGN.md §1, §8): the DDL of every table, the sqlc-annotated queries and
+// (docs/design.md §1, §8): the DDL of every table, the sqlc-annotated queries and
 // the jennifer-rendered store of every record, sqlc.yaml, and through sqlc
 // the pgx query code. It writes them into a module, deleting what an earlier
 // run generated and no longer produces, and checks a module for drift.
@@ -41,6 +41,12 @@ type Options struct {
 	QueriesDir string // DDL and queries; default "queries"
 	OutDir     string // one Go package per record; default "generated"
 	SQLCConfig string // sqlc's configuration; default "sqlc.yaml"
+
+	// StubStaleGo makes Write empty stale Go files into stubs that no build
+	// sees, rather than delete them; the next Write deletes the stubs. Set it
+	// under go generate, which fails when a file of a package it listed is
+	// deleted while it runs (see stub.go).
+	StubStaleGo bool
 }
 
 // normalized fills in the defaults and refuses locations outside the module.

@@ -18,12 +18,19 @@ import (
 	"github.com/kvgen/kvgen/templates"
 )
 
-// ExampleSchemaPath is where Init puts the example schema.
-const ExampleSchemaPath = "schema/oauth_clients.yaml"
+// SchemaDir is the directory of the schemas Init sets up, and
+// ExampleSchemaPath where it puts the example schema. The //go:generate
+// line names the directory, so a schema added there is generated too.
+const (
+	SchemaDir         = "schema"
+	ExampleSchemaPath = SchemaDir + "/oauth_clients.yaml"
+)
 
 // generateFile holds the //go:generate line that Init adds. It lives at the
 // module root, so the line runs there: schema paths and error positions read
-// as from the root, and `go generate ./...` finds it.
+// as from the root, and `go generate ./...` finds it. Its build constraint
+// (the tag go generate sets) keeps it out of every build, so its package
+// clause cannot clash with a main.go written after it.
 const generateFile = "kvgen.go"
 
 // Init scaffolds kvgen in the module at opts.ModuleDir: the example schema
@@ -48,7 +55,7 @@ func Init(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	files[ExampleSchemaPath] = templates.ExampleSchema
-	files[generateFile] = generateSource(pkg, FixCommand([]string{ExampleSchemaPath}, opts))
+	files[generateFile] = generateSource(pkg, FixCommand([]string{SchemaDir}, opts))
 
 	paths := slices.Sorted(maps.Keys(files))
 	var existing []string
@@ -73,15 +80,20 @@ func Init(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// generateSource is kvgen.go. The directive is spelled in two parts so that
+// the go command, which reads every line of this file that starts with it,
+// does not take this source for one.
 func generateSource(pkg, command string) []byte {
-	return fmt.Appendf(nil, `// kvgen regenerates the typed store of the schema below: run
-// go generate ./... after editing it. kvgen check fails in CI when the
-// committed output no longer matches the schema.
+	return fmt.Appendf(nil, `// kvgen regenerates the typed stores of the schemas in %s/: run
+// go generate ./... after editing one. go tool kvgen check %s fails in CI
+// when the committed output no longer matches the schemas.
+
+//go:build generate
 
 package %s
 
-//go:generate %s
-`, pkg, command)
+%s %s
+`, SchemaDir, SchemaDir, pkg, "//go:"+"generate", command)
 }
 
 // rootPackage returns the package name of the Go files at the module root

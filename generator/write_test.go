@@ -143,12 +143,16 @@ func TestCheckReportsChangedMissingAndStale(t *testing.T) {
 	for _, frag := range []string{
 		"--- a/queries/t.schema.sql\n+++ b/queries/t.schema.sql\n",
 		"-  value JSON NOT NULL,\n+  value JSONB NOT NULL,\n",
-		"--- a/queries/gone.queries.sql\n+++ /dev/null\n",
-		"--- /dev/null\n+++ b/generated/alpha/db/models.go\n",
+		"deleted file queries/gone.queries.sql (2 lines)\n",
+		"new file generated/alpha/db/models.go (",
 	} {
 		if !strings.Contains(diff, frag) {
 			t.Errorf("diff lacks %q:\n%s", frag, diff)
 		}
+	}
+	// A file created or deleted is one line, not its whole text.
+	if strings.Contains(diff, "SELECT 1;") || strings.Contains(diff, "package db") {
+		t.Errorf("the diff shows the text of a file created or deleted:\n%s", diff)
 	}
 	if summary := drift.Summary(); !strings.Contains(summary, "4 generated files are out of date") ||
 		!strings.Contains(summary, "`go tool kvgen generate alpha.yaml`") {

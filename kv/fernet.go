@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io/fs"
 	"os"
 	"runtime"
 	"strings"
@@ -80,13 +81,14 @@ func decodeKey(text string) (*fernet.Key, bool) {
 // LoadKeys reads the key ring from the environment variable envVar when it
 // is set and not empty, else from file (a key file must not be readable by
 // group or others). Keys never come from a flag: a command line is visible
-// to every user of the machine.
+// to every user of the machine. Every error names the variable or the file
+// it is about, and never a key.
 func LoadKeys(envVar, file string) (*KeyRing, error) {
 	if envVar != "" {
 		if v := os.Getenv(envVar); strings.TrimSpace(v) != "" {
 			ring, err := ParseKeys(v)
 			if err != nil {
-				return nil, fmt.Errorf("$%s: %w", envVar, err)
+				return nil, fmt.Errorf("kv: $%s: %s", envVar, strings.TrimPrefix(err.Error(), "kv: "))
 			}
 			return ring, nil
 		}
@@ -97,20 +99,27 @@ func LoadKeys(envVar, file string) (*KeyRing, error) {
 		}
 		return nil, fmt.Errorf("kv: no Fernet keys: $%s is empty and no key file was named", envVar)
 	}
+	fileErr := func(err error) error {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err // the path is named once, below
+		}
+		return fmt.Errorf("kv: key file %s: %s", file, strings.TrimPrefix(err.Error(), "kv: "))
+	}
 	info, err := os.Stat(file)
 	if err != nil {
-		return nil, fmt.Errorf("kv: key file: %w", err)
+		return nil, fileErr(err)
 	}
 	if mode := info.Mode().Perm(); mode&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("kv: key file %s is readable by others (mode %04o); chmod 600 it", file, mode)
+		return nil, fileErr(fmt.Errorf("readable by others (mode %04o); chmod 600 it", mode))
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("kv: key file: %w", err)
+		return nil, fileErr(err)
 	}
 	ring, err := ParseKeys(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", file, err)
+		return nil, fileErr(err)
 	}
 	return ring, nil
 }

@@ -1,10 +1,15 @@
 // Command kvgen generates a typed, encrypted key-value store over PostgreSQL
-// from a YAML schema (see DESIGN.md §8):
+// from a YAML schema (see docs/design.md §8):
 //
 //	kvgen generate [flags] SCHEMA...   write the generated files, run sqlc, delete stale output
 //	kvgen check [flags] SCHEMA...      exit 1 with a diff when the committed output is out of date
 //	kvgen init [flags]                 scaffold a schema, sqlc.yaml and a //go:generate line
-//	kvgen keygen                       print a new Fernet key
+//	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file
+//	kvgen version                      print kvgen's module version
+//
+// A SCHEMA is a file, a directory (its *.yaml and *.yml files) or a pattern
+// such as schema/*.yaml, which kvgen expands itself since go generate runs
+// no shell. Flags may come before or after the schemas.
 //
 // Exit codes: 0 done, 1 drift or an error (invalid schema, sqlc), 2 usage.
 package main
@@ -20,22 +25,35 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 
 	"github.com/kvgen/kvgen/generator"
-	"github.com/kvgen/kvgen/kv"
 )
 
 const usage = `usage:
-	kvgen generate [flags] SCHEMA...
-	kvgen check [flags] SCHEMA...
-	kvgen init [flags]
-	kvgen keygen
+	kvgen generate [flags] SCHEMA...   write the generated files, run sqlc, delete stale output
+	kvgen check [flags] SCHEMA...      exit 1 with a diff and the fix command when the output is out of date
+	kvgen init [flags]                 scaffold schema/, sqlc.yaml and kvgen.go with the //go:generate line
+	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file (mode 0600)
+	kvgen version                      print kvgen's module version
+	kvgen help [command]               print this help, or a command's
 
-flags of generate, check and init:
+A SCHEMA is a file, a directory (its *.yaml and *.yml files) or a pattern
+such as 'schema/*.yaml'. Flags may come before or after the schemas.
+Exit codes: 0 done, 1 drift or an error, 2 a usage error.
 `
 
-// errUsage marks a command line kvgen cannot run; it exits 2.
-var errUsage = errors.New("usage")
+// usageErr is a command line kvgen cannot run, saying what was wrong; it exits 2.
+type usageErr struct {
+	msg       string
+	showUsage bool // print the whole usage after msg
+}
+
+func (e *usageErr) Error() string { return e.msg }
+
+// errDrift is returned by check after it printed the drift; it exits 1.
+var errDrift = errors.New("drift")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -46,10 +64,15 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, stdout, stderr)
+	var ue *usageErr
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.As(err, &ue) && ue.showUsage:
+		fmt.Fprintf(stderr, "kvgen: %v\n%s", err, usage)
+		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "kvgen: %v\nrun 'kvgen help' for usage\n", err)
 		return 2
 	case errors.Is(err, errDrift):
 		return 1
@@ -58,83 +81,124 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// errDrift is returned by check after it printed the drift.
-var errDrift = errors.New("drift")
-
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kvgen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	queries := fs.String("queries", generator.DefaultQueriesDir, "`dir`ectory of the DDL and queries, relative to the module root")
-	out := fs.String("out", generator.DefaultOutDir, "`dir`ectory of the generated Go packages, relative to the module root")
-	sqlc := fs.String("sqlc", generator.DefaultSQLCConfig, "`file` of the sqlc configuration, relative to the module root")
-	moduleDir := fs.String("C", ".", "`dir`ectory inside the target module (its go.mod is searched upward)")
-	if len(args) == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	cmd := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage // flag has printed the problem and the usage
-	}
-	paths := fs.Args()
-	wantSchemas := cmd == "generate" || cmd == "check"
-	switch {
-	case cmd == "keygen" && len(args) == 1:
-		key, err := kv.GenerateKey()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, key)
-		return nil
-	case wantSchemas && len(paths) == 0, cmd == "init" && len(paths) > 0, !wantSchemas && cmd != "init":
-		fs.Usage()
-		return errUsage
-	}
-
-	mod, err := generator.FindModule(*moduleDir)
-	if err != nil {
-		return err
-	}
-	opts := generator.Options{ModulePath: mod.Path, ModuleDir: mod.Dir, QueriesDir: *queries, OutDir: *out, SQLCConfig: *sqlc}
-	if cmd == "init" {
-		res, err := generator.Init(ctx, opts)
-		if err != nil {
-			return err
-		}
-		for _, p := range res.Written {
-			fmt.Fprintln(stdout, "wrote", p)
-		}
-		fmt.Fprintf(stdout, "next: `go get github.com/kvgen/kvgen` and `go get -tool github.com/kvgen/kvgen/cmd/kvgen`, then edit %s and run `go generate ./...`\n", generator.ExampleSchemaPath)
-		return nil
-	}
-	schemas, err := generator.LoadSchemas(dedupe(paths))
-	if err != nil {
-		return err
-	}
-	if cmd == "generate" {
-		_, err := generator.Write(ctx, schemas, opts)
-		return err
-	}
-	drift, err := generator.Check(ctx, schemas, opts)
-	if err != nil || drift == nil {
-		return err
-	}
-	fmt.Fprint(stdout, drift.Diff())
-	fmt.Fprint(stderr, drift.Summary())
-	return errDrift
+func usageError(format string, args ...any) error {
+	return &usageErr{msg: fmt.Sprintf(format, args...)}
 }
 
-// dedupe drops repeated schema paths: a shell glob and an explicit name may
-// both list a file, which is not a second record.
-func dedupe(paths []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range paths {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
+// command is one of kvgen's commands: its flags and what it does with them
+// and its arguments.
+type command struct {
+	name, args, summary string
+	flags               func(fs *flag.FlagSet) func(ctx context.Context, c *cli, args []string) error
+}
+
+// cli is what a command writes to.
+type cli struct{ stdout, stderr io.Writer }
+
+var commands = []*command{
+	{name: "generate", args: "[flags] SCHEMA...", summary: "write the generated files, run sqlc, and delete the files an earlier run generated that the schemas no longer produce", flags: generateFlags},
+	{name: "check", args: "[flags] SCHEMA...", summary: "exit 1 with a diff and the command that fixes it when a generated file is changed, missing or stale", flags: checkFlags},
+	{name: "init", args: "[flags]", summary: "scaffold " + generator.ExampleSchemaPath + ", kvgen.go (the //go:generate line), sqlc.yaml and everything generate makes of them", flags: initFlags},
+	{name: "keygen", args: "[-o file]", summary: "print a new Fernet key (the format of Python's Fernet.generate_key()), or write it to a new file of mode 0600", flags: keygenFlags},
+	{name: "version", args: "", summary: "print kvgen's module version", flags: versionFlags},
+}
+
+func lookup(name string) *command {
+	i := slices.IndexFunc(commands, func(c *command) bool { return c.name == name })
+	if i < 0 {
+		return nil
 	}
-	return out
+	return commands[i]
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := &cli{stdout: stdout, stderr: stderr}
+	switch {
+	case len(args) == 0:
+		return &usageErr{msg: "no command given", showUsage: true}
+	case isHelp(args[0]):
+		fmt.Fprint(stdout, usage)
+		return nil
+	case args[0] == "help":
+		return help(c, args[1:])
+	case args[0] == "--version" || args[0] == "-version":
+		args = []string{"version"}
+	}
+	cmd := lookup(args[0])
+	if cmd == nil {
+		return usageError("unknown command %q; the commands are %s", args[0], commandNames())
+	}
+	fs := flag.NewFlagSet("kvgen "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse errors are returned, and printed once by run
+	runCmd := cmd.flags(fs)
+	positional, err := parseInterleaved(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		cmd.printUsage(stdout, fs)
+		return nil
+	}
+	if err != nil {
+		return usageError("%s: %v", cmd.name, err)
+	}
+	return runCmd(ctx, c, positional)
+}
+
+// parseInterleaved parses flags wherever they stand among the arguments
+// (`kvgen generate schema -out gen` as well as `kvgen generate -out gen
+// schema`) and returns the other arguments; after "--" every argument is one.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return append(positional, tail...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+func help(c *cli, args []string) error {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(c.stdout, usage)
+		return nil
+	case len(args) > 1:
+		return usageError("help takes one command, got %q", args)
+	}
+	cmd := lookup(args[0])
+	if cmd == nil {
+		return usageError("no help for unknown command %q; the commands are %s", args[0], commandNames())
+	}
+	fs := flag.NewFlagSet("kvgen "+cmd.name, flag.ContinueOnError)
+	cmd.flags(fs)
+	cmd.printUsage(c.stdout, fs)
+	return nil
+}
+
+func (cmd *command) printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: kvgen %s %s\n\n%s.\n", cmd.name, cmd.args, cmd.summary)
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintf(w, "\nflags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
 }

@@ -12,12 +12,18 @@ import (
 	"testing"
 
 	"github.com/kvgen/kvgen/generator"
+	"github.com/kvgen/kvgen/internal/modcache"
 )
 
 // kvgenBin is the kvgen command built once for the tests of this package.
 var kvgenBin string
 
 func TestMain(m *testing.M) {
+	// The tests run the go command offline in temporary modules.
+	if err := modcache.Download(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "kvgen-cli-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -178,7 +184,14 @@ func TestGenerateCheckCycle(t *testing.T) {
 	if strings.Contains(r.stderr, "mine.go") {
 		t.Errorf("a hand-written file is reported:\n%s", r.stderr)
 	}
-	kvgen(t, dir, "generate", "schema/oauth_clients.yaml").want(t, 0, "generate with stale files")
+	r = kvgen(t, dir, "generate", "schema/oauth_clients.yaml")
+	r.want(t, 0, "generate with stale files")
+	// Each deleted file is named.
+	for _, p := range []string{"generated/oauthclients/extra.go", "queries/old.queries.sql"} {
+		if !strings.Contains(r.stdout, "kvgen: deleted "+p+" ") {
+			t.Errorf("generate did not name the deleted %s:\n%s", p, r.stdout)
+		}
+	}
 	if exists(dir, "generated/oauthclients/extra.go") || exists(dir, "queries/old.queries.sql") {
 		t.Error("stale files were not deleted")
 	}
@@ -188,22 +201,112 @@ func TestGenerateCheckCycle(t *testing.T) {
 	kvgen(t, dir, "check", "schema/oauth_clients.yaml").want(t, 0, "check after deleting stale files")
 }
 
+// TestUsageErrors: every command line kvgen cannot run exits 2 and says
+// what was wrong.
 func TestUsageErrors(t *testing.T) {
 	dir := tempModule(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command given"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"; the commands are generate, check, init, keygen, version`},
+		{[]string{"generate"}, "generate: no schema given"},
+		{[]string{"check", "-out"}, "check: flag needs an argument: -out"},
+		{[]string{"generate", "-nope", "x.yaml"}, "generate: flag provided but not defined: -nope"},
+		{[]string{"init", "extra.yaml"}, `init takes no arguments, got ["extra.yaml"]`},
+		{[]string{"keygen", "extra"}, `keygen takes no arguments, got ["extra"]`},
+		{[]string{"version", "now"}, `version takes no arguments, got ["now"]`},
+		{[]string{"help", "frobnicate"}, `no help for unknown command "frobnicate"`},
+	} {
+		r := kvgen(t, dir, tc.args...)
+		r.want(t, 2, fmt.Sprintf("kvgen %q", tc.args))
+		if !strings.HasPrefix(r.stderr, "kvgen: "+tc.want) {
+			t.Errorf("kvgen %q printed %q, want it to start with %q", tc.args, r.stderr, "kvgen: "+tc.want)
+		}
+	}
+}
+
+// TestHelp: -h, -help and --help exit 0 with the usage on standard output,
+// before or after a command, and so does kvgen help.
+func TestHelp(t *testing.T) {
+	dir := t.TempDir()
 	for _, args := range [][]string{
-		nil,
-		{"frobnicate"},
-		{"generate"},
-		{"check", "-out"},
-		{"generate", "-nope", "x.yaml"},
-		{"init", "extra.yaml"},
-		{"keygen", "extra"},
+		{"-h"}, {"--help"}, {"help"},
+		{"generate", "-h"}, {"check", "--help"}, {"init", "-help"}, {"keygen", "-h"}, {"version", "-h"},
+		{"generate", "schema", "--help"}, {"help", "check"},
 	} {
 		r := kvgen(t, dir, args...)
-		r.want(t, 2, fmt.Sprintf("kvgen %q", args))
-		if !strings.Contains(r.stderr, "usage:") {
-			t.Errorf("kvgen %q printed no usage:\n%s", args, r.stderr)
+		r.want(t, 0, fmt.Sprintf("kvgen %q", args))
+		if !strings.Contains(r.stdout, "usage:") || r.stderr != "" {
+			t.Errorf("kvgen %q: stdout %q, stderr %q", args, r.stdout, r.stderr)
 		}
+	}
+	if r := kvgen(t, dir, "help", "generate"); !strings.Contains(r.stdout, "-out dir") {
+		t.Errorf("kvgen help generate lists no flags:\n%s", r.stdout)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := kvgen(t, t.TempDir(), "version")
+	r.want(t, 0, "kvgen version")
+	// Built inside this repository: a development build.
+	if !regexp.MustCompile(`^kvgen \(devel\) go1\.\d+`).MatchString(r.stdout) {
+		t.Errorf("kvgen version printed %q", r.stdout)
+	}
+	if again := kvgen(t, t.TempDir(), "--version"); again.stdout != r.stdout {
+		t.Errorf("kvgen --version printed %q, kvgen version %q", again.stdout, r.stdout)
+	}
+}
+
+// TestFlagsAnywhere: flags after the schemas are flags, not file names.
+func TestFlagsAnywhere(t *testing.T) {
+	dir := tempModule(t)
+	write(t, dir, "schema/oauth_clients.yaml", repoSchema(t))
+	kvgen(t, dir, "generate", "schema/oauth_clients.yaml", "-out", "gen", "-queries", "sql").want(t, 0, "generate with flags last")
+	for _, p := range []string{"gen/oauthclients/store.go", "sql/oauthclients.queries.sql"} {
+		if !exists(dir, p) {
+			t.Errorf("the flags after the schema were not applied: no %s", p)
+		}
+	}
+	kvgen(t, dir, "check", "-out", "gen", "schema/oauth_clients.yaml", "-queries", "sql").want(t, 0, "check with flags around")
+	// After --, an argument that looks like a flag is a schema.
+	r := kvgen(t, dir, "check", "-out", "gen", "-queries", "sql", "--", "-x.yaml")
+	r.want(t, 1, "check of a schema named -x.yaml")
+	if !strings.Contains(r.stderr, "-x.yaml") {
+		t.Errorf("check -- -x.yaml: %s", r.stderr)
+	}
+}
+
+// TestSchemaDirectoriesAndPatterns: a directory stands for its schemas and
+// a pattern is expanded by kvgen itself (go generate runs no shell).
+func TestSchemaDirectoriesAndPatterns(t *testing.T) {
+	dir := tempModule(t)
+	write(t, dir, "schema/oauth_clients.yaml", repoSchema(t))
+	write(t, dir, "schema/tokens.yml", "version: 1\nrecord: Token\npackage: tokens\ntable: tokens\nkey: id\nfields:\n  id: {type: string, required: true}\n")
+	kvgen(t, dir, "generate", "schema").want(t, 0, "generate of a directory")
+	for _, p := range []string{"generated/oauthclients/store.go", "generated/tokens/store.go"} {
+		if !exists(dir, p) {
+			t.Errorf("generate schema did not write %s", p)
+		}
+	}
+	kvgen(t, dir, "check", "schema/*.y*ml").want(t, 0, "check of a pattern")
+	// A pattern naming one schema leaves the other's output stale.
+	r := kvgen(t, dir, "check", "schema/*.yaml")
+	r.want(t, 1, "check of a pattern without tokens.yml")
+	if !strings.Contains(r.stderr, "stale    generated/tokens/store.go") || !strings.Contains(r.stderr, "go tool kvgen generate 'schema/*.yaml'") {
+		t.Errorf("check schema/*.yaml:\n%s", r.stderr)
+	}
+	r = kvgen(t, dir, "check", "nothing/*.yaml")
+	r.want(t, 1, "check of a pattern matching nothing")
+	if !strings.Contains(r.stderr, `no schema file matches "nothing/*.yaml"`) {
+		t.Errorf("a pattern matching nothing: %s", r.stderr)
+	}
+	write(t, dir, "empty/README", "no schemas here\n")
+	r = kvgen(t, dir, "check", "empty")
+	r.want(t, 1, "check of a directory without schemas")
+	if !strings.Contains(r.stderr, "no schema (*.yaml or *.yml) in the directory empty") {
+		t.Errorf("a directory without schemas: %s", r.stderr)
 	}
 }
 
@@ -242,8 +345,21 @@ func TestInitScaffoldsAModule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(gen), "\npackage server\n") || !strings.Contains(string(gen), "\n//go:generate go tool kvgen generate schema/oauth_clients.yaml\n") {
-		t.Errorf("kvgen.go:\n%s", gen)
+	// Out of every build (so a main.go written later cannot clash with its
+	// package clause), and naming the directory of the schemas, so that a
+	// schema added there is generated too.
+	for _, frag := range []string{"\n//go:build generate\n\npackage server\n", "\n//go:generate go tool kvgen generate schema\n"} {
+		if !strings.Contains(string(gen), frag) {
+			t.Errorf("kvgen.go lacks %q:\n%s", frag, gen)
+		}
+	}
+	// kvgen is no tool of the module: init says how to make it one, both ways.
+	for _, frag := range []string{"go get -tool github.com/kvgen/kvgen/cmd/kvgen@latest",
+		"go mod edit -replace=github.com/kvgen/kvgen=/path/to/kvgen -require=github.com/kvgen/kvgen@v0.0.0-00010101000000-000000000000 -tool=github.com/kvgen/kvgen/cmd/kvgen",
+		"go mod tidy"} {
+		if !strings.Contains(r.stdout, frag) {
+			t.Errorf("init's next steps lack %q:\n%s", frag, r.stdout)
+		}
 	}
 	if got, want := mustRead(t, filepath.Join(dir, "schema/oauth_clients.yaml")), repoSchema(t); got != want {
 		t.Error("init wrote another schema than the repository's")
@@ -256,6 +372,17 @@ func TestInitScaffoldsAModule(t *testing.T) {
 	}
 }
 
+// TestInitUsesThePackageOfTheRoot: kvgen.go joins the package of the Go
+// files already at the module root.
+func TestInitUsesThePackageOfTheRoot(t *testing.T) {
+	dir := tempModule(t)
+	write(t, dir, "app.go", "package myapp\n")
+	kvgen(t, dir, "init").want(t, 0, "init")
+	if gen := mustRead(t, filepath.Join(dir, "kvgen.go")); !strings.Contains(gen, "\npackage myapp\n") {
+		t.Errorf("kvgen.go:\n%s", gen)
+	}
+}
+
 func TestKeygen(t *testing.T) {
 	r := kvgen(t, t.TempDir(), "keygen")
 	r.want(t, 0, "keygen")
@@ -265,6 +392,36 @@ func TestKeygen(t *testing.T) {
 	}
 	if again := kvgen(t, t.TempDir(), "keygen"); again.stdout == r.stdout {
 		t.Error("two keys are equal")
+	}
+}
+
+// TestKeygenFile: keygen -o writes the key to a new file readable by its
+// owner only, and never overwrites one.
+func TestKeygenFile(t *testing.T) {
+	dir := t.TempDir()
+	r := kvgen(t, dir, "keygen", "-o", "server.key")
+	r.want(t, 0, "keygen -o")
+	if r.stdout != "" || !strings.Contains(r.stderr, "wrote a new Fernet key to server.key") {
+		t.Errorf("keygen -o printed %q and %q; the key must not be printed", r.stdout, r.stderr)
+	}
+	info, err := os.Stat(filepath.Join(dir, "server.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("the key file has mode %04o, want 0600", info.Mode().Perm())
+	}
+	key := mustRead(t, filepath.Join(dir, "server.key"))
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]{43}=\n$`).MatchString(key) {
+		t.Errorf("the key file holds %q", key)
+	}
+	r = kvgen(t, dir, "keygen", "-o", "server.key")
+	r.want(t, 1, "keygen -o over an existing file")
+	if !strings.Contains(r.stderr, "server.key exists; keygen never overwrites a key file") {
+		t.Errorf("keygen -o over an existing file: %s", r.stderr)
+	}
+	if mustRead(t, filepath.Join(dir, "server.key")) != key {
+		t.Error("keygen -o changed an existing key file")
 	}
 }
 

@@ -34,7 +34,7 @@ const (
 )
 
 // TestWorkflowInAnotherModule does what a user of kvgen does in their own
-// server repo (DESIGN.md §8), in a scratch module whose kvgen tool is this
+// server repo (docs/design.md §8), in a scratch module whose kvgen tool is this
 // checkout: kvgen init, go generate, go build, a program on the generated
 // store writing to PostgreSQL; then a field added to the schema (kvgen check
 // fails naming it, go generate fixes it, rows written before still read) and

@@ -88,6 +88,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	srv := &server{
 		clients: store.clients,
 		ping:    store.ping,
+		keys:    store.keys,
 		baseURL: baseURL,
 		log:     log,
 		now:     time.Now,

@@ -20,6 +20,9 @@ type server struct {
 	clients *oauthclients.Store
 	// ping checks the database for /healthz; nil when there is none.
 	ping func(context.Context) error
+	// keys reports for /healthz whether the key ring opens the stored
+	// clients (false: it opens none of those sealed); nil to say nothing.
+	keys func(context.Context) (status string, ok bool)
 	// baseURL is where clients reach the server, without a trailing slash;
 	// registration_client_uri is built from it.
 	baseURL string
@@ -59,17 +62,32 @@ func (s *server) route(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
 	})
 }
 
+// healthz reports the storage and the key ring: 503 when the database is
+// unreachable, or when the keys open none of the stored clients sealed
+// with a key (every request for them would fail).
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	report := map[string]string{"status": "ok", "storage": "memory"}
+	status := http.StatusOK
 	if s.ping != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
+		report["storage"] = "ok"
 		if err := s.ping(ctx); err != nil {
 			s.log.Error("health check: database unreachable", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			report["status"], report["storage"] = "database unreachable", "unreachable"
+			writeJSON(w, http.StatusServiceUnavailable, report)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	if s.keys != nil {
+		keys, ok := s.keys(ctx)
+		report["keys"] = keys
+		if !ok {
+			s.log.Error("health check: the encryption keys open no stored client", "keys", keys)
+			report["status"], status = "encryption keys do not open the stored clients", http.StatusServiceUnavailable
+		}
+	}
+	writeJSON(w, status, report)
 }
 
 // oauthError is the error body of RFC 6749 section 5.2 and RFC 7591

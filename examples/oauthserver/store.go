@@ -36,6 +36,11 @@ type storage struct {
 	clients *oauthclients.Store
 	// ping checks the database; nil for the memory store.
 	ping func(context.Context) error
+	// keys says, for /healthz, whether the key ring opens the stored
+	// clients, and false when it opens none of those sealed.
+	keys func(context.Context) (status string, ok bool)
+	// pool is the database's; nil for the memory store.
+	pool *pgxpool.Pool
 	// close releases the database pool; a no-op for the memory store.
 	close func()
 	// describe names the storage for the logs, without a password.
@@ -53,7 +58,7 @@ var errNoKeys = errors.New("refusing to start: PostgreSQL is selected but no enc
 // database, creating the table there if needed. Its errors never hold the
 // database password.
 func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*storage, error) {
-	keys, err := loadKeys(cfg.keyFile)
+	keys, source, err := loadKeys(cfg.keyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +73,9 @@ func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*sto
 		if err != nil {
 			return nil, fmt.Errorf("opening the memory store: %w", err)
 		}
-		return &storage{clients: clients, close: func() {}, describe: "memory", persistent: false}, nil
+		status := keySample{}.keyStatus(keys != nil)
+		return &storage{clients: clients, close: func() {}, describe: "memory", persistent: false,
+			keys: func(context.Context) (string, bool) { return status, true }}, nil
 	}
 	if keys == nil && !cfg.allowPlaintext {
 		return nil, errNoKeys
@@ -76,21 +83,51 @@ func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*sto
 	if keys == nil {
 		log.Warn("client secrets are stored in plaintext on PostgreSQL (-allow-plaintext)")
 	}
-	return openPostgres(ctx, cfg.databaseURL, opts)
+	store, err := openPostgres(ctx, cfg.databaseURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStoredKeys(ctx, store, source, log); err != nil {
+		store.close()
+		return nil, err
+	}
+	return store, nil
 }
 
-// loadKeys returns the key ring from the environment or the key file, or
-// nil when neither is given. Keys never come from a flag value: a command
-// line is visible to every user of the machine.
-func loadKeys(keyFile string) (*kv.KeyRing, error) {
-	if strings.TrimSpace(os.Getenv(keysEnv)) == "" && keyFile == "" {
-		return nil, nil
+// loadKeys returns the key ring from the environment or the key file and
+// names where it came from, or nil when neither is given. Keys never come
+// from a flag value: a command line is visible to every user of the machine.
+func loadKeys(keyFile string) (*kv.KeyRing, string, error) {
+	source := "key file " + keyFile
+	switch {
+	case strings.TrimSpace(os.Getenv(keysEnv)) != "":
+		source = "$" + keysEnv
+	case keyFile == "":
+		return nil, "", nil
 	}
 	keys, err := kv.LoadKeys(keysEnv, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("loading encryption keys: %w", err)
+		return nil, "", fmt.Errorf("loading encryption keys: %w", err)
 	}
-	return keys, nil
+	return keys, source, nil
+}
+
+// checkStoredKeys refuses a key ring (from source; "" for none) that opens
+// none of a sample of the stored clients that are sealed: the server would
+// answer 500 to every one of them. A ring that opens some is let through
+// with a warning (a damaged row, or keys dropped too early after a
+// rotation), and /healthz reports it.
+func checkStoredKeys(ctx context.Context, store *storage, source string, log *slog.Logger) error {
+	s, err := sampleKeys(ctx, store.pool, store.clients)
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading stored clients on %s: %w", store.describe, err)
+	case s.wrongKeys():
+		return keyRefusal(s, source)
+	case s.shut > 0:
+		log.Warn("some stored clients cannot be decrypted with the configured keys", "keys", s.keyStatus(source != ""))
+	}
+	return nil
 }
 
 // connectTimeout bounds each connection attempt when the URL sets none, so
@@ -126,9 +163,18 @@ func openPostgres(ctx context.Context, databaseURL string, opts oauthclients.Opt
 		pool.Close()
 		return nil, fmt.Errorf("opening the client store on %s: %s", where, redact(err))
 	}
+	configured := opts.Encrypter != nil
 	return &storage{
-		clients:    clients,
-		ping:       pool.Ping,
+		clients: clients,
+		ping:    pool.Ping,
+		keys: func(ctx context.Context) (string, bool) {
+			s, err := sampleKeys(ctx, pool, clients)
+			if err != nil {
+				return "unknown: the stored clients cannot be read", false
+			}
+			return s.keyStatus(configured), !s.wrongKeys()
+		},
+		pool:       pool,
 		close:      pool.Close,
 		describe:   where,
 		persistent: true,

@@ -47,7 +47,7 @@ func TestTableDDLOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// py-key-value's PostgreSQLStore layout (shared/interop/README.md).
+	// py-key-value's PostgreSQLStore layout (docs/python-interop.md).
 	want := []string{"collection text NO", "key text NO", "value jsonb NO", "ttl double precision YES",
 		"created_at timestamp with time zone YES", "expires_at timestamp with time zone YES"}
 	if !slices.Equal(cols, want) {

@@ -128,7 +128,7 @@ func (l *loader) parse(data []byte) (root *yaml.Node) {
 		if errors.Is(err, io.EOF) {
 			l.errorf(nil, "empty schema file")
 		} else {
-			l.yamlError(err)
+			l.yamlError(err, data)
 		}
 		return nil
 	}
@@ -136,7 +136,7 @@ func (l *loader) parse(data []byte) (root *yaml.Node) {
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		l.yamlError(err)
+		l.yamlError(err, nil)
 		return nil
 	default:
 		l.errorf(&extra, "a schema file holds one YAML document; this is a second one")
@@ -168,9 +168,19 @@ var parserProblems = map[string]bool{
 	"found duplicate %TAG directive":         true,
 }
 
+// blockProblems are the parser problems of a block collection, for which
+// the line yaml.v3 prints (the block's start) can be far above the line at
+// fault: an outdented field deep in fields: is reported at fields:.
+var blockProblems = map[string]bool{
+	"did not find expected key":           true,
+	"did not find expected '-' indicator": true,
+}
+
 // yamlError turns a yaml.v3 syntax error, which carries only a line, into
-// an Error at column 1 of that line.
-func (l *loader) yamlError(err error) {
+// an Error at column 1 of that line. For a problem of a block collection in
+// data (the first document; nil for a later one), the line is the one at
+// fault (see problemLine), at its first non-blank column.
+func (l *loader) yamlError(err error, data []byte) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
@@ -183,7 +193,42 @@ func (l *loader) yamlError(err error) {
 		line++
 	}
 	pos := Pos{Line: max(line, 1), Col: 1}
+	if blockProblems[msg] && data != nil {
+		pos = problemLine(data, pos)
+	}
 	l.errs = append(l.errs, Error{Path: l.path, Pos: pos, Msg: "invalid YAML: " + msg})
+}
+
+// problemLine returns the position of the first line at or after from
+// whose inclusion makes the document fail to parse: the first n lines parse
+// and the first n+1 do not. Bisection keeps it to a few parses of the file.
+// A position it cannot improve on is returned as it is.
+func problemLine(data []byte, from Pos) Pos {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	parses := func(n int) (ok bool) {
+		defer func() {
+			if recover() != nil {
+				ok = false
+			}
+		}()
+		var doc yaml.Node
+		err := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil))).Decode(&doc)
+		return err == nil || errors.Is(err, io.EOF) // comments only, or nothing
+	}
+	lo, hi := from.Line-1, len(lines) // lines[:lo] parse (checked), lines[:hi] do not
+	if !parses(lo) || parses(hi) {
+		return from
+	}
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; parses(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	text := lines[hi-1]
+	col := len(text) - len(bytes.TrimLeft(text, " \t")) + 1
+	return Pos{Line: hi, Col: col}
 }
 
 // options reads a mapping of option names to values. It reports option

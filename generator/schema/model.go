@@ -1,4 +1,4 @@
-// Package schema loads and validates kvgen schema files (DESIGN.md §3) into
+// Package schema loads and validates kvgen schema files (docs/design.md §3) into
 // the model that every renderer reads.
 package schema
 
