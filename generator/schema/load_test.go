@@ -240,7 +240,7 @@ func TestErrors(t *testing.T) {
 		{"  x: {tpye: string}\n", `t.yaml:8:7: field "x": unknown option "tpye"; did you mean "type"?`},
 		{"  x: {type: object, feilds: {y: {type: int}}}\n", `t.yaml:8:21: field "x": unknown option "feilds"; did you mean "fields"?`},
 		{"  x: {type: enum, valeus: [a]}\n", `t.yaml:8:19: field "x": unknown option "valeus"; did you mean "values"?`},
-		{"  x: {type: string, description: \"a\\rb\"}\n", "description may not contain control characters"},
+		{"  x: {type: string, description: \"a\\rb\"}\n", "description holds U+000D"},
 		{"  x: &anchor {type: string}\n  y: *anchor\n", `field "y" must be a mapping of options such as {type: string}, not a YAML alias`},
 		{"  x: {type: string, required: true, required: false}\n", `duplicate option "required" (first at column 21)`},
 		{"  x: {type: int, default: 99999999999999999999}\n", "default"},
@@ -312,3 +312,52 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("levenshtein counts bytes: %d", d)
 	}
 }
+
+// TestDescriptionCharacters: a description may hold any text but the
+// characters that would make its comment lines compile or read differently
+// from what they say, each reported with the field and the character.
+func TestDescriptionCharacters(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`a\rb`, `t.yaml:8:34: field "x": description holds U+000D, a line break other than newline, which editors and Go read differently`},
+		{`a\u2028b`, `field "x": description holds U+2028, a line break other than newline, which editors and Go read differently`},
+		{`a\u2029b`, `description holds U+2029, a line break`},
+		{`a\u0085b`, `description holds U+0085, a line break`},
+		{`a\u202eb`, `field "x": description holds U+202E, a bidirectional control that can make text display in another order than it is read`},
+		{`a\u202ab`, `description holds U+202A, a bidirectional control`},
+		{`a\u2066b`, `description holds U+2066, a bidirectional control`},
+		{`a\u2069b`, `description holds U+2069, a bidirectional control`},
+		{`a\ufeffb`, `field "x": description holds U+FEFF, a byte order mark, which Go does not compile inside a file`},
+		{`a\x00b`, `field "x": description holds U+0000, a control character`},
+		{`a\x7fb`, `description holds U+007F, a control character`},
+		{`a\x1bb`, `description holds U+001B, a control character`},
+		{`one\ntwo\u202e`, `field "x": description line 2 holds U+202E`},
+		{`+build ignore`, `field "x": description starts with +build, which gofmt would move into the generated file's header as a build constraint`},
+		{`Doc.\n  +build linux`, `field "x": description line 2 starts with +build`},
+	} {
+		_, err := Load("t.yaml", []byte(minimal+`  x: {type: string, description: "`+tc.text+`"}`+"\n"))
+		if !matches(err, tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.text, err, tc.want)
+		}
+	}
+	_, err := Load("t.yaml", []byte(minimal+"description: \"Rec \\u202e.\"\n"))
+	if !matches(err, `t.yaml:8:14: description holds U+202E, a bidirectional control that can make text display in another order than it is read`) {
+		t.Errorf("record description: got %v", err)
+	}
+	// Newline, tab, marks of right-to-left text and text that is only
+	// mentioned (+build, //go:generate inside a line) stay.
+	for _, text := range []string{`a\nb\tc`, `שלום\u200f abc`, `\u061cمرحبا`, `uses +build tags`, `a //go:generate b`, `a\n\n//go:generate x`} {
+		if _, err := Load("t.yaml", []byte(minimal+`  x: {type: string, description: "`+text+`"}`+"\n")); err != nil {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+	// A file with CRLF line ends: YAML reads them as newlines.
+	crlf := strings.ReplaceAll(minimal+"  x:\n    type: string\n    description: |\n      one\n      two\n", "\n", "\r\n")
+	s, err := Load("t.yaml", []byte(crlf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Fields[1].Description; d != "one\ntwo\n" {
+		t.Errorf("CRLF description read as %q", d)
+	}
+}
+

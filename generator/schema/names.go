@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fmt"
+	"go/build/constraint"
 	"go/token"
 	"regexp"
 	"strings"
@@ -172,15 +174,63 @@ func enumValue(v string) string {
 	return ""
 }
 
-// docText explains why s cannot become a Go doc comment, or returns "".
-func docText(s string) string {
-	if !utf8.ValidString(s) {
+// DocText explains why text cannot be a description, or returns "". Each
+// line of a description becomes a Go comment line, "// " and the line, which
+// the go command never reads as a directive; the loader refuses what would
+// still make those lines compile, or read, differently from what they say:
+//
+//   - control characters but newline and tab: NUL does not compile, and an
+//     escape sequence can rewrite what a terminal shows;
+//   - line breaks other than newline (carriage return, U+0085, U+2028,
+//     U+2029): an editor may start a new line where Go does not end the
+//     comment. A file's CRLF line ends are no such case: YAML reads them as
+//     newlines, so a carriage return only comes from an escape in a quoted
+//     string, and is refused rather than guessed at;
+//   - bidirectional embeddings, overrides and isolates (U+202A to U+202E,
+//     U+2066 to U+2069), which can make text display in another order than
+//     it is read. The marks of right-to-left text (U+200E, U+200F, U+061C)
+//     reorder nothing and are allowed;
+//   - U+FEFF, the byte order mark, which Go refuses anywhere but at the start
+//     of a file;
+//   - a line that makes "// +build ...", which gofmt takes for a build
+//     constraint and moves into the file's header, and go vet reports.
+//
+// The explanation names the line at fault when text has several.
+func DocText(text string) string {
+	if !utf8.ValidString(text) {
 		return "is not valid UTF-8"
 	}
-	for _, r := range s {
-		if r != '\n' && r != '\t' && unicode.IsControl(r) {
-			return "may not contain control characters other than newline and tab"
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		where := ""
+		if len(lines) > 1 {
+			where = fmt.Sprintf("line %d ", i+1)
 		}
+		for _, r := range line {
+			if what := refusedInDoc(r); what != "" {
+				return fmt.Sprintf("%sholds %U, %s", where, r, what)
+			}
+		}
+		if constraint.IsPlusBuild("// " + line) {
+			return where + "starts with +build, which gofmt would move into the generated file's header as a build constraint"
+		}
+	}
+	return ""
+}
+
+// refusedInDoc says what r is when a description may not hold it, or returns "".
+func refusedInDoc(r rune) string {
+	switch {
+	case r == '\n' || r == '\t':
+		return ""
+	case r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+		return "a line break other than newline, which editors and Go read differently"
+	case '\u202a' <= r && r <= '\u202e' || '\u2066' <= r && r <= '\u2069':
+		return "a bidirectional control that can make text display in another order than it is read"
+	case r == '\ufeff':
+		return "a byte order mark, which Go does not compile inside a file"
+	case unicode.IsControl(r):
+		return "a control character"
 	}
 	return ""
 }
