@@ -361,3 +361,61 @@ func TestDescriptionCharacters(t *testing.T) {
 	}
 }
 
+// TestPackageNamesThatDoNotBuild: package names with which the generated
+// package does not build or cannot be imported.
+func TestPackageNamesThatDoNotBuild(t *testing.T) {
+	for pkg, want := range map[string]string{
+		"main":          `t.yaml:3:10: package "main" is the name of a program's package; choose another`,
+		"documentation": `package "documentation" is a name the go command ignores; choose another`,
+		"vendor":        `package "vendor" names a directory that the go command keeps for vendored modules; choose another`,
+		"testdata":      `package "testdata" names a directory that the go command skips; choose another`,
+		"internal":      `package "internal" would make the store importable only from its parent directory; choose another`,
+	} {
+		_, err := Load("t.yaml", []byte(strings.Replace(minimal, "package: recs", "package: "+pkg, 1)))
+		if !matches(err, want) {
+			t.Errorf("%s: got %v, want %q", pkg, err, want)
+		}
+	}
+}
+
+// TestGoNamesOfGeneratedCode: the record, its object types and its fields
+// may not take a name that the generated package declares, and Go names
+// are ASCII (sqlc names a finder's query after its field).
+func TestGoNamesOfGeneratedCode(t *testing.T) {
+	for _, tc := range []struct{ schema, want string }{
+		{strings.Replace(minimal, "record: Rec", "record: CheckTable", 1),
+			`t.yaml:2:9: record "CheckTable" is a declaration of the generated package; choose another name`},
+		{strings.Replace(minimal, "record: Rec", "record: Check", 1) + "  table: {type: object, fields: {x: {type: int}}}\n",
+			`t.yaml:8:3: field "table": its object type CheckTable has the same Go name as a declaration of the generated package; set go_name`},
+		{minimal + "  x: {type: string, indexed: true, go_name: Über}\n",
+			`t.yaml:8:45: field "x": go_name "Über" is not ASCII: Go names of generated code are letters A-Z and a-z, digits and _`},
+		{strings.Replace(minimal, "record: Rec", "record: Ärger", 1),
+			`t.yaml:2:9: record "Ärger" is not ASCII: Go names of generated code are letters A-Z and a-z, digits and _`},
+	} {
+		_, err := Load("t.yaml", []byte(tc.schema))
+		if !matches(err, tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.schema, err, tc.want)
+		}
+	}
+}
+
+// TestTableNamesOfSQLCModels: sqlc names a table's model after the table,
+// and keeps it when a query's row or parameter type has that name.
+func TestTableNamesOfSQLCModels(t *testing.T) {
+	for table, want := range map[string]string{
+		"get_row":       `t.yaml:4:8: table "get_row" ends in the word row, with which sqlc would name the table's model like the row type of a query; choose another`,
+		"find_by_x_row": `table "find_by_x_row" ends in the word row`,
+		"list_row__":    `table "list_row__" ends in the word row`,
+		"put_params":    `table "put_params" ends in the word params, with which sqlc would name the table's model like the parameter type of a query; choose another`,
+	} {
+		_, err := Load("t.yaml", []byte(strings.Replace(minimal, "table: recs", "table: "+table, 1)))
+		if !matches(err, want) {
+			t.Errorf("%s: got %v, want %q", table, err, want)
+		}
+	}
+	for _, table := range []string{"new", "queries", "dbtx", "get_rows", "escrow", "row_count", "params_x"} {
+		if _, err := Load("t.yaml", []byte(strings.Replace(minimal, "table: recs", "table: "+table, 1))); err != nil {
+			t.Errorf("%s: %v", table, err)
+		}
+	}
+}

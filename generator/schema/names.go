@@ -48,8 +48,10 @@ func GoName(name string) string {
 	return b.String()
 }
 
-// exportedIdent explains why name cannot be an exported Go identifier, or
-// returns "" when it can.
+// exportedIdent explains why name cannot be an exported Go identifier of
+// generated code, or returns "" when it can. Go allows letters outside
+// ASCII; kvgen does not, because sqlc names the query of an indexed field,
+// and its Go types, after the field's Go name, and takes only ASCII there.
 func exportedIdent(name string) string {
 	switch {
 	case name == "":
@@ -60,9 +62,13 @@ func exportedIdent(name string) string {
 		return "is not a Go identifier"
 	case !token.IsExported(name):
 		return "is not exported (it must start with an upper-case letter)"
+	case !asciiIdent.MatchString(name):
+		return "is not ASCII: Go names of generated code are letters A-Z and a-z, digits and _"
 	}
 	return ""
 }
+
+var asciiIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var packageName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -74,7 +80,17 @@ func goPackage(name string) string {
 	case !packageName.MatchString(name):
 		return "is not a lowercase Go identifier (letters a-z, digits, _)"
 	}
-	return ""
+	return unusablePackages[name]
+}
+
+// unusablePackages are package names with which the generated package, in
+// the directory of that name, would not build or could not be imported.
+var unusablePackages = map[string]string{
+	"main":          "is the name of a program's package; choose another",
+	"documentation": "is a name the go command ignores; choose another",
+	"vendor":        "names a directory that the go command keeps for vendored modules; choose another",
+	"testdata":      "names a directory that the go command skips; choose another",
+	"internal":      "would make the store importable only from its parent directory; choose another",
 }
 
 // fieldName is the form of a YAML field key. Indexed fields reach SQL as
@@ -112,7 +128,25 @@ func sqlTable(name string) string {
 	case sqlReserved[name]:
 		return "is a reserved word in SQL"
 	}
+	if what, ok := sqlcTypeWords[lastWord(name)]; ok {
+		return fmt.Sprintf("ends in the word %s, with which sqlc would name the table's model like the %s type of a query; choose another", lastWord(name), what)
+	}
 	return ""
+}
+
+// sqlcTypeWords are the last words of the names of sqlc's types of a query.
+var sqlcTypeWords = map[string]string{"row": "row", "params": "parameter"}
+
+// lastWord is the last word of a snake_case name. sqlc names a table's model
+// by its words (get_row__ is GetRow), and every query's row and parameter
+// types end in Row and Params; sqlc.yaml has it leave the model out unless a
+// query uses a type of that name.
+func lastWord(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool { return r == '_' })
+	if len(words) == 0 {
+		return ""
+	}
+	return words[len(words)-1]
 }
 
 // maxCollection bounds a collection name. It is sent as a bind parameter, but
