@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -329,7 +330,11 @@ func decodeValue(t *schema.Type, raw *jen.Statement, depth int, wrap func(err je
 
 // defaultJSON is the JSON of a field's default.
 func defaultJSON(fl *schema.Field) string {
-	data, err := json.Marshal(fl.Default)
+	v := fl.Default
+	if fl.Type.Kind == schema.Timestamp {
+		v = defaultTime(fl).Format(time.RFC3339Nano) // as kv.AppendTime writes it
+	}
+	data, err := json.Marshal(v)
 	if err != nil {
 		panic("render: default of " + fl.Name + " is not JSON") // the loader admits only strings, numbers and booleans
 	}

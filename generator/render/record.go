@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -137,11 +138,27 @@ func defaultsFunc(name string, fields []*schema.Field) jen.Code {
 func defaultValue(fl *schema.Field) jen.Code {
 	switch fl.Type.Kind {
 	case schema.Timestamp:
-		return jen.Qual(kvPkg, "MustTime").Call(jen.Lit(fl.Default))
+		t := defaultTime(fl)
+		return jen.Qual("time", "Date").Call(
+			jen.Lit(t.Year()), jen.Qual("time", t.Month().String()), jen.Lit(t.Day()),
+			jen.Lit(t.Hour()), jen.Lit(t.Minute()), jen.Lit(t.Second()), jen.Lit(t.Nanosecond()),
+			jen.Qual("time", "UTC"),
+		)
 	case schema.Unixtime:
 		return jen.Qual("time", "Unix").Call(jen.Lit(fl.Default), jen.Lit(0)).Dot("UTC").Call()
 	}
 	return jen.Lit(fl.Default)
+}
+
+// defaultTime is the default of a timestamp field, in UTC: the value that
+// applyDefaults sets and whose JSON appendJSON writes for an absent field.
+func defaultTime(fl *schema.Field) time.Time {
+	text, _ := fl.Default.(string)
+	t, err := time.Parse(time.RFC3339, text)
+	if err != nil {
+		panic("render: default of " + fl.Name + " is not an RFC 3339 time") // the loader admits no other
+	}
+	return t.UTC()
 }
 
 // isZero is the condition under which a field counts as absent.

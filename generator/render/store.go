@@ -169,7 +169,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		param := paramName(fl.GoName, "value")
 		f.Add(commentf("%s returns the records whose %s equals %s, in %s order.", schema.FinderMethod(fl), fl.JSONName, param, key.JSONName))
 		f.Func().Params(recv.Clone()).Id(schema.FinderMethod(fl)).Params(ctx.Clone(), jen.Id(param).Add(elemType(fl.Type))).Params(jen.Index().Add(rec.Clone()), jen.Error()).Block(
-			jen.List(jen.Id("items"), jen.Err()).Op(":=").Id("s").Dot("records").Dot("Find").Call(jen.Id("ctx"), jen.Lit(""), jen.Lit(fl.JSONName), indexText(fl.Type.Kind, jen.Id(param))),
+			jen.List(jen.Id("items"), jen.Err()).Op(":=").Id("s").Dot("records").Dot("Find").Call(jen.Id("ctx"), jen.Lit(""), jen.Lit(fl.JSONName), indexText(fl.Type.Kind, jen.Id(param))).Add(indexNote(fl.Type.Kind)),
 			jen.Return(jen.Id("values").Call(jen.Id("items")), jen.Err()),
 		)
 	}
@@ -221,13 +221,25 @@ func indexText(k schema.Kind, v *jen.Statement) jen.Code {
 	case schema.Bool:
 		return jen.Qual("strconv", "FormatBool").Call(v)
 	case schema.Float:
-		return jen.Qual(kvPkg, "FloatText").Call(v)
+		// kv.AppendFloat writes 1e+21 and 1e-7 with an exponent, which
+		// PostgreSQL's numeric expands: strconv's 'f' format writes them so.
+		// Adding 0 turns -0 into 0, as numeric does (see indexNote).
+		return jen.Qual("strconv", "FormatFloat").Call(v.Op("+").Lit(0), jen.LitRune('f'), jen.Lit(-1), jen.Lit(64))
 	case schema.Timestamp:
 		return v.Dot("Format").Call(jen.Qual("time", "RFC3339Nano"))
 	case schema.Unixtime:
 		return jen.Qual("strconv", "FormatInt").Call(v.Dot("Unix").Call(), jen.Lit(10))
 	}
 	return v
+}
+
+// indexNote is the comment at the end of a finder's search, where the text
+// of indexText needs one.
+func indexNote(k schema.Kind) jen.Code {
+	if k == schema.Float {
+		return jen.Comment("+0: PostgreSQL has no -0")
+	}
+	return jen.Null()
 }
 
 // paramName is the Go parameter name for a field, or fallback where that
