@@ -88,7 +88,7 @@ func backendFile(s *schema.Schema, dbImport string) *jen.File {
 	var finders []jen.Code
 	for _, fl := range s.Indexed() {
 		finders = append(finders, jen.Case(jen.Lit(fl.JSONName)).Block(
-			jen.List(jen.Id("rows"), jen.Err()).Op(":=").Add(q("FindBy"+fl.GoName, db("FindBy"+fl.GoName+"Params").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Value"): jen.Id("value")}))),
+			jen.List(jen.Id("rows"), jen.Err()).Op(":=").Add(q(schema.FinderMethod(fl), db(schema.FinderMethod(fl)+"Params").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Value"): jen.Id("value")}))),
 			errCheck(jen.Nil()),
 			jen.Block(rowsToRaw("rows")...),
 		))

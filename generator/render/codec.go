@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -20,7 +21,7 @@ func codecFile(s *schema.Schema) *jen.File {
 	}
 	f.Comment("MarshalJSON writes the record as stored, with sensitive fields redacted: a record")
 	f.Comment("printed or logged as JSON never shows a secret.")
-	f.Func().Params(jen.Id("r").Id(s.Record)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Func().Params(jen.Id("r").Id(s.Record)).Id(schema.MarshalJSONMethod).Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Id("r").Dot("appendJSON").Call(jen.Nil(), jen.Qual(kvPkg, "RedactSecret"))),
 	)
 	unmarshalArgs := []jen.Code{jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader")}
@@ -28,15 +29,15 @@ func codecFile(s *schema.Schema) *jen.File {
 		unmarshalArgs = append(unmarshalArgs, jen.False())
 	}
 	f.Comment("UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.")
-	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id(schema.UnmarshalJSONMethod).Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("r").Op("=").Id(s.Record).Values(),
 		jen.Return(jen.Id("r").Dot("decodeJSON").Call(unmarshalArgs...)),
 	)
 	for _, t := range objectTypes(s.Fields) {
-		f.Func().Params(jen.Id("r").Id(t.GoName)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		f.Func().Params(jen.Id("r").Id(t.GoName)).Id(schema.MarshalJSONMethod).Params().Params(jen.Index().Byte(), jen.Error()).Block(
 			jen.Return(jen.Id("r").Dot("appendJSON").Call(jen.Nil())),
 		)
-		f.Func().Params(jen.Id("r").Op("*").Id(t.GoName)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+		f.Func().Params(jen.Id("r").Op("*").Id(t.GoName)).Id(schema.UnmarshalJSONMethod).Params(jen.Id("data").Index().Byte()).Error().Block(
 			jen.Op("*").Id("r").Op("=").Id(t.GoName).Values(),
 			jen.Return(jen.Id("r").Dot("decodeJSON").Call(jen.Id("data"))),
 		)
@@ -329,7 +330,11 @@ func decodeValue(t *schema.Type, raw *jen.Statement, depth int, wrap func(err je
 
 // defaultJSON is the JSON of a field's default.
 func defaultJSON(fl *schema.Field) string {
-	data, err := json.Marshal(fl.Default)
+	v := fl.Default
+	if fl.Type.Kind == schema.Timestamp {
+		v = defaultTime(fl).Format(time.RFC3339Nano) // as kv.AppendTime writes it
+	}
+	data, err := json.Marshal(v)
 	if err != nil {
 		panic("render: default of " + fl.Name + " is not JSON") // the loader admits only strings, numbers and booleans
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 
@@ -14,6 +15,9 @@ import (
 // (embedded so a server can create the table at start); dbImport is the
 // import path of the sqlc-generated package of this record.
 func GoStore(s *schema.Schema, ddl string, dbImport string) (map[string][]byte, error) {
+	if err := checkDescriptions(s); err != nil {
+		return nil, err
+	}
 	files := map[string]*jen.File{
 		"record.go":  recordFile(s),
 		"codec.go":   codecFile(s),
@@ -32,12 +36,31 @@ func GoStore(s *schema.Schema, ddl string, dbImport string) (map[string][]byte, 
 	return out, nil
 }
 
+// checkDescriptions refuses, as the loader does, a description that would
+// make its comment lines compile or read differently from what they say,
+// so that a schema built by hand cannot bring one either.
+func checkDescriptions(s *schema.Schema) error {
+	if why := schema.DocText(s.Description); why != "" {
+		return fmt.Errorf("render: the description of record %s %s", s.Record, why)
+	}
+	fields := s.Fields
+	for _, t := range objectTypes(s.Fields) {
+		fields = append(slices.Clip(fields), t.Fields...)
+	}
+	for _, f := range fields {
+		if why := schema.DocText(f.Description); why != "" {
+			return fmt.Errorf("render: the description of field %s of record %s %s", f.Name, s.Record, why)
+		}
+	}
+	return nil
+}
+
 // codecType renders the kv.Codec of the record: the key field, defaults,
 // validation, then the schema's encryption around the JSON codec.
 func codecType(f *jen.File, s *schema.Schema) {
 	rec := jen.Id(s.Record)
 	key := s.KeyField()
-	f.Comment("codec is the kv.Codec of " + s.Record + " records, with the schema's encryption.")
+	f.Add(commentf("codec is the kv.Codec of %s records, with the schema's encryption.", s.Record))
 	fields := []jen.Code{
 		jen.Id("enc").Qual(kvPkg, "Encrypter").Comment("nil: store plaintext"),
 		jen.Id("plaintext").Op("*").Qual(kvPkg, "PlaintextCounter"),
@@ -57,7 +80,7 @@ func codecType(f *jen.File, s *schema.Schema) {
 				})),
 			})),
 		),
-		jen.If(jen.Err().Op(":=").Id("v").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.If(jen.Err().Op(":=").Id("v").Dot(schema.ValidateMethod).Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("secret").Op(":=").Qual(kvPkg, "PlainSecret"),
 	}
 	if s.Encryption == schema.EncryptFields {

@@ -30,7 +30,7 @@ var (
 )
 
 var sqlTemplates = template.Must(template.New("table.sql").
-	Funcs(template.FuncMap{"sqlString": sqlString, "yamlString": yamlString}).
+	Funcs(template.FuncMap{"sqlString": sqlString, "sqlComment": sqlComment, "yamlString": yamlString}).
 	Parse(templates.TableSQL))
 
 func init() {
@@ -138,7 +138,7 @@ type Finder struct {
 func Finders(s *schema.Schema) []Finder {
 	var out []Finder
 	for _, f := range s.Indexed() {
-		out = append(out, Finder{Query: "FindBy" + f.GoName, Param: finderParam, ParamGo: finderParamGo, JSONName: f.JSONName, Field: f})
+		out = append(out, Finder{Query: schema.FinderMethod(f), Param: finderParam, ParamGo: finderParamGo, JSONName: f.JSONName, Field: f})
 	}
 	return out
 }
@@ -193,6 +193,20 @@ func sqlString(s string) (string, error) {
 		}
 	}
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
+}
+
+// sqlComment checks that text can be the rest of a -- comment line, which
+// PostgreSQL ends at a newline or carriage return and sqlc reads line by
+// line for its annotations: one line, holding nothing that a description
+// may not hold.
+func sqlComment(text string) (string, error) {
+	if strings.Contains(text, "\n") {
+		return "", fmt.Errorf("%q cannot be written in one SQL comment line", text)
+	}
+	if why := schema.DocText(text); why != "" {
+		return "", fmt.Errorf("%q cannot be written in a SQL comment: it %s", text, why)
+	}
+	return text, nil
 }
 
 func isExported(name string) bool { return exportedIdent.MatchString(name) }

@@ -3,15 +3,19 @@ package render
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dave/jennifer/jen"
 	"github.com/jackc/pgx/v5"
 	"github.com/kvgen/kvgen/generator/schema"
 	"github.com/kvgen/kvgen/internal/pgtest"
+	"github.com/kvgen/kvgen/kv"
 )
 
 // TestMain stops the throwaway PostgreSQL cluster of the PostgreSQL tests.
@@ -332,4 +336,58 @@ func (r *queryRunner) rows(name string, params map[string]any) [][]any {
 		r.t.Fatalf("%s: %v", name, err)
 	}
 	return out
+}
+
+// TestFloatFinderOnPostgres: the finder of a float field searches for the
+// text PostgreSQL's ->> gives for the number that kv.AppendFloat wrote (with
+// an exponent below 1e-6 and from 1e21, which numeric expands, and -0, which
+// numeric writes as 0), and that is the text indexText renders.
+func TestFloatFinderOnPostgres(t *testing.T) {
+	const rendered = "strconv.FormatFloat(v+0, 'f', -1, 64)"
+	if got := fmt.Sprintf("%#v", indexText(schema.Float, jen.Id("v"))); got != rendered {
+		t.Fatalf("indexText renders %s; this test checks %s", got, rendered)
+	}
+	text := func(v float64) string { return strconv.FormatFloat(v+0, 'f', -1, 64) }
+
+	s := testRecord("floats", "kv_floats", &schema.Field{Name: "score", GoName: "Score", JSONName: "score", Type: &schema.Type{Kind: schema.Float}})
+	ddl, err := Table(s.Table, []*schema.Schema{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Queries(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	if _, err := pool.Exec(ctx, string(ddl)); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	db := &queryRunner{t: t, conn: conn.Conn(), queries: splitQueries(t, string(q)), simple: true}
+	values := []float64{0, math.Copysign(0, -1), 1, -2.5, 0.1, 1e-6, 9.99e-7, 1e-7, -1.5e-7, 5e-324,
+		123456789.125, 1e20, 1e21, -1.2345678901234567e300, math.MaxFloat64}
+	for i, v := range values {
+		value, err := kv.AppendFloat([]byte(`{"score": `), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.exec("Put", map[string]any{"collection": "c", "key": fmt.Sprintf("k%02d", i), "value": string(value) + "}", "ttl": nil})
+	}
+	for _, v := range values {
+		got := keysOf(db.rows("FindByScore", map[string]any{"collection": "c", "value": text(v)}))
+		var want []string // the records whose score == v: 0 and -0 are equal
+		for i, w := range values {
+			if w == v {
+				want = append(want, fmt.Sprintf("k%02d", i))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("FindByScore(%v) searching for %q found %v, want %v", v, text(v), got, want)
+		}
+	}
 }

@@ -211,6 +211,8 @@ sql:
         out: generated/alpha/db
         sql_package: pgx/v5
         emit_pointers_for_null_types: true
+        emit_exact_table_names: true
+        omit_unused_structs: true
   - engine: postgresql
     schema: queries/t.schema.sql
     queries: queries/zeta.queries.sql
@@ -220,6 +222,8 @@ sql:
         out: generated/zeta/db
         sql_package: pgx/v5
         emit_pointers_for_null_types: true
+        emit_exact_table_names: true
+        omit_unused_structs: true
 `
 	if string(got) != want {
 		t.Errorf("sqlc.yaml:\n%s\nwant:\n%s", got, want)

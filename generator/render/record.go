@@ -1,7 +1,10 @@
 package render
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -29,7 +32,7 @@ func recordFile(s *schema.Schema) *jen.File {
 	}
 	f.Comment("Validate reports every field that breaks the schema (required, enum, url) as a")
 	f.Comment("*kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.")
-	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("Validate").Params().Error().Block(
+	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id(schema.ValidateMethod).Params().Error().Block(
 		jen.Var().Id("p").Qual(kvPkg, "Problems"),
 		jen.Id("r").Dot("validate").Call(jen.Op("&").Id("p"), jen.Lit("")),
 		jen.Qual(kvPkg, "CheckUnknown").Call(jen.Op("&").Id("p"), jen.Id("r").Dot("extra")),
@@ -41,8 +44,8 @@ func recordFile(s *schema.Schema) *jen.File {
 	}
 	for _, fl := range s.Fields {
 		if fl.Hashed {
-			f.Commentf("Verify%s reports, in constant time, whether token is the %s whose digest is stored.", fl.GoName, fl.JSONName)
-			f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id("Verify" + fl.GoName).Params(jen.Id("token").String()).Bool().Block(
+			f.Add(commentf("%s reports, in constant time, whether token is the %s whose digest is stored.", schema.VerifyMethod(fl), fl.JSONName))
+			f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id(schema.VerifyMethod(fl)).Params(jen.Id("token").String()).Bool().Block(
 				jen.Return(jen.Id("r").Dot(fl.GoName).Dot("Verify").Call(jen.Id("token"))),
 			)
 		}
@@ -64,10 +67,10 @@ func structType(name, doc string, fields []*schema.Field) jen.Code {
 	var members []jen.Code
 	for _, fl := range fields {
 		if fl.Description != "" {
-			members = append(members, docComment(fl.Description)...)
+			members = append(members, comment(fl.Description))
 		}
 		if fl.Type.Kind == schema.Enum {
-			members = append(members, jen.Commentf("One of: %s.", strings.Join(fl.Type.Values, ", ")))
+			members = append(members, commentf("One of: %s.", strings.Join(fl.Type.Values, ", ")))
 		}
 		members = append(members, jen.Id(fl.GoName).Add(goType(fl)).Tag(map[string]string{"json": fl.JSONName}))
 	}
@@ -76,22 +79,33 @@ func structType(name, doc string, fields []*schema.Field) jen.Code {
 		jen.Comment("schema or another program) so that a read-modify-write does not drop them."),
 		jen.Id("extra").Index().Qual(kvPkg, "Member"),
 	)
-	decl := jen.Null()
-	for _, line := range docComment(doc) {
-		decl.Add(line).Line()
-	}
-	return decl.Type().Id(name).Struct(members...)
+	return comment(doc).Line().Type().Id(name).Struct(members...)
 }
 
-// docComment renders text as // lines: jennifer would make a multi-line
-// comment a /* */ block, which Go style avoids.
-func docComment(text string) []jen.Code {
-	var out []jen.Code
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		out = append(out, jen.Comment(strings.TrimRight(line, " \t")))
+// comment renders text from a schema as a Go comment of // lines: "// " and
+// each line of text, or "//" for an empty one. Whatever text holds, every
+// line of the comment starts with "// ", so none is a directive for the go
+// command (//go:generate, //go:build, //line and the others have no space),
+// and none ends or opens a /* */ block: jennifer's Comment would print text
+// that starts with // or /* as it is, and text of several lines as a /* */
+// block. It prints text that starts with // as it is, which this relies on.
+func comment(text string) *jen.Statement {
+	lines := lineBreak.Split(strings.TrimSpace(text), -1)
+	for i, line := range lines {
+		lines[i] = strings.TrimRight("// "+line, " \t")
 	}
-	return out
+	return jen.Comment(strings.Join(lines, "\n"))
 }
+
+// commentf is comment of a formatted text.
+func commentf(format string, args ...any) *jen.Statement {
+	return comment(fmt.Sprintf(format, args...))
+}
+
+// lineBreak is every line break an editor may show. The loader lets only
+// newlines into a description; a schema built by hand still gets "// " on
+// every line a reader sees.
+var lineBreak = regexp.MustCompile("\r\n|[\n\r\u0085\u2028\u2029]")
 
 func defaultsFunc(name string, fields []*schema.Field) jen.Code {
 	var body []jen.Code
@@ -124,11 +138,27 @@ func defaultsFunc(name string, fields []*schema.Field) jen.Code {
 func defaultValue(fl *schema.Field) jen.Code {
 	switch fl.Type.Kind {
 	case schema.Timestamp:
-		return jen.Qual(kvPkg, "MustTime").Call(jen.Lit(fl.Default))
+		t := defaultTime(fl)
+		return jen.Qual("time", "Date").Call(
+			jen.Lit(t.Year()), jen.Qual("time", t.Month().String()), jen.Lit(t.Day()),
+			jen.Lit(t.Hour()), jen.Lit(t.Minute()), jen.Lit(t.Second()), jen.Lit(t.Nanosecond()),
+			jen.Qual("time", "UTC"),
+		)
 	case schema.Unixtime:
 		return jen.Qual("time", "Unix").Call(jen.Lit(fl.Default), jen.Lit(0)).Dot("UTC").Call()
 	}
 	return jen.Lit(fl.Default)
+}
+
+// defaultTime is the default of a timestamp field, in UTC: the value that
+// applyDefaults sets and whose JSON appendJSON writes for an absent field.
+func defaultTime(fl *schema.Field) time.Time {
+	text, _ := fl.Default.(string)
+	t, err := time.Parse(time.RFC3339, text)
+	if err != nil {
+		panic("render: default of " + fl.Name + " is not an RFC 3339 time") // the loader admits no other
+	}
+	return t.UTC()
 }
 
 // isZero is the condition under which a field counts as absent.

@@ -18,13 +18,13 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	rec := jen.Id(s.Record)
 	key := s.KeyField()
 
-	f.Commentf("DDL creates the %s table and its indexes, for every record stored in it. It is idempotent.", s.Table)
-	f.Const().Id("DDL").Op("=").Lit(ddl)
-	f.Commentf("DefaultCollection is the collection of %s records unless Options name another.", s.Record)
-	f.Const().Id("DefaultCollection").Op("=").Lit(s.Collection)
+	f.Add(commentf("DDL creates the %s table and its indexes, for every record stored in it. It is idempotent.", s.Table))
+	f.Const().Id(schema.DDLConst).Op("=").Lit(ddl)
+	f.Add(commentf("DefaultCollection is the collection of %s records unless Options name another.", s.Record))
+	f.Const().Id(schema.DefaultCollectionConst).Op("=").Lit(s.Collection)
 	if s.TTL > 0 {
-		f.Commentf("DefaultTTL is how long a put %s lives: the schema's ttl.", s.Record)
-		f.Const().Id("DefaultTTL").Op("=").Qual("time", "Duration").Call(jen.Lit(int64(s.TTL)))
+		f.Add(commentf("DefaultTTL is how long a put %s lives: the schema's ttl.", s.Record))
+		f.Const().Id(schema.DefaultTTLConst).Op("=").Qual("time", "Duration").Call(jen.Lit(int64(s.TTL)))
 	}
 
 	f.Comment("Options configure a Store.")
@@ -43,11 +43,11 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		opts = append(opts, strictDoc(s)...)
 		opts = append(opts, jen.Id("Strict").Bool())
 	}
-	f.Type().Id("Options").Struct(opts...)
+	f.Type().Id(schema.OptionsType).Struct(opts...)
 
-	f.Commentf("Store keeps %s records in PostgreSQL (New) or in memory (NewMemory).", s.Record)
+	f.Add(commentf("Store keeps %s records in PostgreSQL (New) or in memory (NewMemory).", s.Record))
 	f.Comment("Its methods are safe for concurrent use.")
-	f.Type().Id("Store").Struct(
+	f.Type().Id(schema.StoreType).Struct(
 		jen.Id("records").Op("*").Qual(kvPkg, "ValueStore").Types(rec.Clone()),
 		jen.Id("untyped").Op("*").Qual(kvPkg, "ValueStore").Types(jen.Map(jen.String()).Any()),
 		jen.Id("codec").Op("*").Id("codec"),
@@ -59,16 +59,16 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Comment("several statements, which bounds its memory; over a db.DBTX without Begin it is one statement.")
 	f.Comment("Its statements need no named prepared statement (pgkv.Unprepared), so it works behind")
 	f.Comment("PgBouncer's transaction pooling whatever the connection's pgx exec mode.")
-	f.Func().Id("New").Params(jen.Id("conn").Qual(dbImport, "DBTX"), jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(
+	f.Func().Id(schema.NewFunc).Params(jen.Id("conn").Qual(dbImport, "DBTX"), jen.Id("opts").Id(schema.OptionsType)).Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
 		jen.Id("b").Op(":=").Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Qual(pgkvPkg, "Unprepared").Call(jen.Id("conn")))}),
 		jen.If(jen.List(jen.Id("c"), jen.Id("ok")).Op(":=").Id("conn").Assert(jen.Id("beginner")), jen.Id("ok")).Block(
-			jen.Return(jen.Id("NewWithBackend").Call(jen.Op("&").Id("txBackend").Values(jen.Dict{jen.Id("backend"): jen.Id("b"), jen.Id("conn"): jen.Id("c")}), jen.Id("opts"))),
+			jen.Return(jen.Id(schema.NewWithBackendFunc).Call(jen.Op("&").Id("txBackend").Values(jen.Dict{jen.Id("backend"): jen.Id("b"), jen.Id("conn"): jen.Id("c")}), jen.Id("opts"))),
 		),
-		jen.Return(jen.Id("NewWithBackend").Call(jen.Id("b"), jen.Id("opts"))),
+		jen.Return(jen.Id(schema.NewWithBackendFunc).Call(jen.Id("b"), jen.Id("opts"))),
 	)
 	f.Comment("NewMemory returns a store that keeps records in this process only: they are lost on restart.")
-	f.Func().Id("NewMemory").Params(jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(
-		jen.Return(jen.Id("NewWithBackend").Call(jen.Qual(kvPkg, "NewMemory").Call(), jen.Id("opts"))),
+	f.Func().Id(schema.NewMemoryFunc).Params(jen.Id("opts").Id(schema.OptionsType)).Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
+		jen.Return(jen.Id(schema.NewWithBackendFunc).Call(jen.Qual(kvPkg, "NewMemory").Call(), jen.Id("opts"))),
 	)
 
 	var build []jen.Code
@@ -101,27 +101,27 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Comment("one count of plaintext reads per store, whichever view read them"),
 		jen.Id("untyped").Dot("Counter").Op("=").Id("c").Dot("plaintext"),
-		jen.Id("collection").Op(":=").Qual("cmp", "Or").Call(jen.Id("opts").Dot("Collection"), jen.Id("DefaultCollection")),
-		jen.Return(jen.Op("&").Id("Store").Values(jen.Dict{
+		jen.Id("collection").Op(":=").Qual("cmp", "Or").Call(jen.Id("opts").Dot("Collection"), jen.Id(schema.DefaultCollectionConst)),
+		jen.Return(jen.Op("&").Id(schema.StoreType).Values(jen.Dict{
 			jen.Id("records"): jen.Qual(kvPkg, "NewValueStore").Types(rec.Clone()).Call(jen.Id("b"), jen.Id("c"), jen.Id("collection")),
 			jen.Id("untyped"): jen.Qual(kvPkg, "NewValueStore").Types(jen.Map(jen.String()).Any()).Call(jen.Id("b"), jen.Id("untyped"), jen.Id("collection")),
 			jen.Id("codec"):   jen.Id("c"),
 		}), jen.Nil()),
 	)
 	f.Comment("NewWithBackend returns a store over any kv.Backend.")
-	f.Func().Id("NewWithBackend").Params(jen.Id("b").Qual(kvPkg, "Backend"), jen.Id("opts").Id("Options")).Params(jen.Op("*").Id("Store"), jen.Error()).Block(build...)
+	f.Func().Id(schema.NewWithBackendFunc).Params(jen.Id("b").Qual(kvPkg, "Backend"), jen.Id("opts").Id(schema.OptionsType)).Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(build...)
 
 	f.Comment("CreateTable applies DDL.")
-	f.Func().Id("CreateTable").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
-		jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"), jen.Id("DDL")),
+	f.Func().Id(schema.CreateTableFunc).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
+		jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"), jen.Id(schema.DDLConst)),
 		jen.Return(jen.Err()),
 	)
 
-	f.Commentf("CheckTable reports, with an error that says what to do, when the %s table is", s.Table)
+	f.Add(commentf("CheckTable reports, with an error that says what to do, when the %s table is", s.Table))
 	f.Comment("missing or lacks a column the store uses: call it at start-up to fail there")
 	f.Comment("rather than at the first request.")
 	pgErr := jen.Id("pgErr")
-	f.Func().Id("CheckTable").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
+	f.Func().Id(schema.CheckTableFunc).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
 		jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"), jen.Lit("SELECT collection, key, value, ttl, created_at, expires_at FROM "+s.Table+" LIMIT 0")),
 		jen.Var().Add(pgErr.Clone()).Op("*").Qual("github.com/jackc/pgx/v5/pgconn", "PgError"),
 		jen.Comment("42P01: undefined table, 42703: undefined column"),
@@ -135,22 +135,22 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	)
 
 	ctx := jen.Id("ctx").Qual("context", "Context")
-	recv := jen.Id("s").Op("*").Id("Store")
+	recv := jen.Id("s").Op("*").Id(schema.StoreType)
 	ttl := jen.Lit(0)
 	if s.TTL > 0 {
-		ttl = jen.Id("DefaultTTL")
+		ttl = jen.Id(schema.DefaultTTLConst)
 	}
 	keyName := paramName(key.GoName, "key")
 
-	f.Commentf("Get returns the %s of %s, and false when there is none (or it expired).", s.Record, key.JSONName)
+	f.Add(commentf("Get returns the %s of %s, and false when there is none (or it expired).", s.Record, key.JSONName))
 	f.Func().Params(recv.Clone()).Id("Get").Params(ctx.Clone(), jen.Id(keyName).String()).Params(rec.Clone(), jen.Bool(), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("Get").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName))),
 	)
-	f.Commentf("GetMany returns one entry per %s, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.", key.JSONName)
+	f.Add(commentf("GetMany returns one entry per %s, in order: one round trip up to kv.GetManyChunk keys, then one per chunk.", key.JSONName))
 	f.Func().Params(recv.Clone()).Id("GetMany").Params(ctx.Clone(), jen.Id(keyName+"s").Index().String()).Params(jen.Index().Qual(kvPkg, "Entry").Types(rec.Clone()), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("GetMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName+"s"))),
 	)
-	f.Commentf("Put validates r and writes it under r.%s, replacing any earlier version.", key.GoName)
+	f.Add(commentf("Put validates r and writes it under r.%s, replacing any earlier version.", key.GoName))
 	f.Func().Params(recv.Clone()).Id("Put").Params(ctx.Clone(), jen.Id("r").Add(rec.Clone())).Error().Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("Put").Call(jen.Id("ctx"), jen.Lit(""), jen.Id("r").Dot(key.GoName), jen.Id("r"), ttl.Clone())),
 	)
@@ -161,7 +161,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		jen.For(jen.Id("i").Op(":=").Range().Id("rs")).Block(jen.Id("keys").Index(jen.Id("i")).Op("=").Id("rs").Index(jen.Id("i")).Dot(key.GoName)),
 		jen.Return(jen.Id("s").Dot("records").Dot("PutMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id("keys"), jen.Id("rs"), ttl.Clone())),
 	)
-	f.Commentf("Delete removes the %s of %s and reports whether it existed unexpired.", s.Record, key.JSONName)
+	f.Add(commentf("Delete removes the %s of %s and reports whether it existed unexpired.", s.Record, key.JSONName))
 	f.Func().Params(recv.Clone()).Id("Delete").Params(ctx.Clone(), jen.Id(keyName).String()).Params(jen.Bool(), jen.Error()).Block(
 		jen.Return(jen.Id("s").Dot("records").Dot("Delete").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName))),
 	)
@@ -170,17 +170,17 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		jen.Return(jen.Id("s").Dot("records").Dot("DeleteMany").Call(jen.Id("ctx"), jen.Lit(""), jen.Id(keyName+"s"))),
 	)
 	conditionalMethods(f, s, ttl)
-	f.Commentf("List returns up to limit records in %s order, after the cursor after (\"\" to start);", key.JSONName)
-	f.Commentf("pass the last record's %s as after to read the next page.", key.GoName)
+	f.Add(commentf("List returns up to limit records in %s order, after the cursor after (\"\" to start);", key.JSONName))
+	f.Add(commentf("pass the last record's %s as after to read the next page.", key.GoName))
 	f.Func().Params(recv.Clone()).Id("List").Params(ctx.Clone(), jen.Id("after").String(), jen.Id("limit").Int()).Params(jen.Index().Add(rec.Clone()), jen.Error()).Block(
 		jen.List(jen.Id("items"), jen.Err()).Op(":=").Id("s").Dot("records").Dot("List").Call(jen.Id("ctx"), jen.Lit(""), jen.Id("after"), jen.Id("limit")),
 		jen.Return(jen.Id("values").Call(jen.Id("items")), jen.Err()),
 	)
 	for _, fl := range s.Indexed() {
 		param := paramName(fl.GoName, "value")
-		f.Commentf("FindBy%s returns the records whose %s equals %s, in %s order.", fl.GoName, fl.JSONName, param, key.JSONName)
-		f.Func().Params(recv.Clone()).Id("FindBy"+fl.GoName).Params(ctx.Clone(), jen.Id(param).Add(elemType(fl.Type))).Params(jen.Index().Add(rec.Clone()), jen.Error()).Block(
-			jen.List(jen.Id("items"), jen.Err()).Op(":=").Id("s").Dot("records").Dot("Find").Call(jen.Id("ctx"), jen.Lit(""), jen.Lit(fl.JSONName), indexText(fl.Type.Kind, jen.Id(param))),
+		f.Add(commentf("%s returns the records whose %s equals %s, in %s order.", schema.FinderMethod(fl), fl.JSONName, param, key.JSONName))
+		f.Func().Params(recv.Clone()).Id(schema.FinderMethod(fl)).Params(ctx.Clone(), jen.Id(param).Add(elemType(fl.Type))).Params(jen.Index().Add(rec.Clone()), jen.Error()).Block(
+			jen.List(jen.Id("items"), jen.Err()).Op(":=").Id("s").Dot("records").Dot("Find").Call(jen.Id("ctx"), jen.Lit(""), jen.Lit(fl.JSONName), indexText(fl.Type.Kind, jen.Id(param))).Add(indexNote(fl.Type.Kind)),
 			jen.Return(jen.Id("values").Call(jen.Id("items")), jen.Err()),
 		)
 	}
@@ -207,7 +207,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 			jen.Return(jen.Id("s").Dot("records").Dot("Reencrypt").Call(jen.Id("ctx"), jen.Id("opts"))),
 		)
 	}
-	f.Commentf("KV returns the store as a kv.Store of %s records, over any collection of the table.", s.Record)
+	f.Add(commentf("KV returns the store as a kv.Store of %s records, over any collection of the table.", s.Record))
 	f.Func().Params(recv.Clone()).Id("KV").Params().Qual(kvPkg, "Store").Types(rec.Clone()).Block(jen.Return(jen.Id("s").Dot("records")))
 	f.Comment("Untyped returns a kv.Store of JSON objects over any collection of the table:")
 	f.Comment("the view of a Python py-key-value store. With an Encrypter it seals whole values")
@@ -282,23 +282,23 @@ func conditionalMethods(f *jen.File, s *schema.Schema, ttl *jen.Statement) {
 		jen.List(jen.Id("e"), jen.Id("version"), jen.Err()).Op(":=").Add(records("GetVersion", jen.Id(keyName))),
 		jen.Return(jen.Id("e").Dot("Value"), jen.Id("version"), jen.Id("e").Dot("Found"), jen.Err()),
 	)
-	f.Commentf("CompareAndSwap validates r and writes it under r.%s only if the record there is", key.GoName)
+	f.Add(commentf("CompareAndSwap validates r and writes it under r.%s only if the record there is", key.GoName))
 	f.Comment("still at version old, as GetVersion read it, or, with the zero kv.Version, only if")
 	f.Comment("there is none. False means another writer changed, deleted or created it since:")
 	f.Comment("read it again and retry, or give up. A deleted record is never brought back.")
 	f.Func().Params(recv.Clone()).Id("CompareAndSwap").Params(ctx.Clone(), jen.Id("r").Add(rec.Clone()), jen.Id("old").Add(version.Clone())).Params(jen.Bool(), jen.Error()).Block(
 		jen.Return(records("CompareAndSwap", jen.Id("r").Dot(key.GoName), jen.Id("old"), jen.Id("r"), ttl.Clone())),
 	)
-	f.Commentf("Replace validates r and writes it only over an existing record of r.%s, and", key.GoName)
+	f.Add(commentf("Replace validates r and writes it only over an existing record of r.%s, and", key.GoName))
 	f.Comment("reports whether it did: it never brings back a deleted record.")
 	f.Func().Params(recv.Clone()).Id("Replace").Params(ctx.Clone(), jen.Id("r").Add(rec.Clone())).Params(jen.Bool(), jen.Error()).Block(
 		jen.Return(records("Replace", jen.Id("r").Dot(key.GoName), jen.Id("r"), ttl.Clone())),
 	)
-	f.Commentf("CompareAndDelete removes the %s of %s only if it is still at version old.", s.Record, key.JSONName)
+	f.Add(commentf("CompareAndDelete removes the %s of %s only if it is still at version old.", s.Record, key.JSONName))
 	f.Func().Params(recv.Clone()).Id("CompareAndDelete").Params(ctx.Clone(), jen.Id(keyName).String(), jen.Id("old").Add(version.Clone())).Params(jen.Bool(), jen.Error()).Block(
 		jen.Return(records("CompareAndDelete", jen.Id(keyName), jen.Id("old"))),
 	)
-	f.Commentf("GetAndDelete removes the %s of %s and returns it, in one step; false when", s.Record, key.JSONName)
+	f.Add(commentf("GetAndDelete removes the %s of %s and returns it, in one step; false when", s.Record, key.JSONName))
 	f.Comment("there was none.")
 	f.Func().Params(recv.Clone()).Id("GetAndDelete").Params(ctx.Clone(), jen.Id(keyName).String()).Params(rec.Clone(), jen.Bool(), jen.Error()).Block(
 		jen.Return(records("GetAndDelete", jen.Id(keyName))),
@@ -320,13 +320,25 @@ func indexText(k schema.Kind, v *jen.Statement) jen.Code {
 	case schema.Bool:
 		return jen.Qual("strconv", "FormatBool").Call(v)
 	case schema.Float:
-		return jen.Qual(kvPkg, "FloatText").Call(v)
+		// kv.AppendFloat writes 1e+21 and 1e-7 with an exponent, which
+		// PostgreSQL's numeric expands: strconv's 'f' format writes them so.
+		// Adding 0 turns -0 into 0, as numeric does (see indexNote).
+		return jen.Qual("strconv", "FormatFloat").Call(v.Op("+").Lit(0), jen.LitRune('f'), jen.Lit(-1), jen.Lit(64))
 	case schema.Timestamp:
 		return v.Dot("Format").Call(jen.Qual("time", "RFC3339Nano"))
 	case schema.Unixtime:
 		return jen.Qual("strconv", "FormatInt").Call(v.Dot("Unix").Call(), jen.Lit(10))
 	}
 	return v
+}
+
+// indexNote is the comment at the end of a finder's search, where the text
+// of indexText needs one.
+func indexNote(k schema.Kind) jen.Code {
+	if k == schema.Float {
+		return jen.Comment("+0: PostgreSQL has no -0")
+	}
+	return jen.Null()
 }
 
 // paramName is the Go parameter name for a field, or fallback where that

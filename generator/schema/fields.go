@@ -129,7 +129,7 @@ func (l *loader) field(key, v *yaml.Node, path, typeName string, depth int) *Fie
 
 	if n := opts["description"]; n != nil {
 		if d, ok := l.str(n, what("description")); ok {
-			if why := docText(d); why != "" {
+			if why := DocText(d); why != "" {
 				l.errorf(n, "field %q: description %s", path, why)
 			}
 			f.Description = d

@@ -1,22 +1,33 @@
-package schema
+package schema_test
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/kvgen/kvgen/generator/render"
+	"github.com/kvgen/kvgen/generator/schema"
 )
 
 // FuzzLoad checks that Load never panics, that it returns either a schema or
 // a sorted ErrorList with real positions, and that what it accepts keeps the
-// promises the renderers rely on.
+// promises the renderers rely on, and renders to a package that parses, with
+// exactly the declarations of its schema and no comment that the go command
+// could read as a directive.
 func FuzzLoad(f *testing.F) {
 	seeds, err := filepath.Glob(filepath.Join("..", "..", "golden", "*", "*.yaml"))
 	if err != nil {
 		f.Fatal(err)
 	}
-	seeds = append(seeds, oauthSchemaPath)
+	seeds = append(seeds, filepath.Join("..", "..", "schema", "oauth_clients.yaml"))
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -24,19 +35,23 @@ func FuzzLoad(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := Load("fuzz.yaml", data)
+		s, err := schema.Load("fuzz.yaml", data)
 		if err == nil {
 			if s == nil {
 				t.Fatal("Load returned neither a schema nor an error")
 			}
-			checkSchema(t, s)
+			schema.CheckSchema(t, s)
+			checkRendered(t, s)
 			return
 		}
 		if s != nil {
 			t.Fatal("Load returned both a schema and an error")
 		}
-		var list ErrorList
+		var list schema.ErrorList
 		if !errors.As(err, &list) || len(list) == 0 {
 			t.Fatalf("error is not a non-empty ErrorList: %T %v", err, err)
 		}
@@ -45,130 +60,222 @@ func FuzzLoad(f *testing.F) {
 				t.Errorf("bad error entry %#v", e)
 			}
 		}
-		if !slices.IsSortedFunc(list, func(a, b Error) int {
-			return cmpPos(a, b)
-		}) {
+		if !slices.IsSortedFunc(list, schema.CmpPos) {
 			t.Errorf("errors not sorted:\n%v", err)
 		}
-		if _, again := Load("fuzz.yaml", data); again == nil || again.Error() != err.Error() {
+		if _, again := schema.Load("fuzz.yaml", data); again == nil || again.Error() != err.Error() {
 			t.Errorf("Load is not deterministic:\n%v\nthen:\n%v", err, again)
 		}
 	})
 }
 
-func cmpPos(a, b Error) int {
-	if a.Pos.Line != b.Pos.Line {
-		return a.Pos.Line - b.Pos.Line
-	}
-	if a.Pos.Col != b.Pos.Col {
-		return a.Pos.Col - b.Pos.Col
-	}
-	if a.Msg < b.Msg {
-		return -1
-	}
-	if a.Msg > b.Msg {
-		return 1
-	}
-	return 0
+// fuzzSeeds hold descriptions and defaults for the fuzzer to work on:
+// directives, comment bounds and code in descriptions, a default of every
+// type that takes one.
+var fuzzSeeds = []string{
+	`version: 1
+record: Rec
+package: recs
+table: recs
+key: id
+ttl: 1h
+description: "Rec.\n//go:generate touch PWNED\n/* x */ func Evil() {} //\n*/ func Evil() {} /*"
+fields:
+  id: {type: string, required: true, description: "//line evil.go:1"}
+  s: {type: string, default: "*/ //go:generate x", description: "//go:build ignore\n//export Evil"}
+  i: {type: int, default: -1, indexed: true, description: "/*"}
+  f: {type: float, default: 0.5, indexed: true}
+  b: {type: bool, default: true, required: true}
+  u: {type: url, default: "https://example.com/*/"}
+  ts: {type: timestamp, default: 2025-01-02T15:04:05.999+01:00, indexed: true}
+  ux: {type: unixtime, default: 1767225600}
+  e: {type: enum, values: ["*/", "//go:generate x"], default: "*/", description: "\t//go:noinline"}
+  h: {type: string, hashed: true, description: "+builds"}
+  sec: {type: string, sensitive: true}
+  o:
+    type: object
+    description: "//go:linkname x y"
+    fields:
+      at: {type: timestamp, default: "2000-01-01T00:00:00Z", description: "\n\n//go:generate y\n"}
+      l: {type: list<object>, fields: {x: {type: list<enum>, values: [a], description: "/* */"}}}
+`,
+	`version: 1
+record: CheckTable
+package: main
+table: get_row
+key: id
+fields:
+  id: {type: string, required: true, description: "+build ignore"}
+  verify_h: {type: string, go_name: VerifyH}
+  h: {type: string, hashed: true}
+  t: {type: object, go_name: Über, fields: {marshal_json: {type: int}}}
+  d: {type: string, description: "a\u202eb\u2028c\ufeff"}
+`,
 }
 
-// checkSchema asserts what every accepted schema guarantees to the renderers.
-func checkSchema(t *testing.T, s *Schema) {
+// checkRendered renders the Go files and the queries of s and checks them.
+func checkRendered(t *testing.T, s *schema.Schema) {
 	t.Helper()
-	if s.Version != SupportedVersion {
-		t.Errorf("version %d accepted", s.Version)
+	files, err := render.GoStore(s, "-- the DDL", "example.com/m/generated/"+s.Package+"/db")
+	if err != nil {
+		t.Fatalf("rendering an accepted schema: %v", err)
 	}
-	if why := exportedIdent(s.Record); why != "" {
-		t.Errorf("record %q %s", s.Record, why)
-	}
-	if why := goPackage(s.Package); why != "" {
-		t.Errorf("package %q %s", s.Package, why)
-	}
-	if why := sqlTable(s.Table); why != "" {
-		t.Errorf("table %q %s", s.Table, why)
-	}
-	if why := collectionName(s.Collection); why != "" {
-		t.Errorf("collection %q %s", s.Collection, why)
-	}
-	switch s.Encryption {
-	case EncryptFields, EncryptValue, EncryptNone:
-	default:
-		t.Errorf("encryption %q accepted", s.Encryption)
-	}
-	if s.TTL < 0 {
-		t.Errorf("negative ttl %v accepted", s.TTL)
-	}
-	key := s.KeyField()
-	if key == nil || key.Type.Kind != String || !key.Required || key.Sensitive || key.Hashed {
-		t.Errorf("bad key field %#v", key)
-	}
-	for _, f := range s.Fields {
-		if f.Sensitive && (f.Type.Kind != String || f.Hashed || f.Indexed || s.Encryption == EncryptNone) {
-			t.Errorf("bad sensitive field %q", f.Name)
+	fset := token.NewFileSet()
+	var got []string
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		f, err := parser.ParseFile(fset, name, files[name], parser.ParseComments)
+		if err != nil {
+			t.Fatalf("%s does not parse: %v\n%s", name, err, files[name])
 		}
-		if f.Indexed && (!f.Type.isScalar() || s.Encryption == EncryptValue) {
-			t.Errorf("bad indexed field %q", f.Name)
+		checkComments(t, name, f)
+		got = append(got, declsOf(t, f)...)
+	}
+	slices.Sort(got)
+	for i, d := range got {
+		if i > 0 && got[i-1] == d {
+			t.Errorf("the generated package declares %s twice", d)
+		}
+		if typ, field, ok := strings.Cut(d, ".field "); ok && slices.Contains(got, typ+"."+field) {
+			t.Errorf("the generated type %s has a field and a method %s", typ, field)
 		}
 	}
-	checkFields(t, s.Fields, true)
+	if want := wantDecls(s); !slices.Equal(got, want) {
+		t.Errorf("the generated package declares\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	queries, err := render.Queries(s)
+	if err != nil {
+		t.Fatalf("rendering the queries of an accepted schema: %v", err)
+	}
+	var names []string
+	for _, m := range sqlcName.FindAllStringSubmatch(string(queries), -1) {
+		names = append(names, m[1])
+	}
+	want := []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Keys", "List", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"}
+	for _, fl := range s.Indexed() {
+		want = append(want, "FindBy"+fl.GoName)
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("the queries are %q, want %q:\n%s", names, want, queries)
+	}
 }
 
-func checkFields(t *testing.T, fields []*Field, top bool) {
+// sqlcName is a query's name line, as sqlc reads it.
+var sqlcName = regexp.MustCompile(`(?m)^-- name: (\S+)`)
+
+// checkComments fails unless every comment is a line comment whose text is
+// empty or starts with a space or a tab (gofmt's indented doc comment
+// lines): a directive (//go:generate, //go:build, //line, //export,
+// //go:linkname) starts with neither, and a /* */ comment could end early.
+func checkComments(t *testing.T, name string, f *ast.File) {
 	t.Helper()
-	if len(fields) == 0 {
-		t.Error("a struct without fields accepted")
-	}
-	goNames, jsonNames := map[string]bool{}, map[string]bool{}
-	for _, f := range fields {
-		if !fieldName.MatchString(f.Name) || f.Pos.Line < 1 {
-			t.Errorf("field %q at %v accepted", f.Name, f.Pos)
-		}
-		if why := exportedIdent(f.GoName); why != "" || goNames[f.GoName] {
-			t.Errorf("field %q: Go name %q %s (or repeated)", f.Name, f.GoName, why)
-		}
-		if why := jsonName(f.JSONName); why != "" || jsonNames[f.JSONName] {
-			t.Errorf("field %q: json name %q %s (or repeated)", f.Name, f.JSONName, why)
-		}
-		goNames[f.GoName], jsonNames[f.JSONName] = true, true
-		if !top && (f.Sensitive || f.Hashed || f.Indexed) {
-			t.Errorf("nested field %q has a top-level-only option", f.Name)
-		}
-		if f.Type == nil {
-			t.Fatalf("field %q has no type", f.Name)
-		}
-		switch base := f.Type.base(); base.Kind {
-		case Enum:
-			if len(base.Values) == 0 {
-				t.Errorf("enum field %q without values", f.Name)
+	for _, g := range f.Comments {
+		for _, c := range g.List {
+			if c.Text != "//" && !strings.HasPrefix(c.Text, "// ") && !strings.HasPrefix(c.Text, "//\t") {
+				t.Errorf("%s has the comment %q", name, c.Text)
 			}
-		case Object:
-			if exportedIdent(base.GoName) != "" {
-				t.Errorf("object field %q: type name %q", f.Name, base.GoName)
-			}
-			checkFields(t, base.Fields, false)
 		}
-		checkDefault(t, f)
 	}
 }
 
-func checkDefault(t *testing.T, f *Field) {
+// declsOf lists the top-level declarations of f: "name" at package level,
+// "Type.Method" for methods, and "Type.Field" for the fields of struct types
+// (none of which may be named like a method of its type).
+func declsOf(t *testing.T, f *ast.File) []string {
 	t.Helper()
-	var ok bool
-	switch f.Type.Kind {
-	case String, URL, Timestamp:
-		_, ok = f.Default.(string)
-	case Enum:
-		var v string
-		v, ok = f.Default.(string)
-		ok = ok && slices.Contains(f.Type.Values, v)
-	case Int, Unixtime:
-		_, ok = f.Default.(int64)
-	case Float:
-		_, ok = f.Default.(float64)
-	case Bool:
-		_, ok = f.Default.(bool)
+	var out []string
+	for _, decl := range f.Decls {
+		switch decl := decl.(type) {
+		case *ast.FuncDecl:
+			name := decl.Name.Name
+			if decl.Recv != nil {
+				typ := decl.Recv.List[0].Type
+				if star, ok := typ.(*ast.StarExpr); ok {
+					typ = star.X
+				}
+				name = typ.(*ast.Ident).Name + "." + name
+			}
+			out = append(out, name)
+		case *ast.GenDecl:
+			for _, spec := range decl.Specs {
+				switch spec := spec.(type) {
+				case *ast.TypeSpec:
+					out = append(out, spec.Name.Name)
+					if st, ok := spec.Type.(*ast.StructType); ok {
+						for _, field := range st.Fields.List {
+							for _, n := range field.Names {
+								out = append(out, spec.Name.Name+".field "+n.Name)
+							}
+						}
+					}
+				case *ast.ValueSpec:
+					for _, n := range spec.Names {
+						if n.Name != "_" {
+							out = append(out, n.Name)
+						}
+					}
+				}
+			}
+		}
 	}
-	if f.Default != nil && !ok {
-		t.Errorf("field %q: default %#v (%T) does not fit %s", f.Name, f.Default, f.Default, f.Type)
+	return out
+}
+
+// wantDecls is what the package generated from s declares, stated from the
+// schema language: the fixed API, the record and its object types, their
+// fields, and the methods that fields give.
+func wantDecls(s *schema.Schema) []string {
+	out := []string{
+		"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "CheckTable", "DDL", "DefaultCollection",
+		"codec", "backend", "txBackend", "beginner", "values",
+		"codec.Encode", "codec.Decode", "txBackend.Atomic",
+		"Store.field records", "Store.field untyped", "Store.field codec",
+		"codec.field enc", "codec.field plaintext", "txBackend.field conn",
+		"Options.field Collection",
 	}
+	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "List", "Cull", "KV", "Untyped", "PlaintextReads"} {
+		out = append(out, "Store."+m)
+	}
+	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"} {
+		out = append(out, "backend."+m)
+	}
+	out = append(out, "backend.field q")
+	if s.TTL > 0 {
+		out = append(out, "DefaultTTL")
+	}
+	if s.Encryption != schema.EncryptNone {
+		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext")
+	}
+	for _, f := range s.Indexed() {
+		out = append(out, "Store.FindBy"+f.GoName)
+	}
+	typeDecls := func(name string, fields []*schema.Field, record bool) {
+		out = append(out, name, name+".appendJSON", name+".decodeJSON", name+".MarshalJSON", name+".UnmarshalJSON",
+			name+".applyDefaults", name+".validate", name+".field extra")
+		if record {
+			out = append(out, name+".Validate")
+		}
+		for _, f := range fields {
+			out = append(out, name+".field "+f.GoName)
+			if record && f.Hashed {
+				out = append(out, name+".Verify"+f.GoName)
+			}
+		}
+	}
+	typeDecls(s.Record, s.Fields, true)
+	var walk func(fields []*schema.Field)
+	walk = func(fields []*schema.Field) {
+		for _, f := range fields {
+			t := f.Type
+			for t.Kind == schema.List {
+				t = t.Elem
+			}
+			if t.Kind == schema.Object {
+				typeDecls(t.GoName, t.Fields, false)
+				walk(t.Fields)
+			}
+		}
+	}
+	walk(s.Fields)
+	slices.Sort(out)
+	return out
 }

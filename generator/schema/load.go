@@ -339,7 +339,7 @@ func (l *loader) recordOptions(s *Schema, opts map[string]*yaml.Node) {
 		}
 	}
 	if l.stringOpt(opts["description"], "description", &s.Description) {
-		if why := docText(s.Description); why != "" {
+		if why := DocText(s.Description); why != "" {
 			l.errorf(opts["description"], "description %s", why)
 		}
 	}

@@ -241,7 +241,7 @@ func TestErrors(t *testing.T) {
 		{"  x: {tpye: string}\n", `t.yaml:8:7: field "x": unknown option "tpye"; did you mean "type"?`},
 		{"  x: {type: object, feilds: {y: {type: int}}}\n", `t.yaml:8:21: field "x": unknown option "feilds"; did you mean "fields"?`},
 		{"  x: {type: enum, valeus: [a]}\n", `t.yaml:8:19: field "x": unknown option "valeus"; did you mean "values"?`},
-		{"  x: {type: string, description: \"a\\rb\"}\n", "description may not contain control characters"},
+		{"  x: {type: string, description: \"a\\rb\"}\n", "description holds U+000D"},
 		{"  x: &anchor {type: string}\n  y: *anchor\n", `field "y" must be a mapping of options such as {type: string}, not a YAML alias`},
 		{"  x: {type: string, required: true, required: false}\n", `duplicate option "required" (first at column 21)`},
 		{"  x: {type: int, default: 99999999999999999999}\n", "default"},
@@ -311,5 +311,112 @@ func TestSuggest(t *testing.T) {
 	}
 	if d := levenshtein("héllo", "hello"); d != 1 {
 		t.Errorf("levenshtein counts bytes: %d", d)
+	}
+}
+
+// TestDescriptionCharacters: a description may hold any text but the
+// characters that would make its comment lines compile or read differently
+// from what they say, each reported with the field and the character.
+func TestDescriptionCharacters(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{`a\rb`, `t.yaml:8:34: field "x": description holds U+000D, a line break other than newline, which editors and Go read differently`},
+		{`a\u2028b`, `field "x": description holds U+2028, a line break other than newline, which editors and Go read differently`},
+		{`a\u2029b`, `description holds U+2029, a line break`},
+		{`a\u0085b`, `description holds U+0085, a line break`},
+		{`a\u202eb`, `field "x": description holds U+202E, a bidirectional control that can make text display in another order than it is read`},
+		{`a\u202ab`, `description holds U+202A, a bidirectional control`},
+		{`a\u2066b`, `description holds U+2066, a bidirectional control`},
+		{`a\u2069b`, `description holds U+2069, a bidirectional control`},
+		{`a\ufeffb`, `field "x": description holds U+FEFF, a byte order mark, which Go does not compile inside a file`},
+		{`a\x00b`, `field "x": description holds U+0000, a control character`},
+		{`a\x7fb`, `description holds U+007F, a control character`},
+		{`a\x1bb`, `description holds U+001B, a control character`},
+		{`one\ntwo\u202e`, `field "x": description line 2 holds U+202E`},
+		{`+build ignore`, `field "x": description starts with +build, which gofmt would move into the generated file's header as a build constraint`},
+		{`Doc.\n  +build linux`, `field "x": description line 2 starts with +build`},
+	} {
+		_, err := Load("t.yaml", []byte(minimal+`  x: {type: string, description: "`+tc.text+`"}`+"\n"))
+		if !matches(err, tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.text, err, tc.want)
+		}
+	}
+	_, err := Load("t.yaml", []byte(minimal+"description: \"Rec \\u202e.\"\n"))
+	if !matches(err, `t.yaml:8:14: description holds U+202E, a bidirectional control that can make text display in another order than it is read`) {
+		t.Errorf("record description: got %v", err)
+	}
+	// Newline, tab, marks of right-to-left text and text that is only
+	// mentioned (+build, //go:generate inside a line) stay.
+	for _, text := range []string{`a\nb\tc`, `שלום\u200f abc`, `\u061cمرحبا`, `uses +build tags`, `a //go:generate b`, `a\n\n//go:generate x`} {
+		if _, err := Load("t.yaml", []byte(minimal+`  x: {type: string, description: "`+text+`"}`+"\n")); err != nil {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+	// A file with CRLF line ends: YAML reads them as newlines.
+	crlf := strings.ReplaceAll(minimal+"  x:\n    type: string\n    description: |\n      one\n      two\n", "\n", "\r\n")
+	s, err := Load("t.yaml", []byte(crlf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Fields[1].Description; d != "one\ntwo\n" {
+		t.Errorf("CRLF description read as %q", d)
+	}
+}
+
+// TestPackageNamesThatDoNotBuild: package names with which the generated
+// package does not build or cannot be imported.
+func TestPackageNamesThatDoNotBuild(t *testing.T) {
+	for pkg, want := range map[string]string{
+		"main":          `t.yaml:3:10: package "main" is the name of a program's package; choose another`,
+		"documentation": `package "documentation" is a name the go command ignores; choose another`,
+		"vendor":        `package "vendor" names a directory that the go command keeps for vendored modules; choose another`,
+		"testdata":      `package "testdata" names a directory that the go command skips; choose another`,
+		"internal":      `package "internal" would make the store importable only from its parent directory; choose another`,
+	} {
+		_, err := Load("t.yaml", []byte(strings.Replace(minimal, "package: recs", "package: "+pkg, 1)))
+		if !matches(err, want) {
+			t.Errorf("%s: got %v, want %q", pkg, err, want)
+		}
+	}
+}
+
+// TestGoNamesOfGeneratedCode: the record, its object types and its fields
+// may not take a name that the generated package declares, and Go names
+// are ASCII (sqlc names a finder's query after its field).
+func TestGoNamesOfGeneratedCode(t *testing.T) {
+	for _, tc := range []struct{ schema, want string }{
+		{strings.Replace(minimal, "record: Rec", "record: CheckTable", 1),
+			`t.yaml:2:9: record "CheckTable" is a declaration of the generated package; choose another name`},
+		{strings.Replace(minimal, "record: Rec", "record: Check", 1) + "  table: {type: object, fields: {x: {type: int}}}\n",
+			`t.yaml:8:3: field "table": its object type CheckTable has the same Go name as a declaration of the generated package; set go_name`},
+		{minimal + "  x: {type: string, indexed: true, go_name: Über}\n",
+			`t.yaml:8:45: field "x": go_name "Über" is not ASCII: Go names of generated code are letters A-Z and a-z, digits and _`},
+		{strings.Replace(minimal, "record: Rec", "record: Ärger", 1),
+			`t.yaml:2:9: record "Ärger" is not ASCII: Go names of generated code are letters A-Z and a-z, digits and _`},
+	} {
+		_, err := Load("t.yaml", []byte(tc.schema))
+		if !matches(err, tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.schema, err, tc.want)
+		}
+	}
+}
+
+// TestTableNamesOfSQLCModels: sqlc names a table's model after the table,
+// and keeps it when a query's row or parameter type has that name.
+func TestTableNamesOfSQLCModels(t *testing.T) {
+	for table, want := range map[string]string{
+		"get_row":       `t.yaml:4:8: table "get_row" ends in the word row, with which sqlc would name the table's model like the row type of a query; choose another`,
+		"find_by_x_row": `table "find_by_x_row" ends in the word row`,
+		"list_row__":    `table "list_row__" ends in the word row`,
+		"put_params":    `table "put_params" ends in the word params, with which sqlc would name the table's model like the parameter type of a query; choose another`,
+	} {
+		_, err := Load("t.yaml", []byte(strings.Replace(minimal, "table: recs", "table: "+table, 1)))
+		if !matches(err, want) {
+			t.Errorf("%s: got %v, want %q", table, err, want)
+		}
+	}
+	for _, table := range []string{"new", "queries", "dbtx", "get_rows", "escrow", "row_count", "params_x"} {
+		if _, err := Load("t.yaml", []byte(strings.Replace(minimal, "table: recs", "table: "+table, 1))); err != nil {
+			t.Errorf("%s: %v", table, err)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fmt"
+	"go/build/constraint"
 	"go/token"
 	"regexp"
 	"strings"
@@ -46,8 +48,10 @@ func GoName(name string) string {
 	return b.String()
 }
 
-// exportedIdent explains why name cannot be an exported Go identifier, or
-// returns "" when it can.
+// exportedIdent explains why name cannot be an exported Go identifier of
+// generated code, or returns "" when it can. Go allows letters outside
+// ASCII; kvgen does not, because sqlc names the query of an indexed field,
+// and its Go types, after the field's Go name, and takes only ASCII there.
 func exportedIdent(name string) string {
 	switch {
 	case name == "":
@@ -58,9 +62,13 @@ func exportedIdent(name string) string {
 		return "is not a Go identifier"
 	case !token.IsExported(name):
 		return "is not exported (it must start with an upper-case letter)"
+	case !asciiIdent.MatchString(name):
+		return "is not ASCII: Go names of generated code are letters A-Z and a-z, digits and _"
 	}
 	return ""
 }
+
+var asciiIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var packageName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -72,7 +80,17 @@ func goPackage(name string) string {
 	case !packageName.MatchString(name):
 		return "is not a lowercase Go identifier (letters a-z, digits, _)"
 	}
-	return ""
+	return unusablePackages[name]
+}
+
+// unusablePackages are package names with which the generated package, in
+// the directory of that name, would not build or could not be imported.
+var unusablePackages = map[string]string{
+	"main":          "is the name of a program's package; choose another",
+	"documentation": "is a name the go command ignores; choose another",
+	"vendor":        "names a directory that the go command keeps for vendored modules; choose another",
+	"testdata":      "names a directory that the go command skips; choose another",
+	"internal":      "would make the store importable only from its parent directory; choose another",
 }
 
 // fieldName is the form of a YAML field key. Indexed fields reach SQL as
@@ -110,7 +128,25 @@ func sqlTable(name string) string {
 	case sqlReserved[name]:
 		return "is a reserved word in SQL"
 	}
+	if what, ok := sqlcTypeWords[lastWord(name)]; ok {
+		return fmt.Sprintf("ends in the word %s, with which sqlc would name the table's model like the %s type of a query; choose another", lastWord(name), what)
+	}
 	return ""
+}
+
+// sqlcTypeWords are the last words of the names of sqlc's types of a query.
+var sqlcTypeWords = map[string]string{"row": "row", "params": "parameter"}
+
+// lastWord is the last word of a snake_case name. sqlc names a table's model
+// by its words (get_row__ is GetRow), and every query's row and parameter
+// types end in Row and Params; sqlc.yaml has it leave the model out unless a
+// query uses a type of that name.
+func lastWord(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool { return r == '_' })
+	if len(words) == 0 {
+		return ""
+	}
+	return words[len(words)-1]
 }
 
 // maxCollection bounds a collection name. It is sent as a bind parameter, but
@@ -172,15 +208,63 @@ func enumValue(v string) string {
 	return ""
 }
 
-// docText explains why s cannot become a Go doc comment, or returns "".
-func docText(s string) string {
-	if !utf8.ValidString(s) {
+// DocText explains why text cannot be a description, or returns "". Each
+// line of a description becomes a Go comment line, "// " and the line, which
+// the go command never reads as a directive; the loader refuses what would
+// still make those lines compile, or read, differently from what they say:
+//
+//   - control characters but newline and tab: NUL does not compile, and an
+//     escape sequence can rewrite what a terminal shows;
+//   - line breaks other than newline (carriage return, U+0085, U+2028,
+//     U+2029): an editor may start a new line where Go does not end the
+//     comment. A file's CRLF line ends are no such case: YAML reads them as
+//     newlines, so a carriage return only comes from an escape in a quoted
+//     string, and is refused rather than guessed at;
+//   - bidirectional embeddings, overrides and isolates (U+202A to U+202E,
+//     U+2066 to U+2069), which can make text display in another order than
+//     it is read. The marks of right-to-left text (U+200E, U+200F, U+061C)
+//     reorder nothing and are allowed;
+//   - U+FEFF, the byte order mark, which Go refuses anywhere but at the start
+//     of a file;
+//   - a line that makes "// +build ...", which gofmt takes for a build
+//     constraint and moves into the file's header, and go vet reports.
+//
+// The explanation names the line at fault when text has several.
+func DocText(text string) string {
+	if !utf8.ValidString(text) {
 		return "is not valid UTF-8"
 	}
-	for _, r := range s {
-		if r != '\n' && r != '\t' && unicode.IsControl(r) {
-			return "may not contain control characters other than newline and tab"
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		where := ""
+		if len(lines) > 1 {
+			where = fmt.Sprintf("line %d ", i+1)
 		}
+		for _, r := range line {
+			if what := refusedInDoc(r); what != "" {
+				return fmt.Sprintf("%sholds %U, %s", where, r, what)
+			}
+		}
+		if constraint.IsPlusBuild("// " + line) {
+			return where + "starts with +build, which gofmt would move into the generated file's header as a build constraint"
+		}
+	}
+	return ""
+}
+
+// refusedInDoc says what r is when a description may not hold it, or returns "".
+func refusedInDoc(r rune) string {
+	switch {
+	case r == '\n' || r == '\t':
+		return ""
+	case r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+		return "a line break other than newline, which editors and Go read differently"
+	case '\u202a' <= r && r <= '\u202e' || '\u2066' <= r && r <= '\u2069':
+		return "a bidirectional control that can make text display in another order than it is read"
+	case r == '\ufeff':
+		return "a byte order mark, which Go does not compile inside a file"
+	case unicode.IsControl(r):
+		return "a control character"
 	}
 	return ""
 }

@@ -3,7 +3,6 @@ package schema
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -21,7 +20,7 @@ func (l *loader) validate(s *Schema, root *yaml.Node, opts map[string]*yaml.Node
 			l.errorf(n, "record %q %s", truncate(s.Record), why)
 		}
 	}
-	if n := opts["record"]; isString(n) && slices.Contains(generatedNames, s.Record) {
+	if n := opts["record"]; isString(n) && slices.Contains(packageDecls, s.Record) {
 		l.errorf(n, "record %q is a declaration of the generated package; choose another name", s.Record)
 	}
 	if n := opts["package"]; isString(n) {
@@ -146,7 +145,7 @@ func (l *loader) checkTopField(s *Schema, f *Field) {
 			l.errorf(at("indexed"), "field %q: indexed needs a scalar type (string, url, enum, int, bool, float, unixtime, timestamp), not %s", f.Name, f.Type)
 		}
 	}
-	if f.GoName == "Validate" || strings.HasPrefix(f.GoName, "Verify") && hashedGoName(s, strings.TrimPrefix(f.GoName, "Verify")) {
+	if slices.Contains(recordMethods(s), f.GoName) {
 		l.errorf(src.key, "field %q: Go name %s is a method of the generated record; set go_name", f.Name, f.GoName)
 	}
 	if (f.Sensitive || f.Hashed) && src.opts["default"] != nil {
@@ -169,7 +168,7 @@ func (l *loader) checkNested(fields []*Field) {
 				}
 			}
 		}
-		if f.GoName == "MarshalJSON" || f.GoName == "UnmarshalJSON" {
+		if slices.Contains(typeMethods, f.GoName) {
 			l.errorf(src.key, "field %q: Go name %s is a method of the generated type; set go_name", src.path, f.GoName)
 		}
 		if f.GoName != "" {
@@ -200,7 +199,7 @@ func (l *loader) checkTypeNames(s *Schema) {
 		return
 	}
 	owner := map[string]string{}
-	for _, name := range generatedNames {
+	for _, name := range packageDecls {
 		owner[name] = "a declaration of the generated package"
 	}
 	owner[s.Record] = "the record"
@@ -225,18 +224,4 @@ func (l *loader) checkTypeNames(s *Schema) {
 		}
 	}
 	walk(s.Fields)
-}
-
-// generatedNames are the exported declarations of a generated package,
-// which no record or object type may take.
-var generatedNames = []string{"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "DDL", "DefaultCollection", "DefaultTTL"}
-
-// hashedGoName reports whether a top-level hashed field has the Go name name.
-func hashedGoName(s *Schema, name string) bool {
-	for _, f := range s.Fields {
-		if f.Hashed && f.GoName == name {
-			return true
-		}
-	}
-	return false
 }

@@ -3,16 +3,3 @@
 //   sqlc v1.31.1
 
 package db
-
-import (
-	"github.com/jackc/pgx/v5/pgtype"
-)
-
-type Org struct {
-	Collection string
-	Key        string
-	Value      []byte
-	Ttl        *float64
-	CreatedAt  pgtype.Timestamptz
-	ExpiresAt  pgtype.Timestamptz
-}

@@ -1,0 +1,65 @@
+package schema
+
+// The exported names that a generated package declares besides the record
+// and its object types. The renderers declare them under these names, and
+// the loader keeps every Go name a schema brings (the record, its object
+// types, its fields, and the methods named after fields) clear of them and
+// of each other, so that no accepted schema declares a name twice.
+//
+// Unexported declarations need no such check: every Go name from a schema is
+// exported. Nor do Store's methods: a schema names only the finders, which
+// all start with FindBy, as no other method of Store does.
+
+// Package-level declarations of every generated package.
+const (
+	StoreType              = "Store"
+	OptionsType            = "Options"
+	NewFunc                = "New"
+	NewMemoryFunc          = "NewMemory"
+	NewWithBackendFunc     = "NewWithBackend"
+	CreateTableFunc        = "CreateTable"
+	CheckTableFunc         = "CheckTable"
+	DDLConst               = "DDL"
+	DefaultCollectionConst = "DefaultCollection"
+	DefaultTTLConst        = "DefaultTTL" // declared with a ttl only, reserved always
+)
+
+// packageDecls are the package-level declarations, which no record or object
+// type may be named like.
+var packageDecls = []string{
+	StoreType, OptionsType, NewFunc, NewMemoryFunc, NewWithBackendFunc, CreateTableFunc,
+	CheckTableFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
+}
+
+// Methods of the record type and of every object type.
+const (
+	MarshalJSONMethod   = "MarshalJSON"
+	UnmarshalJSONMethod = "UnmarshalJSON"
+)
+
+// typeMethods are the methods of every struct type, which no field may be
+// named like.
+var typeMethods = []string{MarshalJSONMethod, UnmarshalJSONMethod}
+
+// ValidateMethod is a method of the record type only.
+const ValidateMethod = "Validate"
+
+// VerifyMethod names the method of the record type that checks a token
+// against the digest of hashed field f.
+func VerifyMethod(f *Field) string { return "Verify" + f.GoName }
+
+// FinderMethod names the method of Store, and the sqlc query, that find
+// records by indexed field f.
+func FinderMethod(f *Field) string { return "FindBy" + f.GoName }
+
+// recordMethods are the methods of the record type of s that only it has,
+// which none of its fields may be named like.
+func recordMethods(s *Schema) []string {
+	out := []string{ValidateMethod}
+	for _, f := range s.Fields {
+		if f.Hashed && f.GoName != "" {
+			out = append(out, VerifyMethod(f))
+		}
+	}
+	return out
+}
