@@ -29,6 +29,7 @@ const (
 // shared is one database, with the Go store and the Python store on its table.
 type shared struct {
 	ctx  context.Context
+	url  string
 	pool *pgxpool.Pool
 	key  string
 	ring *kv.KeyRing
@@ -49,7 +50,7 @@ func newShared(t *testing.T) *shared {
 		t.Fatal(err)
 	}
 	key := newKey(t)
-	s := &shared{ctx: ctx, pool: pool, key: key}
+	s := &shared{ctx: ctx, url: url, pool: pool, key: key}
 	s.ring = ring(t, key)
 	s.gost = newGoStore(t, pool, s.ring)
 	s.py = startPyKV(t, url, table, key)

@@ -5,6 +5,7 @@
 //	kvgen check [flags] SCHEMA...      exit 1 with a diff when the committed output is out of date
 //	kvgen init [flags]                 scaffold a schema, sqlc.yaml and a //go:generate line
 //	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file
+//	kvgen reencrypt [flags] SCHEMA...  re-encrypt a whole table under the first key
 //	kvgen version                      print kvgen's module version
 //
 // A SCHEMA is a file, a directory (its *.yaml and *.yml files) or a pattern
@@ -36,6 +37,7 @@ const usage = `usage:
 	kvgen check [flags] SCHEMA...      exit 1 with a diff and the fix command when the output is out of date
 	kvgen init [flags]                 scaffold schema/, sqlc.yaml and kvgen.go with the //go:generate line
 	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file (mode 0600)
+	kvgen reencrypt [flags] SCHEMA...  re-encrypt a whole table under the first key ($DATABASE_URL, $KVGEN_ENCRYPTION_KEYS)
 	kvgen version                      print kvgen's module version
 	kvgen help [command]               print this help, or a command's
 
@@ -100,6 +102,7 @@ var commands = []*command{
 	{name: "check", args: "[flags] SCHEMA...", summary: "exit 1 with a diff and the command that fixes it when a generated file is changed, missing or stale", flags: checkFlags},
 	{name: "init", args: "[flags]", summary: "scaffold " + generator.ExampleSchemaPath + ", kvgen.go (the //go:generate line), sqlc.yaml and everything generate makes of them", flags: initFlags},
 	{name: "keygen", args: "[-o file]", summary: "print a new Fernet key (the format of Python's Fernet.generate_key()), or write it to a new file of mode 0600", flags: keygenFlags},
+	{name: "reencrypt", args: "[flags] SCHEMA...", summary: "re-encrypt every row of the schemas' table, every collection, under the first key of $KVGEN_ENCRYPTION_KEYS (or -keys-file), in $DATABASE_URL; give the schema of every record stored in the table", flags: reencryptFlags},
 	{name: "version", args: "", summary: "print kvgen's module version", flags: versionFlags},
 }
 

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kvgen/kvgen/generator"
+	"github.com/kvgen/kvgen/generator/schema"
+	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/pgkv"
+)
+
+// The environment of reencrypt: where the database and the keys come from,
+// as for the servers that use the store. Neither is ever a flag, since a
+// command line is visible to every user of the machine.
+const (
+	databaseURLEnv = "DATABASE_URL"
+	keysEnv        = "KVGEN_ENCRYPTION_KEYS"
+)
+
+func reencryptFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
+	keysFile := fs.String("keys-file", "", "read the key ring from `file` when $"+keysEnv+" is unset")
+	batch := fs.Int("batch", kv.DefaultReencryptBatch, "rows per read and per write: `n`")
+	afterCollection := fs.String("after-collection", "", "resume after this `collection`, as an interrupted run printed")
+	afterKey := fs.String("after-key", "", "resume after this `key` of -after-collection")
+	return func(ctx context.Context, c *cli, args []string) error {
+		files, err := loadSchemas("reencrypt", args)
+		if err != nil {
+			return err
+		}
+		schemas, err := generator.LoadSchemas(files)
+		if err != nil {
+			return err
+		}
+		table, err := sharedTable(schemas)
+		if err != nil {
+			return err
+		}
+		dsn := os.Getenv(databaseURLEnv)
+		if dsn == "" {
+			return usageError("reencrypt: $%s is not set: it names the database of table %s", databaseURLEnv, table)
+		}
+		ring, err := kv.LoadKeys(keysEnv, *keysFile)
+		if err != nil {
+			return err
+		}
+		pool, err := pgxpool.New(ctx, dsn)
+		if err != nil {
+			return fmt.Errorf("kvgen: reencrypt: $%s: %w", databaseURLEnv, err)
+		}
+		defer pool.Close()
+		t, err := pgkv.NewTable(pool, table)
+		if err != nil {
+			return err
+		}
+		done, err := kv.ReencryptTable(ctx, t, kv.ReencryptTableOptions{
+			Encrypter: ring, Declared: declared(schemas), BatchSize: *batch,
+			AfterCollection: *afterCollection, AfterKey: *afterKey,
+			Progress: func(r kv.ReencryptResult) { fmt.Fprintln(c.stderr, progressLine(table, r)) },
+		})
+		if err != nil {
+			if len(done) > 0 {
+				last := done[len(done)-1]
+				return fmt.Errorf("kvgen: reencrypt %s: %w\nresume with: -after-collection %q -after-key %q", table, err, last.Collection, last.Cursor)
+			}
+			return fmt.Errorf("kvgen: reencrypt %s: %w", table, err)
+		}
+		var rewritten, scanned int
+		for _, r := range done {
+			rewritten += r.Rewritten
+			scanned += r.Scanned
+		}
+		fmt.Fprintf(c.stdout, "kvgen: reencrypt %s: %d collections, %d rows read, %d rewritten under the first key; the other keys may leave the ring\n",
+			table, len(done), scanned, rewritten)
+		return nil
+	}
+}
+
+// sharedTable is the one table the schemas name: reencrypt rotates a table,
+// and needs the schema of every record stored in it.
+func sharedTable(schemas []*schema.Schema) (string, error) {
+	table := schemas[0].Table
+	for _, s := range schemas[1:] {
+		if s.Table != table {
+			return "", usageError("reencrypt: %s stores in table %s, %s in %s: run reencrypt once per table, with the schemas of its records",
+				schemas[0].Path, table, s.Path, s.Table)
+		}
+	}
+	return table, nil
+}
+
+// declared maps each schema's collection to the members it seals one by
+// one: where envelopes sit comes from the schemas, not from the data.
+func declared(schemas []*schema.Schema) map[string][]string {
+	out := make(map[string][]string, len(schemas))
+	for _, s := range schemas {
+		var fields []string
+		if s.Encryption == schema.EncryptFields {
+			for _, f := range s.Sensitive() {
+				fields = append(fields, f.JSONName)
+			}
+		}
+		out[s.Collection] = fields
+	}
+	return out
+}
+
+func progressLine(table string, r kv.ReencryptResult) string {
+	return fmt.Sprintf("kvgen: reencrypt %s: collection %q: %d read, %d rewritten, %d left to their concurrent writer (at key %q)",
+		table, r.Collection, r.Scanned, r.Rewritten, r.Conflicts, r.Cursor)
+}
