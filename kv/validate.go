@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -65,24 +64,6 @@ func CheckMembers(p *Problems, prefix string, extra []Member) {
 			p.Add(f.path(strings.TrimSuffix(prefix, ".")), f.msg)
 		}
 	}
-}
-
-// CheckURL returns why s is not an absolute URL, or "" when it is one.
-// The message never repeats s: URLs can carry credentials.
-func CheckURL(s string) string {
-	if strings.ContainsAny(s, " \t\r\n") {
-		return "not a URL: contains white space"
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return "not a URL"
-	case u.Scheme == "":
-		return "not an absolute URL: no scheme"
-	case u.Host == "" && u.Opaque == "" && u.Path == "":
-		return "not an absolute URL: nothing after the scheme"
-	}
-	return ""
 }
 
 // CheckUnknown reports members that a record kept without knowing them
