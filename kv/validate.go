@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -77,6 +78,18 @@ func CheckUnknown(p *Problems, extra []Member) {
 			p.Add(m.Name, "is reserved for the encryption envelope")
 		}
 	}
+}
+
+// errKeyMismatch is why a stored record whose key field names another key
+// than its row's is not read: a row copied or moved under another key must
+// not be served as the record of that key.
+var errKeyMismatch = errors.New("the record's key field differs from the key of its row")
+
+// KeyMismatch is the error of reading, under key, a record whose key field
+// (field) holds another key: a *ValueError, errors.Is(err, ErrCorrupt),
+// naming collection, key and field but not the key the record holds.
+func KeyMismatch(collection, key, field string) error {
+	return &ValueError{Kind: ErrCorrupt, Collection: collection, Key: key, Field: field, Err: errKeyMismatch}
 }
 
 // memberPath is the path of member name of the object at prefix (empty, or
