@@ -110,6 +110,13 @@ func codecType(f *jen.File, s *schema.Schema) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(rec.Clone().Values(), jen.Qual(kvPkg, "DecodeError").Call(jen.Id("collection"), jen.Id("key"), jen.Err())),
 		),
+		jen.Comment("A row copied under another key is not the record of that key. A record"),
+		jen.Comment("without its key takes the row's, as Encode gives it."),
+		jen.Switch(jen.Id("v").Dot(key.GoName)).Block(
+			jen.Case(jen.Id("key")),
+			jen.Case(jen.Lit("")).Block(jen.Id("v").Dot(key.GoName).Op("=").Id("key")),
+			jen.Default().Block(jen.Return(rec.Clone().Values(), jen.Qual(kvPkg, "KeyMismatch").Call(jen.Id("collection"), jen.Id("key"), jen.Lit(key.JSONName)))),
+		),
 		jen.Id("v").Dot("applyDefaults").Call(),
 		jen.Return(jen.Id("v"), jen.Nil()),
 	)
