@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -27,6 +29,29 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	clients, err := oauthclients.NewMemory(oauthclients.Options{Encrypter: newTestRing(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestServerOn(t, clients)
+}
+
+// newPostgresTestServer is newTestServer over a table in a fresh database.
+func newPostgresTestServer(t *testing.T) *testServer {
+	t.Helper()
+	pool := pgtest.New(t)
+	if err := oauthclients.CreateTable(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	clients, err := oauthclients.New(pool, oauthclients.Options{Encrypter: newTestRing(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestServerOn(t, clients)
+}
+
+func newTestRing(t *testing.T) *kv.KeyRing {
+	t.Helper()
 	key, err := kv.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -35,10 +60,12 @@ func newTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := oauthclients.NewMemory(oauthclients.Options{Encrypter: ring})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return ring
+}
+
+// newTestServerOn is the server on clients, behind httptest.
+func newTestServerOn(t *testing.T, clients *oauthclients.Store) *testServer {
+	t.Helper()
 	logs := &logBuffer{}
 	srv := &server{
 		clients: clients,
