@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // URLSchemes is the set of URL forms a url field accepts: the schemes option
@@ -89,44 +90,64 @@ func isPrivateUse(scheme string) bool {
 //
 // The message never repeats s: URLs can carry credentials.
 func CheckURL(s string, allowed URLSchemes) string {
-	if msg := CheckText(s); msg != "" {
-		return msg
-	}
-	if strings.ContainsAny(s, " \t\r\n") {
-		return "not a URL: contains white space"
-	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(s) // refuses every control character, NUL included
 	switch {
 	case err != nil:
+		if msg := CheckText(s); msg != "" {
+			return msg
+		}
+		if strings.ContainsAny(s, "\t\r\n") {
+			return "not a URL: contains white space"
+		}
 		return "not a URL"
+	case strings.IndexByte(s, ' ') >= 0:
+		return "not a URL: contains white space"
+	case !utf8.ValidString(s):
+		return msgInvalidUTF8
 	case u.Scheme == "":
 		return "not an absolute URL: no scheme"
 	case u.Host == "" && u.Opaque == "" && u.Path == "":
 		return "not an absolute URL: nothing after the scheme"
 	}
-	if msg := checkScheme(u, allowed); msg != "" {
+	host := u.Hostname()
+	ip, numeric := hostIP(host)
+	if msg := checkScheme(u.Scheme, host, ip, allowed); msg != "" {
 		return msg
 	}
 	if u.Host != "" {
-		return checkHost(u)
+		return checkHost(ip, numeric, u.Port())
 	}
 	return ""
 }
 
-// checkScheme returns why the scheme of u is not among allowed, or "".
-func checkScheme(u *url.URL, allowed URLSchemes) string {
+// hostIP returns the address of a host written as a number, ip invalid
+// when the number is no canonical IP address, and numeric false for a
+// domain name: told apart without a parse, which would allocate an error.
+func hostIP(host string) (ip netip.Addr, numeric bool) {
+	name := strings.TrimSuffix(host, ".")
+	if !strings.Contains(host, ":") && !numericLabel(name[strings.LastIndexByte(name, '.')+1:]) {
+		return netip.Addr{}, false
+	}
+	ip, _ = netip.ParseAddr(host) // the zero Addr, invalid, on an error
+	return ip.Unmap(), true
+}
+
+// checkScheme returns why a URL of scheme on host (at ip, if written as
+// one) is not among allowed, or "".
+func checkScheme(scheme, host string, ip netip.Addr, allowed URLSchemes) string {
 	switch {
-	case u.Scheme == "https" && allowed&SchemeHTTPS != 0, u.Scheme == "http" && allowed&SchemeHTTP != 0:
-		if u.Hostname() == "" {
+	case scheme == "https" && allowed&SchemeHTTPS != 0, scheme == "http" && allowed&SchemeHTTP != 0:
+		if host == "" {
 			return "not an absolute URL: no host"
 		}
 		return ""
-	case u.Scheme == "http" && allowed&SchemeLoopbackHTTP != 0:
-		if !isLoopback(u.Hostname()) {
+	case scheme == "http" && allowed&SchemeLoopbackHTTP != 0:
+		// loopback: localhost or a loopback address, written canonically
+		if !strings.EqualFold(host, "localhost") && !ip.IsLoopback() {
 			return "may use http only on a loopback host (localhost, 127.0.0.1, [::1]); use https"
 		}
 		return ""
-	case isPrivateUse(u.Scheme) && allowed&SchemePrivateUse != 0:
+	case isPrivateUse(scheme) && allowed&SchemePrivateUse != 0:
 		return ""
 	}
 	var accepts []string
@@ -138,33 +159,19 @@ func checkScheme(u *url.URL, allowed URLSchemes) string {
 	return "scheme not allowed: this field accepts " + strings.Join(accepts, ", ")
 }
 
-// isLoopback reports whether host names the local machine: localhost or a
-// loopback address, written canonically.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// checkHost returns why the host or port of u may not be stored, or "".
-func checkHost(u *url.URL) string {
-	if port := u.Port(); port != "" {
+// checkHost returns why a URL's host (at ip, when written as a number) or
+// port may not be stored, or "".
+func checkHost(ip netip.Addr, numeric bool, port string) string {
+	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return "port out of range: want 1 to 65535"
 		}
 	}
-	host := u.Hostname()
-	name := strings.TrimSuffix(host, ".")
-	if !strings.Contains(host, ":") && !numericLabel(name[strings.LastIndexByte(name, '.')+1:]) {
-		return "" // a domain name: no parse, which would allocate an error
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
+	switch {
+	case !numeric:
+		return ""
+	case !ip.IsValid():
 		return "host is a number but not a canonical IP address"
-	}
-	switch ip = ip.Unmap(); {
 	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
 		return "host is a link-local address, such as the cloud metadata service's"
 	case ip.IsUnspecified(), ip.IsMulticast():
@@ -177,12 +184,15 @@ func checkHost(u *url.URL) string {
 // parser, and so every browser, read the host as an IPv4 address in one of
 // its legacy forms: decimal digits, or 0x and hex digits.
 func numericLabel(label string) bool {
-	digits := "0123456789"
-	if len(label) >= 2 && label[0] == '0' && label[1]|0x20 == 'x' {
-		label, digits = label[2:], "0123456789abcdefABCDEF"
-		if label == "" {
-			return true
+	isHex := len(label) >= 2 && label[0] == '0' && label[1]|0x20 == 'x'
+	if isHex {
+		label = label[2:]
+	}
+	for i := 0; i < len(label); i++ {
+		c := label[i]
+		if !('0' <= c && c <= '9' || isHex && 'a' <= c|0x20 && c|0x20 <= 'f') {
+			return false
 		}
 	}
-	return label != "" && strings.Trim(label, digits) == ""
+	return isHex || label != ""
 }
