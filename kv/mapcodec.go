@@ -93,9 +93,12 @@ func (c MapCodec) sealing(mode string) bool {
 func (c MapCodec) PlaintextReads() int64 { return c.Counter.Load() }
 
 // Encode writes v as a JSON object with sorted members; a nil map is {}. A
-// member that JSON cannot represent (NaN, a channel) is a *ValidationError
-// naming it. In value mode the plaintext is Python's json.dumps(v,
-// separators=(",", ":")): compact, non-ASCII escaped as \uXXXX.
+// member that JSON cannot represent (NaN, a channel), or that a write may not
+// store (see CheckJSON: a NUL character, invalid UTF-8, an unpaired
+// surrogate, a number outside float64's range, deep nesting), anywhere in
+// it, is a *ValidationError naming its path. In value mode the plaintext is
+// Python's json.dumps(v, separators=(",", ":")): compact, non-ASCII escaped
+// as \uXXXX.
 func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -110,7 +113,12 @@ func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, erro
 	for i, name := range names {
 		data, err := marshalCompact(v[name])
 		if err != nil {
-			problems = append(problems, FieldProblem{Path: name, Message: "cannot be represented as JSON"})
+			problems = append(problems, FieldProblem{Path: memberPath("", name), Message: msgNotJSONValue})
+			continue
+		}
+		var f fault
+		if !checkMember(name, v[name], 0, &f) {
+			problems = append(problems, FieldProblem{Path: f.path(""), Message: f.msg})
 			continue
 		}
 		if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && v[name] != nil {

@@ -124,6 +124,16 @@ func TestRegisterRejectsInvalidMetadata(t *testing.T) {
 		{"token response type", metadata("https://a.example/cb", map[string]any{"response_types": []string{"token"}}), 400, errInvalidClientMetadata},
 		{"code without authorization_code", metadata("https://a.example/cb", map[string]any{"grant_types": []string{"client_credentials"}, "response_types": []string{"code"}}), 400, errInvalidClientMetadata},
 		{"client_uri not a URL", metadata("https://a.example/cb", map[string]any{"client_uri": "not a url"}), 400, errInvalidClientMetadata},
+		{"javascript client_uri", metadata("https://a.example/cb", map[string]any{"client_uri": "javascript:alert(1)"}), 400, errInvalidClientMetadata},
+		{"data logo_uri", metadata("https://a.example/cb", map[string]any{"logo_uri": "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="}), 400, errInvalidClientMetadata},
+		{"view-source tos_uri", metadata("https://a.example/cb", map[string]any{"tos_uri": "view-source:https://a.example/"}), 400, errInvalidClientMetadata},
+		{"jar policy_uri", metadata("https://a.example/cb", map[string]any{"policy_uri": "jar:https://a.example/x.jar!/"}), 400, errInvalidClientMetadata},
+		{"jwks_uri at the metadata service", metadata("https://a.example/cb", map[string]any{"jwks_uri": "https://169.254.169.254/latest/meta-data/", "token_endpoint_auth_method": "private_key_jwt"}), 400, errInvalidClientMetadata},
+		{"logo_uri at a decimal metadata address", metadata("https://a.example/cb", map[string]any{"logo_uri": "https://2852039166/logo.png"}), 400, errInvalidClientMetadata},
+		{"client_uri with a port out of range", metadata("https://a.example/cb", map[string]any{"client_uri": "https://a.example:70000/"}), 400, errInvalidClientMetadata},
+		{"redirect URI with a port out of range", metadata("http://127.0.0.1:99999/cb", nil), 400, errInvalidRedirectURI},
+		{"redirect URI with a scheme that is no app's", metadata("myapp:/cb", nil), 400, errInvalidRedirectURI},
+		{"view-source redirect URI", metadata("view-source:https://a.example/cb", nil), 400, errInvalidRedirectURI},
 		{"not JSON", `{"redirect_uris": [`, 400, errInvalidClientMetadata},
 		{"a JSON array", `["https://a.example/cb"]`, 400, errInvalidClientMetadata},
 		{"two JSON values", `{"redirect_uris":["https://a.example/cb"]} {}`, 400, errInvalidClientMetadata},
@@ -174,7 +184,8 @@ func TestCheckRedirectURI(t *testing.T) {
 		"http://LOCALHOST/cb",
 		"com.example.app:/oauth2redirect",
 		"com.example.app://callback",
-		"cursor://anysphere.cursor-retrieval/oauth/callback", "myapp:/cb",
+		"cursor://anysphere.cursor-retrieval/oauth/callback",
+		"vscode://vscode.github-authentication/did-authenticate",
 	}
 	rejected := []string{
 		"", "/cb", "callback", "//app.example.com/cb",
@@ -182,6 +193,9 @@ func TestCheckRedirectURI(t *testing.T) {
 		"http://127.0.0.1.example.com/cb", "http://0.0.0.0/cb",
 		"javascript:alert(1)", "vbscript:x", "blob:https://a.example/x",
 		"data:text/html,x", "file:///etc/passwd", "https://u:p@app.example.com/cb",
+		"view-source:https://a.example/cb", "jar:https://a.example/x.jar!/", "myapp:/cb",
+		"http://localhost:99999/cb", "https://app.example.com:65536/cb", "com.example.app://cb:70000/x",
+		"https://169.254.169.254/cb", "http://[fe80::1]/cb", "https://0xa9fea9fe/cb",
 	}
 	for _, raw := range accepted {
 		if err := checkRedirectURI(raw); err != nil {
@@ -192,5 +206,50 @@ func TestCheckRedirectURI(t *testing.T) {
 		if err := checkRedirectURI(raw); err == nil {
 			t.Errorf("checkRedirectURI(%q) accepted, want rejected", raw)
 		}
+	}
+}
+
+// unreadableMetadata are registration bodies whose jwks (or another member)
+// holds what PostgreSQL refuses or Python cannot read back.
+var unreadableMetadata = map[string]string{
+	"NUL in jwks":                     `"jwks":{"keys":[{"kty":"RSA","n":"a\u0000b"}]}`,
+	"invalid UTF-8 in jwks":           "\"jwks\":{\"keys\":[{\"kty\":\"RSA\",\"n\":\"a\xffb\"}]}",
+	"lone surrogate in jwks":          `"jwks":{"keys":[{"kty":"RSA","n":"\ud800"}]}`,
+	"lone surrogate in a jwks name":   `"jwks":{"keys":[{"\udc00":"x"}]}`,
+	"jwks number beyond float64":      `"jwks":{"keys":[{"kty":"RSA","e":1e999999}]}`,
+	"jwks number Python reads as inf": `"jwks":{"keys":[{"kty":"RSA","e":1e400}]}`,
+	"jwks nested 600 deep":            `"jwks":{"keys":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`,
+	"NUL in client_name":              `"client_name":"a\u0000b"`,
+}
+
+// TestUnreadableMetadataRefused: metadata that the store may not write is a
+// 400 invalid_client_metadata naming the member, on registration and on
+// update, over memory and PostgreSQL alike; never a 500 or an error log,
+// and nothing is stored.
+func TestUnreadableMetadataRefused(t *testing.T) {
+	for backend, open := range map[string]func(*testing.T) *testServer{"memory": newTestServer, "postgres": newPostgresTestServer} {
+		t.Run(backend, func(t *testing.T) {
+			ts := open(t)
+			reg := ts.mustRegister(t, metadata("https://app.example.com/cb", map[string]any{"client_name": "Unchanged"}))
+			for name, member := range unreadableMetadata {
+				body := `{"redirect_uris":["https://a.example/cb"],` + member + `}`
+				r := ts.register(t, body)
+				if r.status != http.StatusBadRequest || r.str("error") != errInvalidClientMetadata || !strings.Contains(r.str("error_description"), strings.Split(member, `"`)[1]) {
+					t.Errorf("%s: register: %d %s; want 400 invalid_client_metadata naming the member", name, r.status, r.raw)
+				}
+				update := `{"client_id":"` + reg.clientID + `","redirect_uris":["https://app.example.com/cb"],` + member + `}`
+				r = postJSON(t, nil, http.MethodPut, reg.configURI, reg.registrationToken, update)
+				if r.status != http.StatusBadRequest || r.str("error") != errInvalidClientMetadata {
+					t.Errorf("%s: update: %d %s; want 400 invalid_client_metadata", name, r.status, r.raw)
+				}
+			}
+			clients, err := ts.srv.clients.List(context.Background(), "", 10)
+			if err != nil || len(clients) != 1 || clients[0].ClientName != "Unchanged" || len(clients[0].JWKS) != 0 {
+				t.Errorf("after the refused requests: %d clients, err %v; want the one registered, unchanged", len(clients), err)
+			}
+			if logs := ts.logs.String(); strings.Contains(logs, `"level":"ERROR"`) {
+				t.Errorf("refused metadata logged an error:\n%s", logs)
+			}
+		})
 	}
 }

@@ -364,3 +364,13 @@ func TestEnvelopeNamedMemberRefused(t *testing.T) {
 		}
 	}
 }
+
+// insertRaw writes a row as another program would, past the store.
+func insertRaw(t *testing.T, pool *pgxpool.Pool, collection, key, value string) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(),
+		`INSERT INTO oauth_clients (collection, key, value, created_at) VALUES ($1, $2, $3::jsonb, now())`,
+		collection, key, value); err != nil {
+		t.Fatalf("inserting %s: %v", key, err)
+	}
+}

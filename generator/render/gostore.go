@@ -127,6 +127,7 @@ func codecType(f *jen.File, s *schema.Schema) {
 // (kv.ErrSealedValue), so that a read of anything else costs no search for one.
 func decodeBody(s *schema.Schema) []jen.Code {
 	rec := jen.Id(s.Record)
+	key := s.KeyField()
 	body := []jen.Code{jen.Var().Id("v").Add(rec.Clone())}
 	if s.Encryption == schema.EncryptNone {
 		body = append(body, jen.Err().Op(":=").Id("v").Dot("decodeJSON").Call(jen.Id("data"), jen.Qual(kvPkg, "PlainSecretReader")))
@@ -154,6 +155,13 @@ func decodeBody(s *schema.Schema) []jen.Code {
 	return append(body,
 		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(rec.Clone().Values(), jen.Qual(kvPkg, "DecodeError").Call(jen.Id("collection"), jen.Id("key"), jen.Err())),
+		),
+		jen.Comment("A row copied under another key is not the record of that key. A record"),
+		jen.Comment("without its key takes the row's, as Encode gives it."),
+		jen.Switch(jen.Id("v").Dot(key.GoName)).Block(
+			jen.Case(jen.Id("key")),
+			jen.Case(jen.Lit("")).Block(jen.Id("v").Dot(key.GoName).Op("=").Id("key")),
+			jen.Default().Block(jen.Return(rec.Clone().Values(), jen.Qual(kvPkg, "KeyMismatch").Call(jen.Id("collection"), jen.Id("key"), jen.Lit(key.JSONName)))),
 		),
 		jen.Id("v").Dot("applyDefaults").Call(),
 		jen.Return(jen.Id("v"), jen.Nil()),

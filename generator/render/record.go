@@ -30,8 +30,10 @@ func recordFile(s *schema.Schema) *jen.File {
 	for _, t := range objectTypes(s.Fields) {
 		f.Add(defaultsFunc(t.GoName, t.Fields))
 	}
-	f.Comment("Validate reports every field that breaks the schema (required, enum, url) as a")
-	f.Comment("*kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.")
+	f.Comment("Validate reports every field that breaks the schema (required, enum, url) or that")
+	f.Comment("PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,")
+	f.Comment("numbers outside float64, anywhere in the record) as a *kv.ValidationError,")
+	f.Comment("errors.Is(err, kv.ErrInvalid). Put calls it before any write.")
 	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id(schema.ValidateMethod).Params().Error().Block(
 		jen.Var().Id("p").Qual(kvPkg, "Problems"),
 		jen.Id("r").Dot("validate").Call(jen.Op("&").Id("p"), jen.Lit("")),
@@ -206,13 +208,18 @@ func validateFunc(name string, fields []*schema.Field) jen.Code {
 				))
 			}
 		}
-		if fl.Sensitive || fl.Hashed {
-			continue
-		}
-		if c := checkValue(fl.Type, v.Clone(), path, !fl.Required, 0); c != nil {
-			body = append(body, c)
+		switch {
+		case fl.Hashed:
+			// a digest that kv.Hash made
+		case fl.Sensitive:
+			body = append(body, checkText(jen.String().Call(v.Clone()), path))
+		default:
+			if c := checkValue(fl.Type, v.Clone(), path, !fl.Required, 0); c != nil {
+				body = append(body, c)
+			}
 		}
 	}
+	body = append(body, jen.Qual(kvPkg, "CheckMembers").Call(jen.Id("p"), jen.Id("prefix"), jen.Id("r").Dot("extra")))
 	return jen.Func().Params(jen.Id("r").Op("*").Id(name)).Id("validate").Params(
 		jen.Id("p").Op("*").Qual(kvPkg, "Problems"), jen.Id("prefix").String(),
 	).Block(body...)
@@ -236,17 +243,17 @@ func checkValue(t *schema.Type, v *jen.Statement, path func(suffix string) *jen.
 			jen.Default().Block(jen.Id("p").Dot("Add").Call(path(""), jen.Lit("must be one of: "+strings.Join(t.Values, ", ")))),
 		)
 	case schema.String:
-		return jen.If(jen.Id("msg").Op(":=").Qual(kvPkg, "CheckText").Call(v.Clone()), jen.Id("msg").Op("!=").Lit("")).Block(
-			jen.Id("p").Dot("Add").Call(path(""), jen.Id("msg")),
-		)
+		return checkText(v, path)
 	case schema.URL:
-		check := jen.If(jen.Id("msg").Op(":=").Qual(kvPkg, "CheckURL").Call(v.Clone()), jen.Id("msg").Op("!=").Lit("")).Block(
+		check := jen.If(jen.Id("msg").Op(":=").Qual(kvPkg, "CheckURL").Call(v.Clone(), urlSchemes(t)), jen.Id("msg").Op("!=").Lit("")).Block(
 			jen.Id("p").Dot("Add").Call(path(""), jen.Id("msg")),
 		)
 		if optional {
 			return jen.If(v.Clone().Op("!=").Lit("")).Block(check)
 		}
 		return check
+	case schema.JSON:
+		return jen.Qual(kvPkg, "CheckJSON").Call(jen.Id("p"), path(""), v)
 	case schema.Object:
 		call := v.Clone().Dot("validate").Call(jen.Id("p"), path("."))
 		if optional {
@@ -277,6 +284,26 @@ func checkValue(t *schema.Type, v *jen.Statement, path func(suffix string) *jen.
 		return jen.For(jen.List(i.Clone(), e.Clone()).Op(":=").Range().Add(v)).Block(inner)
 	}
 	return nil
+}
+
+// checkText renders the check of a string that JSON must hold as it is.
+func checkText(v *jen.Statement, path func(suffix string) *jen.Statement) jen.Code {
+	return jen.If(jen.Id("msg").Op(":=").Qual(kvPkg, "CheckText").Call(v), jen.Id("msg").Op("!=").Lit("")).Block(
+		jen.Id("p").Dot("Add").Call(path(""), jen.Id("msg")),
+	)
+}
+
+// urlSchemes renders the kv.URLSchemes of a url type: its schemes option,
+// loopback-http as kv.SchemeLoopbackHTTP.
+func urlSchemes(t *schema.Type) jen.Code {
+	set := jen.Null()
+	for i, name := range t.Schemes {
+		if i > 0 {
+			set.Op("|")
+		}
+		set.Qual(kvPkg, "Scheme"+schema.GoName(strings.ReplaceAll(name, "-", "_")))
+	}
+	return set
 }
 
 func loopVar(name string, depth int) string {

@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kvgen/kvgen/kv"
 )
 
 // fieldOptions are the options of a field, in the order the documentation
 // lists them.
 var fieldOptions = []string{
 	"type", "required", "sensitive", "hashed", "indexed", "default", "description",
-	"go_name", "json", "values", "fields",
+	"go_name", "json", "values", "schemes", "fields",
 }
 
 // maxObjectDepth bounds how deep objects nest; no record needs more, and it
@@ -161,15 +163,23 @@ func (l *loader) typeDetails(f *Field, opts map[string]*yaml.Node, path, typeNam
 		return
 	}
 	base := f.Type.base()
-	valuesNode, fieldsNode := opts["values"], opts["fields"]
+	valuesNode, fieldsNode, schemesNode := opts["values"], opts["fields"], opts["schemes"]
 	misspelled := l.src[f].suggested
 	if valuesNode != nil && base.Kind != Enum {
 		l.errorf(valuesNode, "field %q: values is only for enum fields, and the type is %s", path, f.Type)
+	}
+	if schemesNode != nil && base.Kind != URL {
+		l.errorf(schemesNode, "field %q: schemes is only for url fields, and the type is %s", path, f.Type)
 	}
 	if fieldsNode != nil && base.Kind != Object {
 		l.errorf(fieldsNode, "field %q: fields is only for object fields, and the type is %s", path, f.Type)
 	}
 	switch base.Kind {
+	case URL:
+		base.Schemes = defaultURLSchemes
+		if schemesNode != nil {
+			base.Schemes = l.urlSchemes(schemesNode, path)
+		}
 	case Enum:
 		if valuesNode == nil {
 			if misspelled["values"] {
@@ -226,6 +236,65 @@ func (l *loader) enumValues(n *yaml.Node, path string) []string {
 	return out
 }
 
+// defaultURLSchemes are the URLs a url field without a schemes option
+// accepts: https alone, the only scheme fit for a link shown to a user or a
+// document a server fetches. Anything else is asked for by name.
+var defaultURLSchemes = []string{"https"}
+
+// schemeHints map words a schema author may try to the name of the schemes
+// option they mean; they are too far from it for "did you mean".
+var schemeHints = map[string]string{
+	"loopback": "loopback-http", "localhost": "loopback-http",
+	"custom": "private-use", "native": "private-use", "private": "private-use",
+}
+
+// urlSchemes reads the schemes option: a list of the names kv.ParseURLScheme
+// knows, each at most once.
+func (l *loader) urlSchemes(n *yaml.Node, path string) []string {
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "field %q: schemes must be a list such as [https, loopback-http], not %s", path, describe(n))
+		return nil
+	}
+	if len(n.Content) == 0 {
+		l.errorf(n, "field %q: schemes is empty; a url field needs at least one", path)
+		return nil
+	}
+	known := kv.URLSchemeNames()
+	var out []string
+	seen := map[string]*yaml.Node{}
+	for _, item := range n.Content {
+		v, ok := l.str(item, fmt.Sprintf("field %q: a scheme", path))
+		if !ok {
+			continue
+		}
+		if first, dup := seen[v]; dup {
+			l.errorf(item, "field %q: duplicate scheme %q (first at %s)", path, truncate(v), firstAt(first, item))
+			continue
+		}
+		seen[v] = item
+		if _, ok := kv.ParseURLScheme(v); !ok {
+			hint := didYouMean(v, known)
+			if h, ok := schemeHints[strings.ToLower(v)]; ok && hint == "" {
+				hint = fmt.Sprintf("; did you mean %q?", h)
+			}
+			l.errorf(item, "field %q: unknown scheme %q (want %s)%s", path, truncate(v), strings.Join(known, ", "), hint)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// URLSchemes is the set of URLs a url type accepts.
+func (t *Type) URLSchemes() kv.URLSchemes {
+	var set kv.URLSchemes
+	for _, name := range t.Schemes {
+		s, _ := kv.ParseURLScheme(name) // the loader admits only known names
+		set |= s
+	}
+	return set
+}
+
 // defaultValue converts a default to the Go kind of the field's type:
 // string for string, url, enum and timestamp; int64 for int and unixtime;
 // float64; bool. A default applies when the value is the zero value, so it
@@ -275,6 +344,11 @@ func (l *loader) defaultValue(n *yaml.Node, f *Field, path string) any {
 	case URL:
 		if u, err := url.Parse(v); err != nil || !u.IsAbs() {
 			l.errorf(n, "%s %q is not an absolute URL", what, truncate(v))
+			return nil
+		}
+		// Without schemes an error is already reported; do not pile on.
+		if msg := kv.CheckURL(v, t.URLSchemes()); msg != "" && len(t.Schemes) > 0 {
+			l.errorf(n, "%s %q is not a URL the field accepts: %s", what, truncate(v), msg)
 			return nil
 		}
 	case Timestamp:

@@ -2,9 +2,12 @@ package schema
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvgen/kvgen/kv"
 )
 
 const oauthSchemaPath = "../../schema/oauth_clients.yaml"
@@ -177,6 +180,37 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestURLSchemes: a url field accepts https unless its schemes option says
+// otherwise, in lists too, and a default must be a URL the field accepts.
+func TestURLSchemes(t *testing.T) {
+	for line, want := range map[string][]string{
+		`{type: url}`: {"https"},
+		`{type: list<url>, schemes: [https, loopback-http, private-use]}`:   {"https", "loopback-http", "private-use"},
+		`{type: list<list<url>>, schemes: [http]}`:                          {"http"},
+		`{type: url, schemes: [https, http], default: "http://a.example/"}`: {"https", "http"},
+	} {
+		s, err := Load("t.yaml", []byte(minimal+"  x: "+line+"\n"))
+		if err != nil {
+			t.Errorf("%s: %v", line, err)
+			continue
+		}
+		base := s.Fields[1].Type
+		for base.Kind == List {
+			base = base.Elem
+		}
+		if !slices.Equal(base.Schemes, want) {
+			t.Errorf("%s: schemes %q, want %q", line, base.Schemes, want)
+		}
+	}
+	s, err := Load("t.yaml", []byte(minimal+"  x: {type: list<url>, schemes: [https, loopback-http, private-use]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Fields[1].Type.Elem.URLSchemes(); got != kv.RedirectSchemes {
+		t.Errorf("URLSchemes() = %b, want kv.RedirectSchemes", got)
+	}
+}
+
 func TestRecordOptions(t *testing.T) {
 	s, err := Load("t.yaml", []byte(minimal+"ttl: 15m\nencryption: value\ndescription: A rec.\n"))
 	if err != nil {
@@ -245,6 +279,18 @@ func TestErrors(t *testing.T) {
 		{"  x: &anchor {type: string}\n  y: *anchor\n", `field "y" must be a mapping of options such as {type: string}, not a YAML alias`},
 		{"  x: {type: string, required: true, required: false}\n", `duplicate option "required" (first at column 21)`},
 		{"  x: {type: int, default: 99999999999999999999}\n", "default"},
+		{"  x: {type: url, schemes: [https, htps]}\n", `t.yaml:8:35: field "x": unknown scheme "htps" (want https, http, loopback-http, private-use); did you mean "https"?`},
+		{"  x: {type: url, schemes: [private_use]}\n", `unknown scheme "private_use" (want https, http, loopback-http, private-use); did you mean "private-use"?`},
+		{"  x: {type: url, schemes: [loopback]}\n", `unknown scheme "loopback" (want https, http, loopback-http, private-use); did you mean "loopback-http"?`},
+		{"  x: {type: url, schemes: [javascript]}\n", `unknown scheme "javascript" (want https, http, loopback-http, private-use)`},
+		{"  x: {type: url, schemes: [https, https]}\n", `t.yaml:8:35: field "x": duplicate scheme "https" (first at column 28)`},
+		{"  x: {type: url, schemes: []}\n", `field "x": schemes is empty; a url field needs at least one`},
+		{"  x: {type: url, schemes: https}\n", `t.yaml:8:27: field "x": schemes must be a list such as [https, loopback-http], not the string "https"`},
+		{"  x: {type: url, schemes: [1]}\n", `field "x": a scheme must be a string, not the integer 1`},
+		{"  x: {type: string, schemes: [https]}\n", `t.yaml:8:30: field "x": schemes is only for url fields, and the type is string`},
+		{"  x: {type: url, schemas: [https]}\n", `field "x": unknown option "schemas"; did you mean "schemes"?`},
+		{"  x: {type: url, default: \"http://example.com/\"}\n", `field "x": default "http://example.com/" is not a URL the field accepts: scheme not allowed: this field accepts https`},
+		{"  x: {type: url, schemes: [https, loopback-http], default: \"javascript://x.example/%0a\"}\n", "is not a URL the field accepts: scheme not allowed"},
 	} {
 		_, err := Load("t.yaml", []byte(minimal+tc.extra))
 		if !matches(err, tc.want) {

@@ -103,14 +103,15 @@ type Field struct {
 	Pos         Pos
 }
 
-// Type is a field's type. Values is set for Enum, Fields and GoName for
-// Object, Elem for List.
+// Type is a field's type. Values is set for Enum, Schemes for URL, Fields
+// and GoName for Object, Elem for List.
 type Type struct {
-	Kind   Kind
-	Values []string
-	Fields []*Field
-	GoName string // Go type name of an object, derived from the path (ClientCimdDocument)
-	Elem   *Type
+	Kind    Kind
+	Values  []string
+	Schemes []string // names of the URL forms accepted (kv.ParseURLScheme), in file order
+	Fields  []*Field
+	GoName  string // Go type name of an object, derived from the path (ClientCimdDocument)
+	Elem    *Type
 }
 
 // Pos is a position in a schema file; Line and Col start at 1.

@@ -805,6 +805,15 @@ func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	if err != nil {
 		return Client{}, kv.DecodeError(collection, key, err)
 	}
+	// A row copied under another key is not the record of that key. A record
+	// without its key takes the row's, as Encode gives it.
+	switch v.ClientID {
+	case key:
+	case "":
+		v.ClientID = key
+	default:
+		return Client{}, kv.KeyMismatch(collection, key, "client_id")
+	}
 	v.applyDefaults()
 	return v, nil
 }

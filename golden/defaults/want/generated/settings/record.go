@@ -90,8 +90,10 @@ func (r *SettingLimits) applyDefaults() {
 	}
 }
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Setting) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -109,7 +111,7 @@ func (r *Setting) validate(p *kv.Problems, prefix string) {
 		p.Add(prefix+"name", msg)
 	}
 	if r.Homepage != "" {
-		if msg := kv.CheckURL(r.Homepage); msg != "" {
+		if msg := kv.CheckURL(r.Homepage, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"homepage", msg)
 		}
 	}
@@ -121,5 +123,8 @@ func (r *Setting) validate(p *kv.Problems, prefix string) {
 	if r.Limits != nil {
 		r.Limits.validate(p, prefix+"limits.")
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
-func (r *SettingLimits) validate(p *kv.Problems, prefix string) {}
+func (r *SettingLimits) validate(p *kv.Problems, prefix string) {
+	kv.CheckMembers(p, prefix, r.extra)
+}

@@ -110,6 +110,15 @@ func (c *codec) Decode(collection, key string, data []byte) (Setting, error) {
 	if err != nil {
 		return Setting{}, kv.DecodeError(collection, key, err)
 	}
+	// A row copied under another key is not the record of that key. A record
+	// without its key takes the row's, as Encode gives it.
+	switch v.Name {
+	case key:
+	case "":
+		v.Name = key
+	default:
+		return Setting{}, kv.KeyMismatch(collection, key, "name")
+	}
 	v.applyDefaults()
 	return v, nil
 }

@@ -21,8 +21,10 @@ type Setting struct {
 
 func (r *Setting) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Setting) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -39,4 +41,6 @@ func (r *Setting) validate(p *kv.Problems, prefix string) {
 	if len(r.Value) == 0 {
 		p.Add(prefix+"value", "required")
 	}
+	kv.CheckJSON(p, prefix+"value", r.Value)
+	kv.CheckMembers(p, prefix, r.extra)
 }

@@ -18,8 +18,10 @@ type Session struct {
 
 func (r *Session) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Session) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -39,9 +41,13 @@ func (r *Session) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.User); msg != "" {
 		p.Add(prefix+"user", msg)
 	}
+	if msg := kv.CheckText(string(r.AccessToken)); msg != "" {
+		p.Add(prefix+"access_token", msg)
+	}
 	for i, e := range r.Scopes {
 		if msg := kv.CheckText(e); msg != "" {
 			p.Add(kv.Index(prefix+"scopes", i), msg)
 		}
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }

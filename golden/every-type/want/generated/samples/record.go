@@ -90,8 +90,10 @@ func (r *Sample) applyDefaults() {
 func (r *SamplePoint) applyDefaults() {}
 func (r *SampleItems) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Sample) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -109,7 +111,7 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 		p.Add(prefix+"name", msg)
 	}
 	if r.Homepage != "" {
-		if msg := kv.CheckURL(r.Homepage); msg != "" {
+		if msg := kv.CheckURL(r.Homepage, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"homepage", msg)
 		}
 	}
@@ -117,6 +119,10 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 	case "", "red", "green", "blue":
 	default:
 		p.Add(prefix+"color", "must be one of: red, green, blue")
+	}
+	kv.CheckJSON(p, prefix+"extra", r.Extra)
+	if msg := kv.CheckText(string(r.Secret)); msg != "" {
+		p.Add(prefix+"secret", msg)
 	}
 	if r.Point != nil {
 		r.Point.validate(p, prefix+"point.")
@@ -127,7 +133,7 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 		}
 	}
 	for i, e := range r.Links {
-		if msg := kv.CheckURL(e); msg != "" {
+		if msg := kv.CheckURL(e, kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse); msg != "" {
 			p.Add(kv.Index(prefix+"links", i), msg)
 		}
 	}
@@ -138,9 +144,12 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 			p.Add(kv.Index(prefix+"colors", i), "must be one of: red, green, blue")
 		}
 	}
+	for i, e := range r.Blobs {
+		kv.CheckJSON(p, kv.Index(prefix+"blobs", i), e)
+	}
 	for i, e := range r.Grid {
 		for i1, e1 := range e {
-			if msg := kv.CheckURL(e1); msg != "" {
+			if msg := kv.CheckURL(e1, kv.SchemeHTTP); msg != "" {
 				p.Add(kv.Index(kv.Index(prefix+"grid", i), i1), msg)
 			}
 		}
@@ -152,8 +161,11 @@ func (r *Sample) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.WireName); msg != "" {
 		p.Add(prefix+"wireName", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
-func (r *SamplePoint) validate(p *kv.Problems, prefix string) {}
+func (r *SamplePoint) validate(p *kv.Problems, prefix string) {
+	kv.CheckMembers(p, prefix, r.extra)
+}
 func (r *SampleItems) validate(p *kv.Problems, prefix string) {
 	if r.Sku == "" {
 		p.Add(prefix+"sku", "required")
@@ -161,6 +173,7 @@ func (r *SampleItems) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.Sku); msg != "" {
 		p.Add(prefix+"sku", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
 
 // VerifyDigest reports, in constant time, whether token is the digest whose digest is stored.

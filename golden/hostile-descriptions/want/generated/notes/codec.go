@@ -152,6 +152,15 @@ func (c *codec) Decode(collection, key string, data []byte) (Note, error) {
 	if err != nil {
 		return Note{}, kv.DecodeError(collection, key, err)
 	}
+	// A row copied under another key is not the record of that key. A record
+	// without its key takes the row's, as Encode gives it.
+	switch v.ID {
+	case key:
+	case "":
+		v.ID = key
+	default:
+		return Note{}, kv.KeyMismatch(collection, key, "id")
+	}
 	v.applyDefaults()
 	return v, nil
 }

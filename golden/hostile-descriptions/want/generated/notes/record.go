@@ -44,8 +44,10 @@ func (r *Note) applyDefaults() {
 }
 func (r *NoteMeta) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Note) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -65,9 +67,11 @@ func (r *Note) validate(p *kv.Problems, prefix string) {
 	if r.Meta != nil {
 		r.Meta.validate(p, prefix+"meta.")
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
 func (r *NoteMeta) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.Tag); msg != "" {
 		p.Add(prefix+"tag", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }

@@ -28,8 +28,10 @@ type Event struct {
 
 func (r *Event) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Event) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -47,7 +49,7 @@ func (r *Event) validate(p *kv.Problems, prefix string) {
 		p.Add(prefix+"kind", msg)
 	}
 	if r.Source != "" {
-		if msg := kv.CheckURL(r.Source); msg != "" {
+		if msg := kv.CheckURL(r.Source, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"source", msg)
 		}
 	}
@@ -59,4 +61,5 @@ func (r *Event) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.OddName); msg != "" {
 		p.Add(prefix+"a -- b /* c */ @value $1", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }

@@ -148,6 +148,15 @@ func (c *codec) Decode(collection, key string, data []byte) (Device, error) {
 	if err != nil {
 		return Device{}, kv.DecodeError(collection, key, err)
 	}
+	// A row copied under another key is not the record of that key. A record
+	// without its key takes the row's, as Encode gives it.
+	switch v.Serial {
+	case key:
+	case "":
+		v.Serial = key
+	default:
+		return Device{}, kv.KeyMismatch(collection, key, "serial")
+	}
 	v.applyDefaults()
 	return v, nil
 }

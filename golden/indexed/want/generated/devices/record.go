@@ -18,8 +18,10 @@ type Device struct {
 
 func (r *Device) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Device) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -39,4 +41,8 @@ func (r *Device) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.ModelID); msg != "" {
 		p.Add(prefix+"modelId", msg)
 	}
+	if msg := kv.CheckText(string(r.Token)); msg != "" {
+		p.Add(prefix+"token", msg)
+	}
+	kv.CheckMembers(p, prefix, r.extra)
 }

@@ -101,6 +101,15 @@ func (c *codec) Decode(collection, key string, data []byte) (Token, error) {
 	if err != nil {
 		return Token{}, kv.DecodeError(collection, key, err)
 	}
+	// A row copied under another key is not the record of that key. A record
+	// without its key takes the row's, as Encode gives it.
+	switch v.ID {
+	case key:
+	case "":
+		v.ID = key
+	default:
+		return Token{}, kv.KeyMismatch(collection, key, "id")
+	}
 	v.applyDefaults()
 	return v, nil
 }

@@ -15,8 +15,10 @@ type Token struct {
 
 func (r *Token) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Token) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -30,4 +32,5 @@ func (r *Token) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.ID); msg != "" {
 		p.Add(prefix+"id", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }

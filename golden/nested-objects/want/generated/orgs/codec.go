@@ -420,6 +420,15 @@ func (c *codec) Decode(collection, key string, data []byte) (Org, error) {
 	if err != nil {
 		return Org{}, kv.DecodeError(collection, key, err)
 	}
+	// A row copied under another key is not the record of that key. A record
+	// without its key takes the row's, as Encode gives it.
+	switch v.Slug {
+	case key:
+	case "":
+		v.Slug = key
+	default:
+		return Org{}, kv.KeyMismatch(collection, key, "slug")
+	}
 	v.applyDefaults()
 	return v, nil
 }

@@ -88,8 +88,10 @@ func (r *OrgTeams) applyDefaults() {
 func (r *OrgTeamsLead) applyDefaults()    {}
 func (r *OrgTeamsMembers) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Org) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -110,6 +112,7 @@ func (r *Org) validate(p *kv.Problems, prefix string) {
 		e := &r.Teams[i]
 		e.validate(p, kv.Index(prefix+"teams", i)+".")
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
 func (r *OrgAddress) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.Street); msg != "" {
@@ -118,8 +121,11 @@ func (r *OrgAddress) validate(p *kv.Problems, prefix string) {
 	if r.Geo != nil {
 		r.Geo.validate(p, prefix+"geo.")
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
-func (r *OrgAddressGeo) validate(p *kv.Problems, prefix string) {}
+func (r *OrgAddressGeo) validate(p *kv.Problems, prefix string) {
+	kv.CheckMembers(p, prefix, r.extra)
+}
 func (r *OrgTeams) validate(p *kv.Problems, prefix string) {
 	if r.Name == "" {
 		p.Add(prefix+"name", "required")
@@ -134,6 +140,7 @@ func (r *OrgTeams) validate(p *kv.Problems, prefix string) {
 		e := &r.Members[i]
 		e.validate(p, kv.Index(prefix+"members", i)+".")
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
 func (r *OrgTeamsLead) validate(p *kv.Problems, prefix string) {
 	if r.Email == "" {
@@ -142,6 +149,7 @@ func (r *OrgTeamsLead) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.Email); msg != "" {
 		p.Add(prefix+"email", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
 func (r *OrgTeamsMembers) validate(p *kv.Problems, prefix string) {
 	if r.Email == "" {
@@ -150,4 +158,5 @@ func (r *OrgTeamsMembers) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.Email); msg != "" {
 		p.Add(prefix+"email", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }

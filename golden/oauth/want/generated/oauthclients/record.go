@@ -133,8 +133,10 @@ func (r *ClientCimdDocument) applyDefaults() {
 	}
 }
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Client) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -146,7 +148,7 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 		p.Add(prefix+"redirect_uris", "required: at least one value")
 	}
 	for i, e := range r.RedirectURIs {
-		if msg := kv.CheckURL(e); msg != "" {
+		if msg := kv.CheckURL(e, kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse); msg != "" {
 			p.Add(kv.Index(prefix+"redirect_uris", i), msg)
 		}
 	}
@@ -172,12 +174,12 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 		p.Add(prefix+"client_name", msg)
 	}
 	if r.ClientURI != "" {
-		if msg := kv.CheckURL(r.ClientURI); msg != "" {
+		if msg := kv.CheckURL(r.ClientURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"client_uri", msg)
 		}
 	}
 	if r.LogoURI != "" {
-		if msg := kv.CheckURL(r.LogoURI); msg != "" {
+		if msg := kv.CheckURL(r.LogoURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"logo_uri", msg)
 		}
 	}
@@ -187,20 +189,21 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 		}
 	}
 	if r.TosURI != "" {
-		if msg := kv.CheckURL(r.TosURI); msg != "" {
+		if msg := kv.CheckURL(r.TosURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"tos_uri", msg)
 		}
 	}
 	if r.PolicyURI != "" {
-		if msg := kv.CheckURL(r.PolicyURI); msg != "" {
+		if msg := kv.CheckURL(r.PolicyURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"policy_uri", msg)
 		}
 	}
 	if r.JWKSURI != "" {
-		if msg := kv.CheckURL(r.JWKSURI); msg != "" {
+		if msg := kv.CheckURL(r.JWKSURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"jwks_uri", msg)
 		}
 	}
+	kv.CheckJSON(p, prefix+"jwks", r.JWKS)
 	if msg := kv.CheckText(r.SoftwareID); msg != "" {
 		p.Add(prefix+"software_id", msg)
 	}
@@ -213,6 +216,9 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.ClientID); msg != "" {
 		p.Add(prefix+"client_id", msg)
 	}
+	if msg := kv.CheckText(string(r.ClientSecret)); msg != "" {
+		p.Add(prefix+"client_secret", msg)
+	}
 	if r.CimdDocument != nil {
 		r.CimdDocument.validate(p, prefix+"cimd_document.")
 	}
@@ -222,7 +228,7 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 		}
 	}
 	if r.RegistrationClientURI != "" {
-		if msg := kv.CheckURL(r.RegistrationClientURI); msg != "" {
+		if msg := kv.CheckURL(r.RegistrationClientURI, kv.SchemeHTTPS|kv.SchemeLoopbackHTTP); msg != "" {
 			p.Add(prefix+"registration_client_uri", msg)
 		}
 	}
@@ -232,24 +238,25 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.Issuer); msg != "" {
 		p.Add(prefix+"issuer", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
 func (r *ClientCimdDocument) validate(p *kv.Problems, prefix string) {
 	if r.ClientID == "" {
 		p.Add(prefix+"client_id", "required")
 	}
-	if msg := kv.CheckURL(r.ClientID); msg != "" {
+	if msg := kv.CheckURL(r.ClientID, kv.SchemeHTTPS); msg != "" {
 		p.Add(prefix+"client_id", msg)
 	}
 	if msg := kv.CheckText(r.ClientName); msg != "" {
 		p.Add(prefix+"client_name", msg)
 	}
 	if r.ClientURI != "" {
-		if msg := kv.CheckURL(r.ClientURI); msg != "" {
+		if msg := kv.CheckURL(r.ClientURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"client_uri", msg)
 		}
 	}
 	if r.LogoURI != "" {
-		if msg := kv.CheckURL(r.LogoURI); msg != "" {
+		if msg := kv.CheckURL(r.LogoURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"logo_uri", msg)
 		}
 	}
@@ -282,26 +289,28 @@ func (r *ClientCimdDocument) validate(p *kv.Problems, prefix string) {
 		}
 	}
 	if r.TosURI != "" {
-		if msg := kv.CheckURL(r.TosURI); msg != "" {
+		if msg := kv.CheckURL(r.TosURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"tos_uri", msg)
 		}
 	}
 	if r.PolicyURI != "" {
-		if msg := kv.CheckURL(r.PolicyURI); msg != "" {
+		if msg := kv.CheckURL(r.PolicyURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"policy_uri", msg)
 		}
 	}
 	if r.JWKSURI != "" {
-		if msg := kv.CheckURL(r.JWKSURI); msg != "" {
+		if msg := kv.CheckURL(r.JWKSURI, kv.SchemeHTTPS); msg != "" {
 			p.Add(prefix+"jwks_uri", msg)
 		}
 	}
+	kv.CheckJSON(p, prefix+"jwks", r.JWKS)
 	if msg := kv.CheckText(r.SoftwareID); msg != "" {
 		p.Add(prefix+"software_id", msg)
 	}
 	if msg := kv.CheckText(r.SoftwareVersion); msg != "" {
 		p.Add(prefix+"software_version", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
 
 // VerifyRegistrationAccessToken reports, in constant time, whether token is the registration_access_token whose digest is stored.

@@ -17,8 +17,10 @@ type Client struct {
 
 func (r *Client) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Client) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -32,7 +34,11 @@ func (r *Client) validate(p *kv.Problems, prefix string) {
 	if msg := kv.CheckText(r.ClientID); msg != "" {
 		p.Add(prefix+"client_id", msg)
 	}
+	if msg := kv.CheckText(string(r.ClientSecret)); msg != "" {
+		p.Add(prefix+"client_secret", msg)
+	}
 	if msg := kv.CheckText(r.SoftwareID); msg != "" {
 		p.Add(prefix+"software_id", msg)
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }

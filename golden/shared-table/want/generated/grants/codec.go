@@ -113,6 +113,15 @@ func (c *codec) Decode(collection, key string, data []byte) (Grant, error) {
 	if err != nil {
 		return Grant{}, kv.DecodeError(collection, key, err)
 	}
+	// A row copied under another key is not the record of that key. A record
+	// without its key takes the row's, as Encode gives it.
+	switch v.Code {
+	case key:
+	case "":
+		v.Code = key
+	default:
+		return Grant{}, kv.KeyMismatch(collection, key, "code")
+	}
 	v.applyDefaults()
 	return v, nil
 }

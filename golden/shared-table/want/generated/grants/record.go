@@ -17,8 +17,10 @@ type Grant struct {
 
 func (r *Grant) applyDefaults() {}
 
-// Validate reports every field that breaks the schema (required, enum, url) as a
-// *kv.ValidationError, errors.Is(err, kv.ErrInvalid). Put calls it before any write.
+// Validate reports every field that breaks the schema (required, enum, url) or that
+// PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
+// numbers outside float64, anywhere in the record) as a *kv.ValidationError,
+// errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Grant) Validate() error {
 	var p kv.Problems
 	r.validate(&p, "")
@@ -43,4 +45,5 @@ func (r *Grant) validate(p *kv.Problems, prefix string) {
 			p.Add(kv.Index(prefix+"scopes", i), msg)
 		}
 	}
+	kv.CheckMembers(p, prefix, r.extra)
 }
