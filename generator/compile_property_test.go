@@ -252,8 +252,11 @@ func fieldAllowed(mode schema.Encryption, typ string, opts []string, top bool) s
 // key id and fields (YAML lines below fields:).
 func schemaYAML(rec, pkg string, mode schema.Encryption, fields []string) string {
 	ttl := ""
-	if mode == schema.EncryptValue {
+	switch mode {
+	case schema.EncryptValue:
 		ttl = "ttl: 90s\n"
+	case schema.EncryptFields:
+		ttl = "go_only: true\n" // fields mode is refused without it
 	}
 	return "version: 1\nrecord: " + rec + "\npackage: " + pkg + "\ntable: t_" + pkg +
 		"\ncollection: \"c/" + pkg + " ?*\"\nkey: id\nencryption: " + string(mode) + "\n" + ttl +

@@ -5,6 +5,6 @@
 //
 // The tests need Debian's python3 with python3-asyncpg and
 // python3-cryptography, and the library's source (KVGEN_PYKV_DIR, by default
-// ../shared/pykv-0.4.4 beside the repository). .ci/run installs the Debian
+// shared/pykv-0.4.4 in the directory that holds the checkout). .ci/run installs the Debian
 // packages. A missing piece fails the tests; it never skips them.
 package interop

@@ -150,7 +150,8 @@ func checkRendered(t *testing.T, s *schema.Schema) {
 	for _, m := range sqlcName.FindAllStringSubmatch(string(queries), -1) {
 		names = append(names, m[1])
 	}
-	want := []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Keys", "List", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"}
+	want := []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Insert", "CompareAndSwap", "Replace",
+		"CompareAndDelete", "GetAndDelete", "Keys", "List", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"}
 	for _, fl := range s.Indexed() {
 		want = append(want, "FindBy"+fl.GoName)
 	}
@@ -232,10 +233,12 @@ func wantDecls(s *schema.Schema) []string {
 		"codec.field enc", "codec.field plaintext", "txBackend.field conn",
 		"Options.field Collection",
 	}
-	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "List", "Cull", "KV", "Untyped", "PlaintextReads"} {
+	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "GetVersion", "CompareAndSwap",
+		"Replace", "CompareAndDelete", "GetAndDelete", "List", "Cull", "KV", "Untyped", "PlaintextReads"} {
 		out = append(out, "Store."+m)
 	}
-	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"} {
+	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Insert", "CompareAndSwap",
+		"Replace", "CompareAndDelete", "GetAndDelete", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"} {
 		out = append(out, "backend."+m)
 	}
 	out = append(out, "backend.field q")
@@ -243,7 +246,8 @@ func wantDecls(s *schema.Schema) []string {
 		out = append(out, "DefaultTTL")
 	}
 	if s.Encryption != schema.EncryptNone {
-		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext")
+		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext",
+			"Options.field Strict", "codec.field strict", "codec.sealer")
 	}
 	for _, f := range s.Indexed() {
 		out = append(out, "Store.FindBy"+f.GoName)

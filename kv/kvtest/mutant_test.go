@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +91,35 @@ type mutant struct {
 
 	mu     sync.Mutex
 	shadow map[[2]string]map[string]any // every value ever put, for expired-visible
+
+	// reads gates the GetAndDelete calls of getanddelete-not-atomic per
+	// entry: the second reader of an entry opens the gate for both, so the
+	// bug shows in every race.
+	reads map[[2]string]*readGate
+}
+
+// readGate counts the readers of one entry; open is closed by the second.
+type readGate struct {
+	n    int
+	open chan struct{}
+}
+
+// read counts a reader of the entry and returns the gate to wait for.
+func (m *mutant) read(collection, key string) <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reads == nil {
+		m.reads = map[[2]string]*readGate{}
+	}
+	g := m.reads[[2]string{collection, key}]
+	if g == nil {
+		g = &readGate{open: make(chan struct{})}
+		m.reads[[2]string{collection, key}] = g
+	}
+	if g.n++; g.n == 2 {
+		close(g.open)
+	}
+	return g.open
 }
 
 func (m *mutant) resolve(collection string) string {
@@ -302,7 +330,12 @@ func (m *mutant) GetAndDelete(ctx context.Context, collection, key string) (map[
 		if err != nil || !ok {
 			return v, ok, err
 		}
-		runtime.Gosched() // let another caller read it too
+		// The window of the bug, made certain: wait (a bounded while) until
+		// another caller has read the entry too, as a real interleaving may.
+		select {
+		case <-m.read(collection, key):
+		case <-time.After(2 * time.Second): // a caller alone
+		}
 		_, err = m.Delete(ctx, collection, key)
 		return v, true, err
 	}
