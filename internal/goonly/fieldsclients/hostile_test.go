@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kvgen/kvgen/internal/goonly/fieldsclients/db"
 	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
+	"github.com/kvgen/kvgen/internal/goonly/fieldsclients/db"
 	"github.com/kvgen/kvgen/kv"
 )
 
