@@ -18,6 +18,15 @@ const (
 	EncryptionValue  = "value"  // the whole value is an envelope, as Python's FernetEncryptionWrapper
 )
 
+// FastMCPCollections are the collections FastMCP's OAuth proxy keeps in
+// py-key-value: Python reads them, so no encryption: fields store writes
+// there (schemas refuse go_only for them, and such stores refuse them at
+// run time).
+var FastMCPCollections = []string{
+	"mcp-oauth-proxy-clients", "mcp-oauth-transactions", "mcp-authorization-codes",
+	"mcp-upstream-tokens", "mcp-jti-mappings", "mcp-refresh-tokens",
+}
+
 // PlaintextCounter counts values read with plaintext where an envelope was
 // expected: data written before encryption was turned on. Such values are
 // read, not dropped, and the count tells an operator that Reencrypt-style

@@ -81,6 +81,14 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 			jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit(s.Package+": Options.Strict needs an Encrypter: it refuses plaintext"))),
 		))
 	}
+	if s.Encryption == schema.EncryptFields {
+		// The schema's go_only is checked at generate time; a collection
+		// given at run time is checked here, so that a fields-mode store never
+		// writes rows FastMCP cannot read into FastMCP's collections.
+		build = append(build, jen.If(jen.Qual("slices", "Contains").Call(jen.Qual(kvPkg, "FastMCPCollections"), jen.Id("opts").Dot("Collection"))).Block(
+			jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": collection %q is FastMCP's, which Python reads: this store seals fields one by one (encryption: fields), which Python cannot open"), jen.Id("opts").Dot("Collection"))),
+		))
+	}
 	// The untyped view seals whole values, as py-key-value's
 	// FernetEncryptionWrapper does, so that the other collections of the
 	// table (tokens, transactions) are encrypted too. It opens whole values

@@ -13,14 +13,6 @@ const (
 	EncryptNone   Encryption = "none"
 )
 
-// FastMCPCollections are the collections FastMCP's OAuth proxy keeps in
-// py-key-value: a schema for one of them is shared with Python, so it cannot
-// be go_only.
-var FastMCPCollections = []string{
-	"mcp-oauth-proxy-clients", "mcp-oauth-transactions", "mcp-authorization-codes",
-	"mcp-upstream-tokens", "mcp-jti-mappings", "mcp-refresh-tokens",
-}
-
 // Kind is the type of a field without its parameters.
 type Kind string
 

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"github.com/kvgen/kvgen/kv"
 	"slices"
 
 	"gopkg.in/yaml.v3"
@@ -53,7 +54,7 @@ func (l *loader) checkReaders(s *Schema, opts map[string]*yaml.Node) {
 			"py-key-value's FernetEncryptionWrapper cannot open: use encryption: value for a collection "+
 			"Python shares, or add go_only: true if only Go reads it")
 	}
-	if n := opts["go_only"]; s.GoOnly && slices.Contains(FastMCPCollections, s.Collection) {
+	if n := opts["go_only"]; s.GoOnly && slices.Contains(kv.FastMCPCollections, s.Collection) {
 		l.errorf(n, "go_only: collection %q is FastMCP's, which Python reads; remove go_only "+
 			"(and use encryption: value or none)", s.Collection)
 	}
