@@ -190,7 +190,7 @@ const blockStart = "readme-block "
 func TestReadme(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq", "psql", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the README's commands need %s, which is not on PATH (.ci/run installs it)", tool)
+			t.Fatalf("the README's commands need %s, which is not on PATH (.ci/deps (which .ci/test runs) installs it)", tool)
 		}
 	}
 	doc, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))

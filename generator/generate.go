@@ -93,7 +93,7 @@ func Generate(schemas []*schema.Schema, opts Options) (map[string][]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := validateSet(schemas); err != nil {
+	if err := ValidateSet(schemas); err != nil {
 		return nil, err
 	}
 	sorted := slices.Clone(schemas)

@@ -15,13 +15,13 @@ import (
 // record's package directory.
 const reservedPackage = "db"
 
-// validateSet checks what no single schema can see: records that would
+// ValidateSet checks what no single schema can see: records that would
 // overwrite each other's output or mix values in a shared table. Each
 // schema's own mistakes were reported by the loader.
 //
 // The errors name the later file (by path) and point back at the earlier
 // one; they are grouped by file, as path:line:col: message lines.
-func validateSet(schemas []*schema.Schema) error {
+func ValidateSet(schemas []*schema.Schema) error {
 	if len(schemas) == 0 {
 		return errors.New("kvgen: no schema given")
 	}

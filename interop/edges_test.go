@@ -82,13 +82,28 @@ func TestGoReadsPythonsEdgeValues(t *testing.T) {
 }
 
 // TestFieldsStoreRefusesFastMCPCollections: a store of encryption: fields
-// cannot be pointed at a collection Python reads, even at run time.
+// cannot write into a collection Python reads, even one named at run time:
+// not as its default collection, not through KV().
 func TestFieldsStoreRefusesFastMCPCollections(t *testing.T) {
 	s := newShared(t)
+	fields, err := fieldsclients.New(s.pool, fieldsclients.Options{Encrypter: s.ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := fieldsclients.Client{ClientID: "k", RedirectURIs: []string{"https://a.example.com/cb"}, ClientSecret: "x"}
 	for _, coll := range kv.FastMCPCollections {
 		_, err := fieldsclients.New(s.pool, fieldsclients.Options{Encrypter: s.ring, Collection: coll})
-		if err == nil || !strings.Contains(err.Error(), coll) {
-			t.Errorf("fieldsclients.New on %q: %v; want a refusal naming it", coll, err)
+		if !errors.Is(err, kv.ErrInvalid) || !strings.Contains(err.Error(), coll) {
+			t.Errorf("fieldsclients.New on %q: %v; want ErrInvalid naming it", coll, err)
+		}
+		if err := fields.KV().Put(s.ctx, coll, "k", rec, 0); !errors.Is(err, kv.ErrInvalid) {
+			t.Errorf("KV().Put into %q: %v; want ErrInvalid", coll, err)
+		}
+		if err := fields.KV().PutMany(s.ctx, coll, []string{"k"}, []fieldsclients.Client{rec}, 0); !errors.Is(err, kv.ErrInvalid) {
+			t.Errorf("KV().PutMany into %q: %v; want ErrInvalid", coll, err)
+		}
+		if raw, err := s.py.get(coll, "k"); err != nil || string(raw) != "null" {
+			t.Errorf("Python get of %q after the refused writes: %s, %v", coll, raw, err)
 		}
 	}
 }

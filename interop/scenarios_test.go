@@ -147,13 +147,14 @@ func TestDeletesBothWays(t *testing.T) {
 	}
 }
 
-// TestExpiryBothWays waits for a one-second ttl to pass on both sides.
+// TestExpiryBothWays waits for a three-second ttl to pass on both sides
+// (long enough for the reads before expiry on a busy machine).
 // Python decides expiry on its own clock, Go on the database's; here they
 // are one machine's clock.
 func TestExpiryBothWays(t *testing.T) {
 	s := newShared(t)
-	s.py.put(clients, "py-short", pyClient("py-short"), 1)
-	if err := s.gost.KV().Put(s.ctx, "", "go-short", goClient("go-short"), time.Second); err != nil {
+	s.py.put(clients, "py-short", pyClient("py-short"), 3)
+	if err := s.gost.KV().Put(s.ctx, "", "go-short", goClient("go-short"), 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.goGet(t, "py-short"); err != nil {
@@ -162,7 +163,7 @@ func TestExpiryBothWays(t *testing.T) {
 	if raw, err := s.py.get(clients, "go-short"); err != nil || string(raw) == "null" {
 		t.Fatalf("before expiry: %s, %v", raw, err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(3500 * time.Millisecond)
 	if _, err := s.goGet(t, "py-short"); !errors.Is(err, errNotFound) {
 		t.Errorf("Go read of an expired Python record: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 // GetVersion is TTL with the entry's Version; see Version.
 func (s *ValueStore[V]) GetVersion(ctx context.Context, collection, key string) (Entry[V], Version, error) {
 	var version Version
-	e, err := s.entry(ctx, collection, key, func(r Raw) { version = versionOf(r) })
+	e, err := s.entry(ctx, collection, key, func(r Raw) { version = versionOf(s.resolve(collection), r) })
 	if err != nil || !e.Found {
 		return Entry[V]{}, Version{}, err
 	}
@@ -23,6 +23,9 @@ func (s *ValueStore[V]) GetVersion(ctx context.Context, collection, key string) 
 func (s *ValueStore[V]) CompareAndSwap(ctx context.Context, collection, key string, old Version, value V, ttl time.Duration) (bool, error) {
 	w, err := s.write(collection, key, value, ttl)
 	if err != nil {
+		return false, err
+	}
+	if err := old.checkFor(w.collection, key); err != nil {
 		return false, err
 	}
 	if old.state == nil {
@@ -48,6 +51,9 @@ func (s *ValueStore[V]) Replace(ctx context.Context, collection, key string, val
 func (s *ValueStore[V]) CompareAndDelete(ctx context.Context, collection, key string, old Version) (bool, error) {
 	collection = s.resolve(collection)
 	if err := CheckKey(collection, key); err != nil || old.state == nil {
+		return false, err
+	}
+	if err := old.checkFor(collection, key); err != nil {
 		return false, err
 	}
 	return s.backend.CompareAndDelete(ctx, collection, key, old.raw())

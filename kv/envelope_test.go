@@ -12,7 +12,7 @@ import (
 	"github.com/kvgen/kvgen/kv"
 )
 
-// readmeOpen decodes an envelope exactly as interop/README.md describes it,
+// readmeOpen decodes an envelope exactly as docs/python-interop.md describes it,
 // with no code of package kv: standard base64 → Fernet token → plaintext.
 func readmeOpen(t *testing.T, keys []string, stored []byte) []byte {
 	t.Helper()

@@ -13,7 +13,7 @@ import (
 	"github.com/kvgen/kvgen/kv/kvtest"
 )
 
-// pythonRow is one row that py-key-value-aio 0.4.4 wrote (interop/README.md).
+// pythonRow is one row that py-key-value-aio 0.4.4 wrote (docs/python-interop.md).
 type pythonRow struct {
 	Collection string          `json:"collection"`
 	Key        string          `json:"key"`

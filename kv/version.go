@@ -22,20 +22,32 @@ import (
 // succeeds. It then replaces a value equal to the one it read, which is what
 // a read-modify-write needs.
 //
-// A Version belongs to the collection and key it was read from, and prints
-// as a digest: never the value.
+// A Version belongs to the collection and key it was read from: given for
+// another, CompareAndSwap and CompareAndDelete refuse it (ErrInvalidKey),
+// since equal values under two keys would otherwise compare equal. It
+// prints as a digest: never the value.
 type Version struct {
 	state *versionState // a pointer, so that fmt prints an address within another struct
 }
 
 type versionState struct {
-	value     []byte
-	expiresAt time.Time // zero: never
+	collection, key string // where it was read
+	value           []byte
+	expiresAt       time.Time // zero: never
 }
 
-// versionOf is the Version of a stored entry; it keeps its own copy of the bytes.
-func versionOf(r Raw) Version {
-	return Version{state: &versionState{value: bytes.Clone(r.Value), expiresAt: r.ExpiresAt}}
+// versionOf is the Version of a stored entry of collection; it keeps its
+// own copy of the bytes.
+func versionOf(collection string, r Raw) Version {
+	return Version{state: &versionState{collection: collection, key: r.Key, value: bytes.Clone(r.Value), expiresAt: r.ExpiresAt}}
+}
+
+// checkFor refuses a Version read from another entry than collection, key.
+func (v Version) checkFor(collection, key string) error {
+	if v.state == nil || (v.state.collection == collection && v.state.key == key) {
+		return nil
+	}
+	return &KeyError{Collection: collection, Key: key, Reason: "the Version was read from another key or collection"}
 }
 
 // raw is the entry a backend compares with what it holds.

@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "kvgen: %v\nrun 'kvgen help' for usage\n", err)
 		return 2
-	case errors.Is(err, errDrift):
+	case errors.Is(err, errDrift), errors.Is(err, errIncomplete):
 		return 1
 	}
 	fmt.Fprintln(stderr, err)

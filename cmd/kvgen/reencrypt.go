@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -40,6 +42,14 @@ func reencryptFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) erro
 		if err != nil {
 			return err
 		}
+		// As generate refuses them: two records in one collection would
+		// leave unsaid which one's sealed fields its rows hold.
+		if err := generator.ValidateSet(schemas); err != nil {
+			return err
+		}
+		if *afterKey != "" && *afterCollection == "" {
+			return usageError("reencrypt: -after-key needs -after-collection, the collection it belongs to")
+		}
 		dsn := os.Getenv(databaseURLEnv)
 		if dsn == "" {
 			return usageError("reencrypt: $%s is not set: it names the database of table %s", databaseURLEnv, table)
@@ -48,9 +58,9 @@ func reencryptFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) erro
 		if err != nil {
 			return err
 		}
-		pool, err := pgxpool.New(ctx, dsn)
+		pool, err := openPool(ctx, dsn)
 		if err != nil {
-			return fmt.Errorf("kvgen: reencrypt: $%s: %w", databaseURLEnv, err)
+			return err
 		}
 		defer pool.Close()
 		t, err := pgkv.NewTable(pool, table)
@@ -69,15 +79,41 @@ func reencryptFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) erro
 			}
 			return fmt.Errorf("kvgen: reencrypt %s: %w", table, err)
 		}
-		var rewritten, scanned int
+		var rewritten, scanned, conflicts int
 		for _, r := range done {
 			rewritten += r.Rewritten
 			scanned += r.Scanned
+			conflicts += r.Conflicts
 		}
-		fmt.Fprintf(c.stdout, "kvgen: reencrypt %s: %d collections, %d rows read, %d rewritten under the first key; the other keys may leave the ring\n",
-			table, len(done), scanned, rewritten)
+		fmt.Fprintf(c.stdout, "kvgen: reencrypt %s: %d collections, %d rows read, %d rewritten under the first key", table, len(done), scanned, rewritten)
+		if conflicts > 0 {
+			fmt.Fprintf(c.stdout, "; %d changed by another writer meanwhile and left as it wrote them: make every writer encrypt with the new key first, then run reencrypt again\n", conflicts)
+			return errIncomplete
+		}
+		fmt.Fprintln(c.stdout, "; the other keys may leave the ring")
 		return nil
 	}
+}
+
+// errIncomplete is a reencrypt run that left rows to concurrent writers,
+// after saying so; it exits 1, as the old key must stay.
+var errIncomplete = errors.New("reencrypt left rows under older keys")
+
+// openPool connects to dsn. A DSN that does not parse is reported without
+// the parser's words, which may quote part of a password.
+func openPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("kvgen: reencrypt: $%s is not a PostgreSQL connection string (a URL or key=value pairs)", databaseURLEnv)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second // a host that never answers
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kvgen: reencrypt: $%s: %w", databaseURLEnv, err)
+	}
+	return pool, nil
 }
 
 // sharedTable is the one table the schemas name: reencrypt rotates a table,

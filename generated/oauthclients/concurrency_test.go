@@ -17,6 +17,7 @@ import (
 	"github.com/kvgen/kvgen/generated/oauthclients"
 	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/pgkv"
 )
 
 // Concurrency on PostgreSQL, meant to run under -race as well (.ci/run does).
@@ -214,20 +215,30 @@ func TestReencryptDuringWrites(t *testing.T) {
 // must already hold "B" while it waits for "a" (NOWAIT on "B" fails). A write
 // that locked in the database's order would wait for "a" holding nothing.
 func TestBatchWritesLockInByteOrder(t *testing.T) {
-	for name, write := range map[string]func(context.Context, *oauthclients.Store) error{
-		"PutMany": func(ctx context.Context, s *oauthclients.Store) error {
+	for name, write := range map[string]func(context.Context, *oauthclients.Store, *pgxpool.Pool, *kv.KeyRing) error{
+		"PutMany": func(ctx context.Context, s *oauthclients.Store, _ *pgxpool.Pool, _ *kv.KeyRing) error {
 			return s.PutMany(ctx, []oauthclients.Client{faultRecord("a", 3), faultRecord("B", 4)})
 		},
-		"DeleteMany": func(ctx context.Context, s *oauthclients.Store) error {
+		"DeleteMany": func(ctx context.Context, s *oauthclients.Store, _ *pgxpool.Pool, _ *kv.KeyRing) error {
 			_, err := s.DeleteMany(ctx, []string{"a", "B"})
 			return err
 		},
-		"DeleteCollection": func(ctx context.Context, s *oauthclients.Store) error {
+		"DeleteCollection": func(ctx context.Context, s *oauthclients.Store, _ *pgxpool.Pool, _ *kv.KeyRing) error {
 			_, err := s.KV().DeleteCollection(ctx, "")
 			return err
 		},
-		"Swap": func(ctx context.Context, s *oauthclients.Store) error { // Reencrypt's write
+		"Swap": func(ctx context.Context, s *oauthclients.Store, _ *pgxpool.Pool, _ *kv.KeyRing) error { // Reencrypt's write
 			_, err := s.Reencrypt(ctx, kv.ReencryptOptions{})
+			return err
+		},
+		"TableSwap": func(ctx context.Context, _ *oauthclients.Store, pool *pgxpool.Pool, ring *kv.KeyRing) error { // kvgen reencrypt's write
+			table, err := pgkv.NewTable(pool, "oauth_clients")
+			if err != nil {
+				return err
+			}
+			_, err = kv.ReencryptTable(ctx, table, kv.ReencryptTableOptions{
+				Encrypter: ring, Declared: map[string][]string{oauthclients.DefaultCollection: nil},
+			})
 			return err
 		},
 	} {
@@ -243,7 +254,8 @@ func TestBatchWritesLockInByteOrder(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			s := newStore(t, pool, newRing(t, newKey, oldKey)) // Reencrypt has rows to rewrite
+			ring := newRing(t, newKey, oldKey)
+			s := newStore(t, pool, ring) // Reencrypt has rows to rewrite
 			holder, err := pool.Begin(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -253,7 +265,7 @@ func TestBatchWritesLockInByteOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
-			go func() { done <- write(ctx, s) }()
+			go func() { done <- write(ctx, s, pool, ring) }()
 			waitForLockWait(t, ctx, pool)
 			_, err = holder.Exec(ctx, "SELECT 1 FROM oauth_clients WHERE key = 'B' FOR UPDATE NOWAIT")
 			var pgErr *pgconn.PgError

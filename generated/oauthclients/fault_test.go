@@ -613,6 +613,13 @@ func storeMethods(s *oauthclients.Store) []storeMethod {
 		}},
 		{"DeleteMany", func(ctx context.Context) error { _, err := s.DeleteMany(ctx, []string{"a", "b"}); return err }},
 		{"List", func(ctx context.Context) error { _, err := s.List(ctx, "", 10); return err }},
+		{"GetVersion", func(ctx context.Context) error { _, _, _, err := s.GetVersion(ctx, "a"); return err }},
+		{"CompareAndSwap", func(ctx context.Context) error {
+			_, err := s.CompareAndSwap(ctx, faultRecord("c", 7), kv.Version{})
+			return err
+		}},
+		{"Replace", func(ctx context.Context) error { _, err := s.Replace(ctx, faultRecord("a", 8)); return err }},
+		{"GetAndDelete", func(ctx context.Context) error { _, _, err := s.GetAndDelete(ctx, "b"); return err }},
 		{"Cull", func(ctx context.Context) error { _, err := s.Cull(ctx); return err }},
 		{"Reencrypt", func(ctx context.Context) error { _, err := s.Reencrypt(ctx, kv.ReencryptOptions{}); return err }},
 		{"KV TTL", func(ctx context.Context) error { _, err := s.KV().TTL(ctx, "", "a"); return err }},

@@ -70,7 +70,14 @@ func codecType(f *jen.File, s *schema.Schema) {
 	}
 	f.Type().Id("codec").Struct(fields...)
 
-	enc := []jen.Code{
+	var enc []jen.Code
+	if s.Encryption == schema.EncryptFields {
+		// Whatever collection a caller names, KV() included.
+		enc = append(enc, jen.If(jen.Err().Op(":=").Qual(kvPkg, "CheckGoOnlyCollection").Call(jen.Id("collection")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err()),
+		))
+	}
+	enc = append(enc,
 		jen.If(jen.Id("v").Dot(key.GoName).Op("==").Lit("")).Block(
 			jen.Id("v").Dot(key.GoName).Op("=").Id("key"),
 		).Else().If(jen.Id("v").Dot(key.GoName).Op("!=").Id("key")).Block(
@@ -82,7 +89,7 @@ func codecType(f *jen.File, s *schema.Schema) {
 		),
 		jen.If(jen.Err().Op(":=").Id("v").Dot(schema.ValidateMethod).Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Id("secret").Op(":=").Qual(kvPkg, "PlainSecret"),
-	}
+	)
 	if s.Encryption == schema.EncryptFields {
 		enc = append(enc, jen.If(jen.Id("c").Dot("enc").Op("!=").Nil()).Block(
 			jen.Id("secret").Op("=").Id("c").Dot("sealer").Call(jen.Id("collection"), jen.Id("key"), jen.True()).Dot("Seal"),

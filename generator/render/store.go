@@ -82,11 +82,11 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		))
 	}
 	if s.Encryption == schema.EncryptFields {
-		// The schema's go_only is checked at generate time; a collection
-		// given at run time is checked here, so that a fields-mode store never
-		// writes rows FastMCP cannot read into FastMCP's collections.
-		build = append(build, jen.If(jen.Qual("slices", "Contains").Call(jen.Qual(kvPkg, "FastMCPCollections"), jen.Id("opts").Dot("Collection"))).Block(
-			jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": collection %q is FastMCP's, which Python reads: this store seals fields one by one (encryption: fields), which Python cannot open"), jen.Id("opts").Dot("Collection"))),
+		// The schema's go_only is checked at generate time, and every write
+		// checks its collection (the codec); a default collection given at
+		// run time fails here already.
+		build = append(build, jen.If(jen.Err().Op(":=").Qual(kvPkg, "CheckGoOnlyCollection").Call(jen.Id("opts").Dot("Collection")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": %w"), jen.Err())),
 		))
 	}
 	// The untyped view seals whole values, as py-key-value's

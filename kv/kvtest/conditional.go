@@ -55,9 +55,18 @@ func (r *runner[V]) testCompareAndSwap(t *testing.T) {
 	}
 	ok, err = cas("k", v1, 3, 0)
 	wantWrote(t, "CompareAndSwap(Version before a swap)", ok, err, false)
+	// A Version of another key is refused even where that key holds the
+	// very value the Version was read with (equal values, no encryption).
+	r.mustPut(t, r.store, coll, "other", r.Value(1), 0)
+	vOther := r.version(t, coll, "other", r.Value(1))
 	ok, err = cas("other", v1, 3, 0)
-	wantWrote(t, "CompareAndSwap(Version of another key)", ok, err, false)
-	r.wantMissing(t, r.store, coll, "other")
+	if ok || !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("CompareAndSwap(Version of another key) = %v, %v; want kv.ErrInvalidKey", ok, err)
+	}
+	if ok, err := r.store.CompareAndDelete(ctx, coll, "k", vOther); ok || !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("CompareAndDelete(Version of another key) = %v, %v; want kv.ErrInvalidKey", ok, err)
+	}
+	r.wantValue(t, r.store, coll, "other", r.Value(1))
 
 	// Put of the same value with another expiry is a new version.
 	v2 := r.version(t, coll, "k", r.Value(2))

@@ -769,6 +769,9 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
+	if err := kv.CheckGoOnlyCollection(collection); err != nil {
+		return nil, err
+	}
 	if v.ClientID == "" {
 		v.ClientID = key
 	} else if v.ClientID != key {

@@ -11,7 +11,6 @@ import (
 	"github.com/kvgen/kvgen/internal/goonly/fieldsclients/db"
 	"github.com/kvgen/kvgen/kv"
 	"github.com/kvgen/kvgen/kv/pgkv"
-	"slices"
 )
 
 // DDL creates the oauth_clients table and its indexes, for every record stored in it. It is idempotent.
@@ -76,8 +75,8 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	if opts.Encrypter == nil && opts.Strict {
 		return nil, errors.New("fieldsclients: Options.Strict needs an Encrypter: it refuses plaintext")
 	}
-	if slices.Contains(kv.FastMCPCollections, opts.Collection) {
-		return nil, fmt.Errorf("fieldsclients: collection %q is FastMCP's, which Python reads: this store seals fields one by one (encryption: fields), which Python cannot open", opts.Collection)
+	if err := kv.CheckGoOnlyCollection(opts.Collection); err != nil {
+		return nil, fmt.Errorf("fieldsclients: %w", err)
 	}
 	c := &codec{
 		enc:       opts.Encrypter,

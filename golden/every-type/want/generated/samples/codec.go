@@ -782,6 +782,9 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Sample) ([]byte, error) {
+	if err := kv.CheckGoOnlyCollection(collection); err != nil {
+		return nil, err
+	}
 	if v.ID == "" {
 		v.ID = key
 	} else if v.ID != key {

@@ -112,6 +112,9 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Device) ([]byte, error) {
+	if err := kv.CheckGoOnlyCollection(collection); err != nil {
+		return nil, err
+	}
 	if v.Serial == "" {
 		v.Serial = key
 	} else if v.Serial != key {
