@@ -272,3 +272,40 @@ func TestCreateTableConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestPutManyChunksRetried: the transaction of a PutMany of several chunks
+// runs again whole when its last statement fails with 40001, as a single
+// statement does; its earlier chunks are not lost.
+func TestPutManyChunksRetried(t *testing.T) {
+	ctx := context.Background()
+	pool := poolWith(t, pgtest.URL(t), 4, serializable)
+	if err := oauthclients.CreateTable(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, pool, newRing(t))
+	rs := chunkRecords()
+	// poisonKey sorts last: the last chunk's statement waits for holder
+	if err := s.Put(ctx, rs[len(rs)-1]); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(ctx)
+	if _, err := holder.Exec(ctx, `UPDATE oauth_clients SET ttl = NULL WHERE key = $1`, poisonKey); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.PutMany(ctx, rs) }()
+	waitForLockWaiters(t, pool, 1)
+	if err := holder.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("PutMany of %d records over a row changed while it waited = %v; want nil (the transaction retried)", len(rs), err)
+	}
+	if n := countVisible(t, pool); n != len(rs) {
+		t.Fatalf("%d rows after the retried PutMany; want %d", n, len(rs))
+	}
+}
