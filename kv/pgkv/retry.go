@@ -33,10 +33,12 @@ const (
 // the database rolls back whole when it reports a serialization failure or
 // a deadlock; so the statement runs again, up to Attempts times, after a
 // random wait. That is safe for every statement, conditional writes
-// included: the new attempt reads the state the winner left. Two are not
-// retried: a statement over a pgx.Tx, whose failure aborted the caller's
-// whole transaction, and a read whose failure comes after its first row
-// reached the caller.
+// included: the new attempt reads the state the winner left. A statement
+// over a pgx.Tx is not retried, since its failure aborted the caller's
+// whole transaction; nor is any other error, such as a lost connection,
+// after which a write may or may not have been applied. Reads are read
+// whole before they are returned (see Query), as sqlc's code collects
+// them anyway.
 func Wrap(conn DBTX) DBTX {
 	_, inTx := conn.(pgx.Tx)
 	return wrapped{conn: Unprepared(conn), inTx: inTx}
