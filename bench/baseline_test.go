@@ -38,13 +38,13 @@ FROM oauth_clients
 WHERE collection = $1 AND key = ANY($2::text[]) AND (expires_at IS NULL OR expires_at > now())
 `
 	sqlPut = `INSERT INTO oauth_clients AS t (collection, key, value, ttl, created_at, expires_at)
-VALUES ($1, $2, ($3::text)::jsonb, $4::float8, now(), now() + make_interval(secs => $4::float8))
+VALUES ($1, $2, ($3::text)::jsonb, $4::float8, now(), now() + $4::float8 * interval '1 second')
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at,
   created_at = CASE WHEN t.expires_at <= now() THEN EXCLUDED.created_at ELSE COALESCE(t.created_at, EXCLUDED.created_at) END
 `
 	sqlPutMany = `INSERT INTO oauth_clients AS t (collection, key, value, ttl, created_at, expires_at)
-SELECT $1, u.k, u.v::jsonb, $2::float8, now(), now() + make_interval(secs => $2::float8)
+SELECT $1, u.k, u.v::jsonb, $2::float8, now(), now() + $2::float8 * interval '1 second'
 FROM (SELECT unnest($3::text[]) AS k, unnest($4::text[]) AS v) AS u
 ORDER BY u.k COLLATE "C"
 ON CONFLICT (collection, key) DO UPDATE SET

@@ -62,7 +62,9 @@ type Backend interface {
 type AtomicBackend interface {
 	Backend
 	// Atomic calls fn with a Backend whose calls all belong to one transaction:
-	// committed when fn returns nil, rolled back otherwise.
+	// committed when fn returns nil, rolled back otherwise. fn may run more
+	// than once, when the database aborts the transaction for serialization
+	// and it runs again, so it must have no effect outside the transaction.
 	Atomic(ctx context.Context, fn func(Backend) error) error
 }
 

@@ -19,6 +19,15 @@ var (
 	// schema given to ReencryptTable declares: which members are sealed is
 	// the schema's to say, so the row is refused rather than guessed at.
 	ErrUndeclared = errors.New("kv: sealed members in a collection no schema declares")
+	// ErrReadOnly is a write refused by a server that takes none: a hot
+	// standby, default_transaction_read_only, a read-only transaction.
+	ErrReadOnly = errors.New("kv: the server is read-only")
+	// ErrSerialization is a statement the database aborted to keep
+	// transactions serializable or to break a deadlock (SQLSTATE 40001,
+	// 40P01). A store that owns its transactions has retried it already;
+	// over the caller's transaction it cannot, and the caller must roll
+	// back and run the whole transaction again.
+	ErrSerialization = errors.New("kv: serialization failure")
 )
 
 // ValidationError lists every failing field of a record; errors.Is(err, ErrInvalid).

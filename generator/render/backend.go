@@ -182,12 +182,12 @@ func atomicBackend(f *jen.File, db func(string) *jen.Statement) {
 	)
 	f.Var().Id("_").Qual(kvPkg, "AtomicBackend").Op("=").Parens(jen.Op("*").Id("txBackend")).Parens(jen.Nil())
 	f.Comment("Atomic calls fn with a backend over one transaction of b.conn: committed when fn")
-	f.Comment("returns nil, rolled back otherwise.")
+	f.Comment("returns nil, rolled back otherwise, and run again when the database aborts it for serialization (pgkv.Atomic).")
 	f.Func().Params(jen.Id("b").Op("*").Id("txBackend")).Id("Atomic").Params(
 		jen.Id("ctx").Qual("context", "Context"), jen.Id("fn").Func().Params(jen.Qual(kvPkg, "Backend")).Error(),
 	).Error().Block(
-		jen.Return(jen.Qual(pgx, "BeginFunc").Call(jen.Id("ctx"), jen.Id("b").Dot("conn"), jen.Func().Params(jen.Id("tx").Qual(pgx, "Tx")).Error().Block(
-			jen.Return(jen.Id("fn").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): db("New").Call(jen.Qual(pgkvPkg, "Unprepared").Call(jen.Id("tx")))}))),
+		jen.Return(jen.Qual(pgkvPkg, "Atomic").Call(jen.Id("ctx"), jen.Id("b").Dot("conn"), jen.Func().Params(jen.Id("tx").Qual(pgkvPkg, "DBTX")).Error().Block(
+			jen.Return(jen.Id("fn").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): db("New").Call(jen.Id("tx"))}))),
 		))),
 	)
 }

@@ -58,9 +58,12 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Comment("kv.PutManyChunk records is one transaction of conn (a savepoint in a pgx.Tx) of")
 	f.Comment("several statements, which bounds its memory; over a db.DBTX without Begin it is one statement.")
 	f.Comment("Its statements need no named prepared statement (pgkv.Unprepared), so it works behind")
-	f.Comment("PgBouncer's transaction pooling whatever the connection's pgx exec mode.")
+	f.Comment("PgBouncer's transaction pooling whatever the connection's pgx exec mode. Over a pool or")
+	f.Comment("a connection, a statement the database aborts for serialization or a deadlock runs again")
+	f.Comment("(pgkv.Wrap); over a pgx.Tx it cannot, and the error is kv.ErrSerialization. A write to a")
+	f.Comment("server that takes none fails with kv.ErrReadOnly.")
 	f.Func().Id(schema.NewFunc).Params(jen.Id("conn").Qual(dbImport, "DBTX"), jen.Id("opts").Id(schema.OptionsType)).Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
-		jen.Id("b").Op(":=").Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Qual(pgkvPkg, "Unprepared").Call(jen.Id("conn")))}),
+		jen.Id("b").Op(":=").Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(dbImport, "New").Call(jen.Qual(pgkvPkg, "Wrap").Call(jen.Id("conn")))}),
 		jen.If(jen.List(jen.Id("c"), jen.Id("ok")).Op(":=").Id("conn").Assert(jen.Id("beginner")), jen.Id("ok")).Block(
 			jen.Return(jen.Id(schema.NewWithBackendFunc).Call(jen.Op("&").Id("txBackend").Values(jen.Dict{jen.Id("backend"): jen.Id("b"), jen.Id("conn"): jen.Id("c")}), jen.Id("opts"))),
 		),
@@ -119,27 +122,17 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Comment("NewWithBackend returns a store over any kv.Backend.")
 	f.Func().Id(schema.NewWithBackendFunc).Params(jen.Id("b").Qual(kvPkg, "Backend"), jen.Id("opts").Id(schema.OptionsType)).Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(build...)
 
-	f.Comment("CreateTable applies DDL.")
+	f.Comment("CreateTable applies DDL. Replicas may run it at once: the ones that lose the race run it again.")
 	f.Func().Id(schema.CreateTableFunc).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
-		jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"), jen.Id(schema.DDLConst)),
-		jen.Return(jen.Err()),
+		jen.Return(jen.Qual(pgkvPkg, "CreateTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Id(schema.DDLConst))),
 	)
 
 	f.Add(commentf("CheckTable reports, with an error that says what to do, when the %s table is", s.Table))
-	f.Comment("missing or lacks a column the store uses: call it at start-up to fail there")
-	f.Comment("rather than at the first request.")
-	pgErr := jen.Id("pgErr")
+	f.Comment("missing or lacks a column the store uses, or when the server takes no writes")
+	f.Comment("(errors.Is(err, kv.ErrReadOnly)): call it at start-up to fail there rather than at")
+	f.Comment("the first request.")
 	f.Func().Id(schema.CheckTableFunc).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
-		jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"), jen.Lit("SELECT collection, key, value, ttl, created_at, expires_at FROM "+s.Table+" LIMIT 0")),
-		jen.Var().Add(pgErr.Clone()).Op("*").Qual("github.com/jackc/pgx/v5/pgconn", "PgError"),
-		jen.Comment("42P01: undefined table, 42703: undefined column"),
-		jen.If(jen.Qual("errors", "As").Call(jen.Err(), jen.Op("&").Add(pgErr.Clone())).Op("&&").Parens(pgErr.Clone().Dot("Code").Op("==").Lit("42P01").Op("||").Add(pgErr.Clone()).Dot("Code").Op("==").Lit("42703"))).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": table "+s.Table+" is not as the store needs it (%s): run CreateTable or apply DDL"), pgErr.Clone().Dot("Message"))),
-		),
-		jen.If(jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": checking table "+s.Table+": %w"), jen.Err())),
-		),
-		jen.Return(jen.Nil()),
+		jen.Return(jen.Qual(pgkvPkg, "CheckTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(s.Package), jen.Lit(s.Table))),
 	)
 
 	ctx := jen.Id("ctx").Qual("context", "Context")

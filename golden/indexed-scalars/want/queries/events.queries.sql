@@ -29,7 +29,7 @@ WHERE collection = @collection AND key = ANY(@keys::text[]) AND (expires_at IS N
 -- name: Put :exec
 -- Put writes value under key. Overwriting an unexpired row keeps its created_at.
 INSERT INTO events AS t (collection, key, value, ttl, created_at, expires_at)
-VALUES (@collection, @key, (@value::text)::jsonb, sqlc.narg(ttl)::float8, now(), now() + make_interval(secs => sqlc.narg(ttl)::float8))
+VALUES (@collection, @key, (@value::text)::jsonb, sqlc.narg(ttl)::float8, now(), now() + sqlc.narg(ttl)::float8 * interval '1 second')
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at,
   created_at = CASE WHEN t.expires_at <= now() THEN EXCLUDED.created_at ELSE COALESCE(t.created_at, EXCLUDED.created_at) END;
@@ -38,7 +38,7 @@ ON CONFLICT (collection, key) DO UPDATE SET
 -- PutMany writes vals[i] under keys[i] in one statement: all or nothing. Rows
 -- are written, and so locked, in byte order of key.
 INSERT INTO events AS t (collection, key, value, ttl, created_at, expires_at)
-SELECT @collection, u.k, u.v::jsonb, sqlc.narg(ttl)::float8, now(), now() + make_interval(secs => sqlc.narg(ttl)::float8)
+SELECT @collection, u.k, u.v::jsonb, sqlc.narg(ttl)::float8, now(), now() + sqlc.narg(ttl)::float8 * interval '1 second'
 FROM (SELECT unnest(@keys::text[]) AS k, unnest(@vals::text[]) AS v) AS u
 ORDER BY u.k COLLATE "C"
 ON CONFLICT (collection, key) DO UPDATE SET
@@ -70,7 +70,7 @@ SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now()) FROM d;
 -- expired one is replaced as if it were absent. Of concurrent inserts, one
 -- writes.
 INSERT INTO events AS t (collection, key, value, ttl, created_at, expires_at)
-VALUES (@collection, @key, (@value::text)::jsonb, sqlc.narg(ttl)::float8, now(), now() + make_interval(secs => sqlc.narg(ttl)::float8))
+VALUES (@collection, @key, (@value::text)::jsonb, sqlc.narg(ttl)::float8, now(), now() + sqlc.narg(ttl)::float8 * interval '1 second')
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
 WHERE t.expires_at <= now();
@@ -83,14 +83,14 @@ WHERE t.expires_at <= now();
 -- again since the read is never overwritten. A concurrent writer's lock makes
 -- the UPDATE wait, then compare with what that writer committed.
 UPDATE events SET value = (@value::text)::jsonb, ttl = sqlc.narg(ttl)::float8,
-  expires_at = now() + make_interval(secs => sqlc.narg(ttl)::float8)
+  expires_at = now() + sqlc.narg(ttl)::float8 * interval '1 second'
 WHERE collection = @collection AND key = @key AND (expires_at IS NULL OR expires_at > now())
   AND value::text = @old_value::text AND expires_at IS NOT DISTINCT FROM sqlc.narg(old_expires_at)::timestamptz;
 
 -- name: Replace :execrows
 -- Replace replaces the unexpired value of key; it never creates a row.
 UPDATE events SET value = (@value::text)::jsonb, ttl = sqlc.narg(ttl)::float8,
-  expires_at = now() + make_interval(secs => sqlc.narg(ttl)::float8)
+  expires_at = now() + sqlc.narg(ttl)::float8 * interval '1 second'
 WHERE collection = @collection AND key = @key AND (expires_at IS NULL OR expires_at > now());
 
 -- name: CompareAndDelete :execrows

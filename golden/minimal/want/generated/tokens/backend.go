@@ -211,9 +211,9 @@ type txBackend struct {
 var _ kv.AtomicBackend = (*txBackend)(nil)
 
 // Atomic calls fn with a backend over one transaction of b.conn: committed when fn
-// returns nil, rolled back otherwise.
+// returns nil, rolled back otherwise, and run again when the database aborts it for serialization (pgkv.Atomic).
 func (b *txBackend) Atomic(ctx context.Context, fn func(kv.Backend) error) error {
-	return pgx.BeginFunc(ctx, b.conn, func(tx pgx.Tx) error {
-		return fn(&backend{q: db.New(pgkv.Unprepared(tx))})
+	return pgkv.Atomic(ctx, b.conn, func(tx pgkv.DBTX) error {
+		return fn(&backend{q: db.New(tx)})
 	})
 }

@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"example.com/golden/oauth/generated/oauthclients/db"
-	"fmt"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kvgen/kvgen/kv"
 	"github.com/kvgen/kvgen/kv/pgkv"
 )
@@ -47,9 +45,12 @@ type Store struct {
 // kv.PutManyChunk records is one transaction of conn (a savepoint in a pgx.Tx) of
 // several statements, which bounds its memory; over a db.DBTX without Begin it is one statement.
 // Its statements need no named prepared statement (pgkv.Unprepared), so it works behind
-// PgBouncer's transaction pooling whatever the connection's pgx exec mode.
+// PgBouncer's transaction pooling whatever the connection's pgx exec mode. Over a pool or
+// a connection, a statement the database aborts for serialization or a deadlock runs again
+// (pgkv.Wrap); over a pgx.Tx it cannot, and the error is kv.ErrSerialization. A write to a
+// server that takes none fails with kv.ErrReadOnly.
 func New(conn db.DBTX, opts Options) (*Store, error) {
-	b := &backend{q: db.New(pgkv.Unprepared(conn))}
+	b := &backend{q: db.New(pgkv.Wrap(conn))}
 	if c, ok := conn.(beginner); ok {
 		return NewWithBackend(&txBackend{
 			backend: b,
@@ -91,26 +92,17 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	}, nil
 }
 
-// CreateTable applies DDL.
+// CreateTable applies DDL. Replicas may run it at once: the ones that lose the race run it again.
 func CreateTable(ctx context.Context, conn db.DBTX) error {
-	_, err := conn.Exec(ctx, DDL)
-	return err
+	return pgkv.CreateTable(ctx, conn, DDL)
 }
 
 // CheckTable reports, with an error that says what to do, when the oauth_clients table is
-// missing or lacks a column the store uses: call it at start-up to fail there
-// rather than at the first request.
+// missing or lacks a column the store uses, or when the server takes no writes
+// (errors.Is(err, kv.ErrReadOnly)): call it at start-up to fail there rather than at
+// the first request.
 func CheckTable(ctx context.Context, conn db.DBTX) error {
-	_, err := conn.Exec(ctx, "SELECT collection, key, value, ttl, created_at, expires_at FROM oauth_clients LIMIT 0")
-	var pgErr *pgconn.PgError
-	// 42P01: undefined table, 42703: undefined column
-	if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703") {
-		return fmt.Errorf("oauthclients: table oauth_clients is not as the store needs it (%s): run CreateTable or apply DDL", pgErr.Message)
-	}
-	if err != nil {
-		return fmt.Errorf("oauthclients: checking table oauth_clients: %w", err)
-	}
-	return nil
+	return pgkv.CheckTable(ctx, conn, "oauthclients", "oauth_clients")
 }
 
 // Get returns the Client of client_id, and false when there is none (or it expired).

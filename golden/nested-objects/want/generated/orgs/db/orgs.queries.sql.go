@@ -68,7 +68,7 @@ func (q *Queries) CompareAndDelete(ctx context.Context, arg CompareAndDeletePara
 
 const compareAndSwap = `-- name: CompareAndSwap :execrows
 UPDATE orgs SET value = ($1::text)::jsonb, ttl = $2::float8,
-  expires_at = now() + make_interval(secs => $2::float8)
+  expires_at = now() + $2::float8 * interval '1 second'
 WHERE collection = $3 AND key = $4 AND (expires_at IS NULL OR expires_at > now())
   AND value::text = $5::text AND expires_at IS NOT DISTINCT FROM $6::timestamptz
 `
@@ -288,7 +288,7 @@ func (q *Queries) GetMany(ctx context.Context, arg GetManyParams) ([]GetManyRow,
 
 const insert = `-- name: Insert :execrows
 INSERT INTO orgs AS t (collection, key, value, ttl, created_at, expires_at)
-VALUES ($1, $2, ($3::text)::jsonb, $4::float8, now(), now() + make_interval(secs => $4::float8))
+VALUES ($1, $2, ($3::text)::jsonb, $4::float8, now(), now() + $4::float8 * interval '1 second')
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
 WHERE t.expires_at <= now()
@@ -398,7 +398,7 @@ func (q *Queries) List(ctx context.Context, arg ListParams) ([]ListRow, error) {
 
 const put = `-- name: Put :exec
 INSERT INTO orgs AS t (collection, key, value, ttl, created_at, expires_at)
-VALUES ($1, $2, ($3::text)::jsonb, $4::float8, now(), now() + make_interval(secs => $4::float8))
+VALUES ($1, $2, ($3::text)::jsonb, $4::float8, now(), now() + $4::float8 * interval '1 second')
 ON CONFLICT (collection, key) DO UPDATE SET
   value = EXCLUDED.value, ttl = EXCLUDED.ttl, expires_at = EXCLUDED.expires_at,
   created_at = CASE WHEN t.expires_at <= now() THEN EXCLUDED.created_at ELSE COALESCE(t.created_at, EXCLUDED.created_at) END
@@ -424,7 +424,7 @@ func (q *Queries) Put(ctx context.Context, arg PutParams) error {
 
 const putMany = `-- name: PutMany :exec
 INSERT INTO orgs AS t (collection, key, value, ttl, created_at, expires_at)
-SELECT $1, u.k, u.v::jsonb, $2::float8, now(), now() + make_interval(secs => $2::float8)
+SELECT $1, u.k, u.v::jsonb, $2::float8, now(), now() + $2::float8 * interval '1 second'
 FROM (SELECT unnest($3::text[]) AS k, unnest($4::text[]) AS v) AS u
 ORDER BY u.k COLLATE "C"
 ON CONFLICT (collection, key) DO UPDATE SET
@@ -453,7 +453,7 @@ func (q *Queries) PutMany(ctx context.Context, arg PutManyParams) error {
 
 const replace = `-- name: Replace :execrows
 UPDATE orgs SET value = ($1::text)::jsonb, ttl = $2::float8,
-  expires_at = now() + make_interval(secs => $2::float8)
+  expires_at = now() + $2::float8 * interval '1 second'
 WHERE collection = $3 AND key = $4 AND (expires_at IS NULL OR expires_at > now())
 `
 
