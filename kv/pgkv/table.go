@@ -15,8 +15,9 @@ var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // Table is a kv.TableRewriter over any table of py-key-value's layout,
 // whatever records it holds: what `kvgen reencrypt` rotates a whole table
-// with. Its statements run unprepared (Unprepared), as the generated
-// stores' do, and its Swap locks rows in byte order of key, as theirs does.
+// with. Its statements run as the generated stores' do (Wrap: unprepared,
+// retried on serialization failures and deadlocks, read-only named), and
+// its Swap locks rows in byte order of key, as theirs does.
 type Table struct {
 	conn DBTX
 	name string // validated: safe to put in SQL
@@ -30,7 +31,7 @@ func NewTable(conn DBTX, name string) (*Table, error) {
 	if !tableName.MatchString(name) {
 		return nil, fmt.Errorf("pgkv: table %q is not a lower-case SQL identifier", name)
 	}
-	return &Table{conn: Unprepared(conn), name: pgx.Identifier{name}.Sanitize()}, nil
+	return &Table{conn: Wrap(conn), name: pgx.Identifier{name}.Sanitize()}, nil
 }
 
 // AllCollections lists the collections in byte order (COLLATE "C"), as

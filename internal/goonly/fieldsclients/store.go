@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/kvgen/kvgen/internal/goonly/fieldsclients/db"
 	"github.com/kvgen/kvgen/kv"
 	"github.com/kvgen/kvgen/kv/pgkv"

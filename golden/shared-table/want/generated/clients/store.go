@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"example.com/golden/shared-table/generated/clients/db"
+	"fmt"
 	"github.com/kvgen/kvgen/kv"
 	"github.com/kvgen/kvgen/kv/pgkv"
 )
