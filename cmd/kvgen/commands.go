@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kvgen/kvgen/generator"
+	"github.com/kvgen/kvgen/generator/schema"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -44,25 +45,25 @@ func (f moduleFlags) options() (*generator.Module, generator.Options, error) {
 }
 
 // loadSchemas expands the schema arguments and loads every schema.
-func loadSchemas(cmd string, args []string) ([]string, error) {
+func loadSchemas(cmd string, args []string) ([]*schema.Schema, error) {
 	if len(args) == 0 {
 		return nil, usageError("%s: no schema given; name the schema files, their directory, or a pattern such as 'schema/*.yaml'", cmd)
 	}
-	return generator.SchemaFiles(args)
+	files, err := generator.SchemaFiles(args)
+	if err != nil {
+		return nil, err
+	}
+	return generator.LoadSchemas(files)
 }
 
 func generateFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
 	mf := addModuleFlags(fs)
 	return func(ctx context.Context, c *cli, args []string) error {
-		files, err := loadSchemas("generate", args)
+		schemas, err := loadSchemas("generate", args)
 		if err != nil {
 			return err
 		}
 		_, opts, err := mf.options()
-		if err != nil {
-			return err
-		}
-		schemas, err := generator.LoadSchemas(files)
 		if err != nil {
 			return err
 		}
@@ -89,15 +90,11 @@ func underGoGenerate() bool {
 func checkFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) error {
 	mf := addModuleFlags(fs)
 	return func(ctx context.Context, c *cli, args []string) error {
-		files, err := loadSchemas("check", args)
+		schemas, err := loadSchemas("check", args)
 		if err != nil {
 			return err
 		}
 		_, opts, err := mf.options()
-		if err != nil {
-			return err
-		}
-		schemas, err := generator.LoadSchemas(files)
 		if err != nil {
 			return err
 		}

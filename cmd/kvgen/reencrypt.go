@@ -30,11 +30,7 @@ func reencryptFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) erro
 	afterCollection := fs.String("after-collection", "", "resume after this `collection`, as an interrupted run printed")
 	afterKey := fs.String("after-key", "", "resume after this `key` of -after-collection")
 	return func(ctx context.Context, c *cli, args []string) error {
-		files, err := loadSchemas("reencrypt", args)
-		if err != nil {
-			return err
-		}
-		schemas, err := generator.LoadSchemas(files)
+		schemas, err := loadSchemas("reencrypt", args)
 		if err != nil {
 			return err
 		}
