@@ -22,6 +22,13 @@ const (
 	DDLConst               = "DDL"
 	DefaultCollectionConst = "DefaultCollection"
 	DefaultTTLConst        = "DefaultTTL" // declared with a ttl only, reserved always
+
+	// Declared with engine sqlite only, reserved always, so that adding the
+	// engine to a schema never breaks it.
+	NewSQLiteFunc         = "NewSQLite"
+	CreateSQLiteTableFunc = "CreateSQLiteTable"
+	CheckSQLiteTableFunc  = "CheckSQLiteTable"
+	SQLiteDDLConst        = "SQLiteDDL"
 )
 
 // packageDecls are the package-level declarations, which no record or object
@@ -29,6 +36,7 @@ const (
 var packageDecls = []string{
 	StoreType, OptionsType, NewFunc, NewMemoryFunc, NewWithBackendFunc, CreateTableFunc,
 	CheckTableFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
+	NewSQLiteFunc, CreateSQLiteTableFunc, CheckSQLiteTableFunc, SQLiteDDLConst,
 }
 
 // Methods of the record type and of every object type.

@@ -18,7 +18,7 @@ import (
 // the documentation lists them.
 var recordOptions = []string{
 	"version", "record", "package", "table", "collection", "key", "encryption",
-	"go_only", "ttl", "description", "fields",
+	"go_only", "ttl", "engines", "description", "fields",
 }
 
 // requiredOptions must appear in every schema file.
@@ -97,7 +97,7 @@ func (l *loader) load(data []byte) *Schema {
 	if root == nil {
 		return nil
 	}
-	s := &Schema{Path: l.path, Encryption: EncryptValue}
+	s := &Schema{Path: l.path, Encryption: EncryptValue, Engines: []Engine{PostgreSQL}}
 	if root.Kind != yaml.MappingNode {
 		l.errorf(root, "a schema must be a mapping of options, not %s", describe(root))
 		return nil
@@ -338,11 +338,50 @@ func (l *loader) recordOptions(s *Schema, opts map[string]*yaml.Node) {
 			s.TTL = d
 		}
 	}
+	if n := opts["engines"]; n != nil {
+		s.Engines = l.engines(n)
+	}
 	if l.stringOpt(opts["description"], "description", &s.Description) {
 		if why := DocText(s.Description); why != "" {
 			l.errorf(opts["description"], "description %s", why)
 		}
 	}
+}
+
+// engines reads the engines option: a list of known engine names, each
+// once, postgresql among them. It returns them in the order of Engines.
+func (l *loader) engines(n *yaml.Node) []Engine {
+	known := make([]string, len(Engines))
+	for i, e := range Engines {
+		known[i] = string(e)
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "engines must be a list such as [postgresql, sqlite], not %s", describe(n))
+		return []Engine{PostgreSQL}
+	}
+	named := map[Engine]bool{}
+	for _, item := range n.Content {
+		name, ok := l.str(item, "an engine")
+		switch {
+		case !ok:
+		case !contains(known, name):
+			l.errorf(item, "unknown engine %q (want %s)%s", truncate(name), strings.Join(known, " or "), didYouMean(name, known))
+		case named[Engine(name)]:
+			l.errorf(item, "engine %q is named twice", name)
+		default:
+			named[Engine(name)] = true
+		}
+	}
+	if !named[PostgreSQL] {
+		l.errorf(n, "engines must include postgresql: the store's New, DDL and CreateTable are PostgreSQL's; name sqlite beside it")
+	}
+	out := []Engine{}
+	for _, e := range Engines {
+		if named[e] || e == PostgreSQL {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // stringOpt stores the string value of an optional option in dst and

@@ -13,6 +13,17 @@ const (
 	EncryptNone   Encryption = "none"
 )
 
+// Engine is a database that kvgen generates queries for.
+type Engine string
+
+const (
+	PostgreSQL Engine = "postgresql" // always generated: New, DDL, CreateTable
+	SQLite     Engine = "sqlite"     // on request: NewSQLite, SQLiteDDL, CreateSQLiteTable
+)
+
+// Engines are the engines a schema may name, in the order they are generated.
+var Engines = []Engine{PostgreSQL, SQLite}
+
 // Kind is the type of a field without its parameters.
 type Kind string
 
@@ -42,8 +53,11 @@ type Schema struct {
 	Encryption Encryption
 	// GoOnly says that no Python program reads the record's collection:
 	// required by encryption: fields, whose rows py-key-value cannot open.
-	GoOnly      bool
-	TTL         time.Duration // default expiry of a put; 0 means none
+	GoOnly bool
+	TTL    time.Duration // default expiry of a put; 0 means none
+	// Engines are the databases the store runs on, in the order of Engines;
+	// PostgreSQL always among them.
+	Engines     []Engine
 	Description string
 	Fields      []*Field // in file order
 }
@@ -56,6 +70,16 @@ func (s *Schema) KeyField() *Field {
 		}
 	}
 	return nil
+}
+
+// Uses reports whether the store runs on engine e.
+func (s *Schema) Uses(e Engine) bool {
+	for _, have := range s.Engines {
+		if have == e {
+			return true
+		}
+	}
+	return false
 }
 
 // Sensitive reports the top-level fields stored encrypted, in file order.
