@@ -141,7 +141,11 @@ func Generate(schemas []*schema.Schema, opts Options) (map[string][]byte, error)
 			Out:     relTo(opts.SQLCConfig, path.Join(pkgDir, "db")),
 		})
 	}
-	config, err := render.SQLCConfig(entries)
+	sqlite, err := addSQLite(out, opts, sorted)
+	if err != nil {
+		return nil, err
+	}
+	config, err := render.SQLCConfig(append(entries, sqlite...))
 	if err != nil {
 		return nil, err
 	}

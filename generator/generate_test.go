@@ -56,7 +56,9 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	want := []string{
 		"generated/alpha/", "generated/beta/", "generated/oauthclients/",
 		"queries/alpha.queries.sql", "queries/beta.queries.sql", "queries/oauth_clients.schema.sql",
-		"queries/oauthclients.queries.sql", "queries/shared.schema.sql", "sqlc.yaml",
+		"queries/oauth_clients.sqlite.schema.sql", // the repository's schema names engine sqlite
+		"queries/oauthclients.queries.sql", "queries/oauthclients.sqlite.queries.sql",
+		"queries/shared.schema.sql", "sqlc.yaml",
 	}
 	var got []string
 	for _, p := range slices.Sorted(maps.Keys(first)) {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -14,6 +15,8 @@ type SQLCEntry struct {
 	Schema  string // the DDL file of the record's table
 	Queries string // the record's queries file
 	Out     string // the directory of the generated db package
+	Engine  string // sqlc's engine: "" or "postgresql" (pgx/v5), or "sqlite" (database/sql)
+	Package string // the generated package's name: "" is db
 }
 
 // SQLCConfig renders sqlc.yaml (version 2): one entry per record, sorted by
@@ -24,7 +27,9 @@ func SQLCConfig(entries []SQLCEntry) ([]byte, error) {
 	}
 	sorted := slices.Clone(entries)
 	slices.SortFunc(sorted, func(a, b SQLCEntry) int { return strings.Compare(a.Queries, b.Queries) })
-	for _, e := range sorted {
+	for i, e := range sorted {
+		sorted[i].Engine = cmp.Or(e.Engine, "postgresql")
+		sorted[i].Package = cmp.Or(e.Package, "db")
 		for _, p := range []string{e.Schema, e.Queries, e.Out} {
 			if p == "" {
 				return nil, fmt.Errorf("render: sqlc.yaml entry %+v has an empty path", e)
