@@ -28,10 +28,15 @@ const (
 )
 
 // TestServerBinary runs the built command as a user would, against a real
-// PostgreSQL and in memory. The binary is built once for its subtests.
+// PostgreSQL, a SQLite file and in memory. The binary is built once for its
+// subtests; the SQLite file of a subtest that names none goes under a
+// temporary $XDG_DATA_HOME.
 func TestServerBinary(t *testing.T) {
 	bin := buildServer(t)
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	t.Run("PostgreSQLKeepsClientsAcrossACrash", func(t *testing.T) { testPostgresKeepsClients(t, bin) })
+	t.Run("SQLiteKeepsClientsAcrossACrash", func(t *testing.T) { testSQLiteKeepsClients(t, bin) })
+	t.Run("SQLiteRefusesWithoutItsKey", func(t *testing.T) { testSQLiteRefusesWithoutItsKey(t, bin) })
 	t.Run("MemoryLosesClientsOnRestart", func(t *testing.T) { testMemoryLosesClients(t, bin) })
 	t.Run("RefusesPlaintextSecretsOnPostgreSQL", func(t *testing.T) { testRefusesPlaintext(t, bin) })
 	t.Run("UnreachableDatabaseErrorHidesPassword", func(t *testing.T) { testUnreachableDatabase(t, bin) })
@@ -155,7 +160,7 @@ func checkTable(t *testing.T, dsn string, clients []e2eClient) int {
 
 func testMemoryLosesClients(t *testing.T, bin string) {
 	env := childEnv()
-	first := startServer(t, bin, env, "-addr", "127.0.0.1:0")
+	first := startServer(t, bin, env, "-addr", "127.0.0.1:0", "-memory")
 	if !strings.Contains(first.logs.String(), `"level":"WARN"`) || !strings.Contains(first.logs.String(), "LOST ON RESTART") {
 		t.Errorf("no warning that registrations are lost on restart:\n%s", first.logs)
 	}
@@ -168,7 +173,7 @@ func testMemoryLosesClients(t *testing.T, bin string) {
 	}
 	first.kill(t)
 
-	second := startServer(t, bin, env, "-addr", first.addr)
+	second := startServer(t, bin, env, "-addr", first.addr, "-memory")
 	hc = httpClient()
 	var mu sync.Mutex
 	tokenRejected, readRejected := 0, 0

@@ -24,16 +24,35 @@ type keySample struct {
 	shut    int // failed with kv.ErrDecrypt: sealed with a key the ring lacks, or no ring
 }
 
-// sampleKeys reads the most recently written clients (at most
-// keySampleSize, unexpired) through the store, as a request would.
-func sampleKeys(ctx context.Context, pool *pgxpool.Pool, clients *oauthclients.Store) (keySample, error) {
+// recentPostgresClients lists the keys of the most recently written
+// clients, unexpired, at most keySampleSize.
+func recentPostgresClients(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	rows, err := pool.Query(ctx, `SELECT key FROM oauth_clients
 		WHERE collection = $1 AND (expires_at IS NULL OR expires_at > now())
 		ORDER BY created_at DESC NULLS LAST LIMIT $2`, oauthclients.DefaultCollection, keySampleSize)
 	if err != nil {
-		return keySample{}, err
+		return nil, err
 	}
-	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// storedKeyStatus is the key status of /healthz: what the key ring makes
+// of the clients recent lists; configured says whether a ring was given.
+func storedKeyStatus(recent func(context.Context) ([]string, error), clients *oauthclients.Store, configured bool) func(context.Context) (string, bool) {
+	return func(ctx context.Context) (string, bool) {
+		s, err := sampleKeys(ctx, recent, clients)
+		if err != nil {
+			return "unknown: the stored clients cannot be read", false
+		}
+		return s.keyStatus(configured), !s.wrongKeys()
+	}
+}
+
+// sampleKeys reads the clients that recent lists (the most recently
+// written, at most keySampleSize, unexpired) through the store, as a
+// request would.
+func sampleKeys(ctx context.Context, recent func(context.Context) ([]string, error), clients *oauthclients.Store) (keySample, error) {
+	keys, err := recent(ctx)
 	if err != nil {
 		return keySample{}, err
 	}

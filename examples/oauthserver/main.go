@@ -1,17 +1,21 @@
 // Command oauthserver is an OAuth 2.1 authorization server's client side:
 // Dynamic Client Registration (RFC 7591), client management (RFC 7592) and
 // client authentication at a client_credentials token endpoint, keeping
-// the registrations in kvgen's generated store, in memory or in
-// PostgreSQL with client secrets encrypted at rest.
+// the registrations in kvgen's generated store, in a SQLite file, in
+// PostgreSQL or in memory, with client secrets encrypted at rest.
 //
 // Usage:
 //
-//	oauthserver [-addr 127.0.0.1:8080] [-base-url URL] [-database-url URL]
+//	oauthserver [-addr 127.0.0.1:8080] [-base-url URL] [-database-url URL | -db FILE | -memory]
 //	            [-key-file FILE] [-allow-plaintext]
 //
 // Without a database URL (the flag or $DATABASE_URL) registrations live in
-// memory and are lost on restart. Encryption keys come from
-// $KVGEN_ENCRYPTION_KEYS or -key-file, never from a flag value.
+// the SQLite file -db, by default $XDG_DATA_HOME/kvgen-oauthserver/clients.db
+// (~/.local/share when $XDG_DATA_HOME is unset); -memory keeps them in
+// memory, lost on restart. Encryption keys come from $KVGEN_ENCRYPTION_KEYS
+// or -key-file, never from a flag value; on SQLite without either, from the
+// key file beside the database (FILE.key), which the server creates, mode
+// 0600, for a new database.
 package main
 
 import (
@@ -72,8 +76,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	defer store.close()
 	if !store.persistent {
-		log.Warn("registrations are kept in memory and are LOST ON RESTART; " +
-			"set DATABASE_URL or -database-url to keep them in PostgreSQL")
+		log.Warn("registrations are kept in memory and are LOST ON RESTART (-memory); " +
+			"leave -memory out to keep them in a SQLite file, or set DATABASE_URL to keep them in PostgreSQL")
 	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -110,11 +114,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	// The default is applied after parsing, not given to the flag package,
 	// which would print it (password included) in the usage text.
 	fs.StringVar(&cfg.storage.databaseURL, "database-url", "",
-		"PostgreSQL URL (default $DATABASE_URL; none keeps registrations in memory)")
+		"PostgreSQL URL (default $DATABASE_URL; none keeps registrations in the SQLite file -db)")
+	fs.StringVar(&cfg.storage.dbPath, "db", "",
+		"SQLite database file, used without a database URL (default $XDG_DATA_HOME/"+dataDirName+"/clients.db)")
+	fs.BoolVar(&cfg.storage.memory, "memory", false,
+		"keep registrations in memory: they are lost on restart")
 	fs.StringVar(&cfg.storage.keyFile, "key-file", "",
 		"file of Fernet keys, one a line, the encrypting key first (used when $"+keysEnv+" is empty)")
 	fs.BoolVar(&cfg.storage.allowPlaintext, "allow-plaintext", false,
-		"on PostgreSQL, store client secrets unencrypted when no keys are given")
+		"store client secrets unencrypted when no keys are given")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: oauthserver [flags]\n\nEncryption keys come from $"+keysEnv+" or -key-file.\n\nFlags:")
 		fs.PrintDefaults()
@@ -127,6 +135,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.storage.databaseURL == "" {
 		cfg.storage.databaseURL = getenv("DATABASE_URL")
+	}
+	if cfg.storage.dbPath == "" && cfg.storage.databaseURL == "" && !cfg.storage.memory {
+		path, err := defaultDBPath(getenv)
+		if err != nil {
+			return config{}, err
+		}
+		cfg.storage.dbPath = path
 	}
 	if cfg.baseURL != "" {
 		u, err := url.Parse(cfg.baseURL)

@@ -20,6 +20,30 @@ func TestParseConfig(t *testing.T) {
 	if cfg.addr != "127.0.0.1:8080" || cfg.baseURL != "" || cfg.storage.databaseURL != dsn || cfg.storage.allowPlaintext {
 		t.Errorf("defaults: %+v", cfg)
 	}
+	if cfg.storage.dbPath != "" {
+		t.Errorf("with a database URL, the SQLite file %q is set", cfg.storage.dbPath)
+	}
+
+	// Without a database URL: the SQLite file in the XDG data directory.
+	cfg, err = parseConfig(nil, env(map[string]string{"XDG_DATA_HOME": "/data"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.storage.dbPath != "/data/kvgen-oauthserver/clients.db" || cfg.storage.memory {
+		t.Errorf("default store: %+v", cfg.storage)
+	}
+	cfg, err = parseConfig(nil, env(map[string]string{"XDG_DATA_HOME": "relative/ignored", "HOME": "/home/u"}), &bytes.Buffer{})
+	if err != nil || !strings.HasSuffix(cfg.storage.dbPath, "/.local/share/kvgen-oauthserver/clients.db") {
+		t.Errorf("default store with a relative $XDG_DATA_HOME: %q, %v", cfg.storage.dbPath, err)
+	}
+	cfg, err = parseConfig([]string{"-db", "/srv/x.db"}, env(nil), &bytes.Buffer{})
+	if err != nil || cfg.storage.dbPath != "/srv/x.db" {
+		t.Errorf("-db: %q, %v", cfg.storage.dbPath, err)
+	}
+	cfg, err = parseConfig([]string{"-memory"}, env(nil), &bytes.Buffer{})
+	if err != nil || !cfg.storage.memory || cfg.storage.dbPath != "" {
+		t.Errorf("-memory: %+v, %v", cfg.storage, err)
+	}
 
 	cfg, err = parseConfig([]string{"-database-url", "postgres://other/db", "-base-url", "https://auth.example.com/", "-allow-plaintext"},
 		env(map[string]string{"DATABASE_URL": dsn}), &bytes.Buffer{})

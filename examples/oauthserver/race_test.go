@@ -22,7 +22,7 @@ import (
 //   - resurrections: the client exists after its DELETE answered 204 and the
 //     update racing it answered.
 func TestUpdateRaces(t *testing.T) {
-	for name, newServer := range map[string]func(*testing.T) *testServer{"memory": newTestServer, "postgres": newPostgresTestServer} {
+	for name, newServer := range map[string]func(*testing.T) *testServer{"memory": newTestServer, "postgres": newPostgresTestServer, "sqlite": newSQLiteTestServer} {
 		t.Run(name, func(t *testing.T) { updateRaces(t, newServer(t)) })
 	}
 }

@@ -23,8 +23,12 @@ const keysEnv = "KVGEN_ENCRYPTION_KEYS"
 
 // storageConfig is how the server keeps its registrations.
 type storageConfig struct {
-	// databaseURL selects PostgreSQL; empty means in memory.
+	// databaseURL selects PostgreSQL; empty means the SQLite file dbPath.
 	databaseURL string
+	// dbPath is the SQLite database file (-db, or defaultDBPath).
+	dbPath string
+	// memory keeps registrations in this process only (-memory).
+	memory bool
 	// keyFile is read when $KVGEN_ENCRYPTION_KEYS is empty.
 	keyFile string
 	// allowPlaintext lets the server store client secrets unencrypted on PostgreSQL.
@@ -39,8 +43,9 @@ type storage struct {
 	// keys says, for /healthz, whether the key ring opens the stored
 	// clients, and false when it opens none of those sealed.
 	keys func(context.Context) (status string, ok bool)
-	// pool is the database's; nil for the memory store.
-	pool *pgxpool.Pool
+	// recent lists the keys of the most recently written clients, for the
+	// key check; nil for the memory store.
+	recent func(context.Context) ([]string, error)
 	// close releases the database pool; a no-op for the memory store.
 	close func()
 	// describe names the storage for the logs, without a password.
@@ -54,9 +59,9 @@ var errNoKeys = errors.New("refusing to start: PostgreSQL is selected but no enc
 	"so client secrets would be stored in plaintext; set " + keysEnv + " (or -key-file) to a Fernet key " +
 	"(kvgen keygen prints one), or pass -allow-plaintext to accept plaintext secrets")
 
-// openStorage opens the memory store, or PostgreSQL when cfg names a
-// database, creating the table there if needed. Its errors never hold the
-// database password.
+// openStorage opens the memory store (-memory), PostgreSQL when cfg names
+// a database, or else the SQLite file, creating the table there if needed.
+// Its errors never hold the database password.
 func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*storage, error) {
 	keys, source, err := loadKeys(cfg.keyFile)
 	if err != nil {
@@ -68,7 +73,10 @@ func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*sto
 		// read as "encrypt" to the store.
 		opts.Encrypter = keys
 	}
-	if cfg.databaseURL == "" {
+	if cfg.databaseURL == "" && !cfg.memory {
+		return openSQLite(ctx, cfg, keys, source, log)
+	}
+	if cfg.memory {
 		clients, err := oauthclients.NewMemory(opts)
 		if err != nil {
 			return nil, fmt.Errorf("opening the memory store: %w", err)
@@ -118,7 +126,7 @@ func loadKeys(keyFile string) (*kv.KeyRing, string, error) {
 // with a warning (a damaged row, or keys dropped too early after a
 // rotation), and /healthz reports it.
 func checkStoredKeys(ctx context.Context, store *storage, source string, log *slog.Logger) error {
-	s, err := sampleKeys(ctx, store.pool, store.clients)
+	s, err := sampleKeys(ctx, store.recent, store.clients)
 	switch {
 	case err != nil:
 		return fmt.Errorf("reading stored clients on %s: %w", store.describe, err)
@@ -163,18 +171,12 @@ func openPostgres(ctx context.Context, databaseURL string, opts oauthclients.Opt
 		pool.Close()
 		return nil, fmt.Errorf("opening the client store on %s: %s", where, redact(err))
 	}
-	configured := opts.Encrypter != nil
+	recent := func(ctx context.Context) ([]string, error) { return recentPostgresClients(ctx, pool) }
 	return &storage{
-		clients: clients,
-		ping:    pool.Ping,
-		keys: func(ctx context.Context) (string, bool) {
-			s, err := sampleKeys(ctx, pool, clients)
-			if err != nil {
-				return "unknown: the stored clients cannot be read", false
-			}
-			return s.keyStatus(configured), !s.wrongKeys()
-		},
-		pool:       pool,
+		clients:    clients,
+		ping:       pool.Ping,
+		keys:       storedKeyStatus(recent, clients, opts.Encrypter != nil),
+		recent:     recent,
 		close:      pool.Close,
 		describe:   where,
 		persistent: true,
