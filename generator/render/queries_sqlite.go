@@ -56,18 +56,21 @@ type sqliteFinder struct {
 
 // sqliteMatch is the SQL of the searched text @value as the value ->>
 // gives for a member of kind k, which the typed finder writes as kvgen's
-// PostgreSQL finder does (see indexText).
+// PostgreSQL finder does (see indexText). The outer CAST makes sqlc type
+// the parameter a string; the unary + drops the CAST's affinity, which
+// SQLite would otherwise apply to the indexed expression, and then not use
+// the index.
 func sqliteMatch(k schema.Kind) (kind, match string) {
 	const text = "CAST(@" + finderParam + " AS TEXT)"
 	switch k {
 	case schema.Int, schema.Unixtime:
-		return "an integer", "CAST(" + text + " AS INTEGER)"
+		return "an integer", "+CAST(" + text + " AS INTEGER)"
 	case schema.Float:
-		return "a number", "CAST(" + text + " AS REAL)"
+		return "a number", "+CAST(" + text + " AS REAL)"
 	case schema.Bool:
 		return "a boolean", "CASE " + text + " WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
 	}
-	return "text", text
+	return "text", "+" + text
 }
 
 // SQLiteQueries renders the sqlc-annotated SQLite queries of one record.
