@@ -16,7 +16,8 @@ import (
 // and produced no longer holds, sorted. kvgen owns, and may delete:
 //
 //   - a file under QueriesDir or OutDir that starts with a kvgen header;
-//   - a file starting with sqlc's header in <OutDir>/<pkg>/db/, when
+//   - a file starting with sqlc's header in <OutDir>/<pkg>/db/ (or
+//     sqlitedb/, sqlc's SQLite code), when
 //     <OutDir>/<pkg>/ holds (or, about to be deleted, held) a kvgen file,
 //     or is produced now.
 //
@@ -77,7 +78,7 @@ func staleFiles(opts Options, produced map[string][]byte) ([]string, error) {
 	}
 	for p := range sqlcFiles {
 		dbDir := path.Dir(p)
-		if path.Base(dbDir) != "db" || !pkgDirs[path.Dir(dbDir)] {
+		if base := path.Base(dbDir); (base != "db" && base != sqliteDBPackage) || !pkgDirs[path.Dir(dbDir)] {
 			continue
 		}
 		if _, ok := produced[p]; !ok {
