@@ -227,8 +227,7 @@ func (r sqliteRenderer) writes() {
 	r.method("PutMany", ctxParam(), jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.Id("values").Index().Index().Byte(), jen.Id("ttl").Op("*").Float64()).Error().Block(
 		jen.Return(call("w", "PutMany", r.params("PutMany", jen.Dict{
 			jen.Id("Collection"): jen.Id("collection"),
-			jen.Id("Keys"):       jen.Qual(sqlitekvPkg, "Array").Call(jen.Id("keys")),
-			jen.Id("Vals"):       jen.Qual(sqlitekvPkg, "Texts").Call(jen.Id("values")),
+			jen.Id("Pairs"):      jen.Qual(sqlitekvPkg, "Pairs").Call(jen.Id("keys"), jen.Id("values")),
 			jen.Id("Ttl"):        jen.Id("ttl"),
 		}))),
 	)

@@ -79,14 +79,27 @@ func Array(keys []string) string {
 	return string(append(b, ']'))
 }
 
-// Texts is values as a JSON array of strings, each the text of one value
-// byte for byte: json_each gives back exactly what the codec wrote.
-func Texts(values [][]byte) string {
-	s := make([]string, len(values))
-	for i, v := range values {
-		s[i] = Text(v)
+// Pairs is keys[i] with values[i] as a JSON array of [key, value] arrays
+// of strings, each value the text of one encoded value byte for byte: the
+// one parameter of PutMany, which json_each reads once.
+func Pairs(keys []string, values [][]byte) string {
+	n := 2
+	for i := range keys {
+		n += len(keys[i]) + len(values[i]) + 8
 	}
-	return Array(s)
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendString(b, keys[i])
+		b = append(b, ',')
+		b = appendString(b, Text(values[i]))
+		b = append(b, ']')
+	}
+	return string(append(b, ']'))
 }
 
 // appendString appends s as a JSON string, escaping only what JSON

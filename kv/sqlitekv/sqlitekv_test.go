@@ -240,12 +240,13 @@ func TestArrayThroughJSONEach(t *testing.T) {
 		t.Errorf("json_each gave %q, want %q", got, keys)
 	}
 	values := [][]byte{[]byte(`{"a":"\u00e9\"x"}`), []byte(`{"b":[1,2.50,1e21]}`)}
-	var second string
-	if err := db.Reader().QueryRowContext(t.Context(), `SELECT value FROM json_each(?) WHERE key = 1`, sqlitekv.Texts(values)).Scan(&second); err != nil {
+	var key, value string
+	if err := db.Reader().QueryRowContext(t.Context(), `SELECT value->>0, value->>1 FROM json_each(?) WHERE key = 1`,
+		sqlitekv.Pairs([]string{"a", "b\"\n"}, values)).Scan(&key, &value); err != nil {
 		t.Fatal(err)
 	}
-	if second != string(values[1]) {
-		t.Errorf("json_each gave %q, want %q", second, values[1])
+	if key != "b\"\n" || value != string(values[1]) {
+		t.Errorf("json_each gave %q, %q; want %q, %q", key, value, "b\"\n", values[1])
 	}
 }
 
