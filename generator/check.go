@@ -77,33 +77,6 @@ func Check(ctx context.Context, schemas []*schema.Schema, opts Options) (*Drift,
 	return &Drift{Files: drift, Fix: FixCommand(paths, opts)}, nil
 }
 
-// Diff shows what generate would change: a unified diff with three lines
-// of context for each changed file, and one line for each file it would
-// create or delete (their whole text would say nothing more).
-func (d *Drift) Diff() string {
-	var b strings.Builder
-	for _, f := range d.Files {
-		switch f.Kind {
-		case Missing:
-			fmt.Fprintf(&b, "new file %s (%s)\n", f.Path, lineCount(f.Want))
-		case Stale:
-			fmt.Fprintf(&b, "deleted file %s (%s)\n", f.Path, lineCount(f.Have))
-		default:
-			b.WriteString(UnifiedDiff("a/"+f.Path, "b/"+f.Path, string(f.Have), string(f.Want)))
-		}
-	}
-	return b.String()
-}
-
-// lineCount says how many lines text has, a last one without a newline included.
-func lineCount(text []byte) string {
-	n := bytes.Count(text, []byte("\n"))
-	if len(text) > 0 && text[len(text)-1] != '\n' {
-		n++
-	}
-	return fmt.Sprintf("%d %s", n, plural(n, "line", "lines"))
-}
-
 // Summary names every file out of date and the command that fixes them.
 func (d *Drift) Summary() string {
 	var b strings.Builder

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/kvgen/kvgen/generator/schema"
 )
 
@@ -111,7 +112,7 @@ func checkErrorCase(t *testing.T, errPath string, got error) {
 		t.Fatal(err)
 	}
 	if text != string(want) {
-		t.Errorf("error differs from %s:\n%s", errPath, UnifiedDiff("want", "got", string(want), text))
+		t.Errorf("error differs from %s:\n%s", errPath, udiff.Unified("want", "got", string(want), text))
 	}
 }
 
@@ -138,7 +139,7 @@ func checkWant(t *testing.T, wantDir string, files map[string][]byte) {
 		case !ok:
 			t.Errorf("%s is no longer generated", p)
 		case !bytes.Equal(got, want[p]):
-			t.Errorf("%s differs (go test ./generator -run TestGolden -update rewrites it):\n%s", p, UnifiedDiff("want/"+p, "got/"+p, string(want[p]), string(got)))
+			t.Errorf("%s differs (go test ./generator -run TestGolden -update rewrites it):\n%s", p, udiff.Unified("want/"+p, "got/"+p, string(want[p]), string(got)))
 		}
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
