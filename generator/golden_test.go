@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"maps"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/kvgen/kvgen/generator/schema"
+	"golang.org/x/mod/modfile"
 )
 
 var update = flag.Bool("update", false, "rewrite golden/*/want and golden/*/error.txt from the generator's output")
@@ -179,7 +181,7 @@ func compileCases(t *testing.T, repoDir string, cases map[string]map[string][]by
 // repository (replaced by its directory) with the same dependency versions,
 // so that it builds from the module cache alone. withSQLC adds sqlc as a tool.
 func writeTestModule(dir, modulePath, repoDir string, withSQLC bool) error {
-	goMod, err := os.ReadFile(filepath.Join(repoDir, "go.mod"))
+	repo, err := FindModule(repoDir)
 	if err != nil {
 		return err
 	}
@@ -187,28 +189,24 @@ func writeTestModule(dir, modulePath, repoDir string, withSQLC bool) error {
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString("module " + modulePath + "\n\ngo 1.26.0\n\n")
+	f := new(modfile.File)
+	errs := []error{f.AddModuleStmt(modulePath), f.AddGoStmt(repo.GoVersion)}
 	if withSQLC {
-		b.WriteString("tool " + SQLCTool + "\n\n")
+		errs = append(errs, f.AddTool(SQLCTool))
 	}
-	b.WriteString("require github.com/kvgen/kvgen v0.0.0\n\n")
-	// The repository's require blocks, as they are.
-	inRequire := false
-	for line := range strings.Lines(string(goMod)) {
-		switch {
-		case strings.HasPrefix(line, "require ("):
-			inRequire = true
-			b.WriteString(line)
-		case inRequire:
-			b.WriteString(line)
-			inRequire = strings.TrimSpace(line) != ")"
-		case strings.HasPrefix(line, "require "):
-			b.WriteString(line)
-		}
+	f.AddNewRequire(repo.Path, "v0.0.0", false)
+	for _, r := range repo.file.Require {
+		f.AddNewRequire(r.Mod.Path, r.Mod.Version, r.Indirect)
 	}
-	b.WriteString("\nreplace github.com/kvgen/kvgen => " + repoDir + "\n")
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(b.String()), 0o644); err != nil {
+	errs = append(errs, f.AddReplace(repo.Path, "", repoDir, ""))
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	goMod, err := f.Format()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), goMod, 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "go.sum"), goSum, 0o644)
