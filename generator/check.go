@@ -39,14 +39,18 @@ type Drift struct {
 }
 
 // Check compares the module at opts.ModuleDir with what schemas produce,
-// sqlc's output included (see Build), without changing the module. It
+// sqlc's output and the record of its run included (see Build), without
+// changing the module; it always runs sqlc. It
 // returns nil when everything is up to date. Unlike `sqlc diff`, it also
 // sees missing and stale files.
 func Check(ctx context.Context, schemas []*schema.Schema, opts Options) (*Drift, error) {
-	opts, files, stale, err := plan(ctx, schemas, opts)
+	// Always run sqlc: a record of its last run, even hand-edited, cannot
+	// make check miss drift in its outputs.
+	pl, err := plan(ctx, schemas, opts, false)
 	if err != nil {
 		return nil, err
 	}
+	opts, files, stale := pl.opts, pl.files, pl.stale
 	var drift []FileDrift
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		have, err := os.ReadFile(filepath.Join(opts.ModuleDir, filepath.FromSlash(p)))
