@@ -31,7 +31,7 @@ type pyRow struct {
 // pyRows reads the rows and the two test keys ("current,previous").
 func pyRows(t *testing.T) ([]pyRow, string) {
 	t.Helper()
-	f, err := os.Open("../../kv/testdata/pykv-0.4.4-rows.jsonl")
+	f, err := os.Open("../../../kv/testdata/pykv-0.4.4-rows.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
