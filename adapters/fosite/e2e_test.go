@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -17,13 +16,13 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/storage"
 
 	kvfosite "github.com/kvgen/kvgen/adapters/fosite"
+	"github.com/kvgen/kvgen/adapters/internal/oauthtest"
 	"github.com/kvgen/kvgen/generated/oauthclients"
 	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
@@ -53,36 +52,12 @@ func (s *testStorage) SetClientAssertionJWT(ctx context.Context, jti string, exp
 // world is a PostgreSQL database with an encrypted client store, shared by
 // the providers (replicas) a test starts over it.
 type world struct {
-	pool    *pgxpool.Pool
-	clients *oauthclients.Store
-	jtis    kv.Store[map[string]any]
+	*oauthtest.DB
 	signing *rsa.PrivateKey
 }
 
 func newWorld(t *testing.T) *world {
-	t.Helper()
-	ctx := context.Background()
-	pool := pgtest.New(t)
-	if err := oauthclients.CreateTable(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	key, err := kv.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := kv.ParseKeys(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := oauthclients.New(pool, oauthclients.Options{Encrypter: ring})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := oauthclients.New(pool, oauthclients.Options{AllowPlaintext: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &world{pool: pool, clients: clients, jtis: plain.Untyped(), signing: rsaKey(t)}
+	return &world{DB: oauthtest.NewDB(t), signing: rsaKey(t)}
 }
 
 func rsaKey(t *testing.T) *rsa.PrivateKey {
@@ -92,13 +67,6 @@ func rsaKey(t *testing.T) *rsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
-}
-
-func (w *world) register(t *testing.T, c oauthclients.Client) {
-	t.Helper()
-	if err := w.clients.Put(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // provider is one replica: fosite's ComposeAllEnabled over the adapter,
@@ -112,7 +80,7 @@ const audience = "https://api.example.com"
 
 func (w *world) start(t *testing.T, hasher fosite.Hasher) *provider {
 	t.Helper()
-	store, err := kvfosite.New(w.clients, w.jtis, kvfosite.Options{Audience: []string{audience}})
+	store, err := kvfosite.New(w.Clients, w.Plain.Untyped(), kvfosite.Options{Audience: []string{audience}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,50 +151,9 @@ func grantAll(ar fosite.Requester) {
 	}
 }
 
-// tokenResponse is the token endpoint's answer, success or error.
-type tokenResponse struct {
-	status      int
-	AccessToken string `json:"access_token"`
-	Scope       string `json:"scope"`
-	Error       string `json:"error"`
-}
-
-// postToken posts form to the token endpoint, with HTTP Basic credentials
-// when id is not empty.
-func (p *provider) postToken(t *testing.T, id, secret string, form url.Values) tokenResponse {
+func (p *provider) postToken(t *testing.T, id, secret string, form url.Values) oauthtest.TokenResponse {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, p.srv.URL+"/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if id != "" {
-		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := tokenResponse{status: resp.StatusCode}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("token endpoint answered %d with no JSON: %v", resp.StatusCode, err)
-	}
-	return out
-}
-
-func (r tokenResponse) mustSucceed(t *testing.T) {
-	t.Helper()
-	if r.status != http.StatusOK || r.AccessToken == "" {
-		t.Fatalf("token endpoint answered %d %q, want 200 with an access token", r.status, r.Error)
-	}
-}
-
-func (r tokenResponse) mustFail(t *testing.T, status int, code string) {
-	t.Helper()
-	if r.status != status || r.Error != code || r.AccessToken != "" {
-		t.Fatalf("token endpoint answered %d %q (token issued: %t), want %d %q", r.status, r.Error, r.AccessToken != "", status, code)
-	}
+	return oauthtest.PostToken(t, p.srv.URL+"/token", id, secret, form)
 }
 
 func confidential(id, secret string) oauthclients.Client {
@@ -247,22 +174,22 @@ func confidential(id, secret string) oauthclients.Client {
 // and no other.
 func TestClientCredentialsToken(t *testing.T) {
 	w := newWorld(t)
-	w.register(t, confidential("service", "s3cret-of-the-service"))
+	w.Register(t, confidential("service", "s3cret-of-the-service"))
 	p := w.start(t, kvfosite.Hasher{})
 
 	got := p.postToken(t, "service", "s3cret-of-the-service", url.Values{
 		"grant_type": {"client_credentials"}, "scope": {"read"}, "audience": {audience},
 	})
-	got.mustSucceed(t)
+	got.MustSucceed(t)
 	if got.Scope != "read" {
 		t.Errorf("granted scope %q, want read", got.Scope)
 	}
 	p.postToken(t, "service", "s3cret-of-the-service", url.Values{
 		"grant_type": {"client_credentials"}, "scope": {"admin"},
-	}).mustFail(t, http.StatusBadRequest, "invalid_scope")
+	}).MustFail(t, http.StatusBadRequest, "invalid_scope")
 	p.postToken(t, "service", "s3cret-of-the-service", url.Values{
 		"grant_type": {"client_credentials"}, "audience": {"https://elsewhere.example.com"},
-	}).mustFail(t, http.StatusBadRequest, "invalid_request")
+	}).MustFail(t, http.StatusBadRequest, "invalid_request")
 }
 
 // TestWrongSecretRefused: a wrong secret, an expired one, a secret sent by
@@ -270,61 +197,34 @@ func TestClientCredentialsToken(t *testing.T) {
 // client's client_credentials get no token.
 func TestWrongSecretRefused(t *testing.T) {
 	w := newWorld(t)
-	w.register(t, confidential("service", "s3cret-of-the-service"))
+	w.Register(t, confidential("service", "s3cret-of-the-service"))
 	expired := confidential("expired", "s3cret-that-expired")
 	expired.ClientSecretExpiresAt = time.Now().Add(-time.Minute)
-	w.register(t, expired)
+	w.Register(t, expired)
 	public := confidential("public", "")
 	public.TokenEndpointAuthMethod = "none"
-	w.register(t, public)
+	w.Register(t, public)
 	p := w.start(t, kvfosite.Hasher{})
 	cc := url.Values{"grant_type": {"client_credentials"}}
 
-	p.postToken(t, "service", "s3cret-of-the-servicE", cc).mustFail(t, http.StatusUnauthorized, "invalid_client")
-	p.postToken(t, "service", "", cc).mustFail(t, http.StatusUnauthorized, "invalid_client")
-	p.postToken(t, "expired", "s3cret-that-expired", cc).mustFail(t, http.StatusUnauthorized, "invalid_client")
-	p.postToken(t, "nobody", "s3cret-of-the-service", cc).mustFail(t, http.StatusUnauthorized, "invalid_client")
+	p.postToken(t, "service", "s3cret-of-the-servicE", cc).MustFail(t, http.StatusUnauthorized, "invalid_client")
+	p.postToken(t, "service", "", cc).MustFail(t, http.StatusUnauthorized, "invalid_client")
+	p.postToken(t, "expired", "s3cret-that-expired", cc).MustFail(t, http.StatusUnauthorized, "invalid_client")
+	p.postToken(t, "nobody", "s3cret-of-the-service", cc).MustFail(t, http.StatusUnauthorized, "invalid_client")
 	post := url.Values{"grant_type": {"client_credentials"}, "client_id": {"service"}, "client_secret": {"s3cret-of-the-service"}}
-	p.postToken(t, "", "", post).mustFail(t, http.StatusUnauthorized, "invalid_client")
+	p.postToken(t, "", "", post).MustFail(t, http.StatusUnauthorized, "invalid_client")
 	p.postToken(t, "", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {"public"}}).
-		mustFail(t, http.StatusBadRequest, "invalid_grant")
+		MustFail(t, http.StatusBadRequest, "invalid_grant")
 }
 
 // TestWithoutHasherConfidentialClientsRefused: a provider left with fosite's
 // default bcrypt hasher refuses the right secret: the mistake fails closed.
 func TestWithoutHasherConfidentialClientsRefused(t *testing.T) {
 	w := newWorld(t)
-	w.register(t, confidential("service", "s3cret-of-the-service"))
+	w.Register(t, confidential("service", "s3cret-of-the-service"))
 	p := w.start(t, nil)
 	p.postToken(t, "service", "s3cret-of-the-service", url.Values{"grant_type": {"client_credentials"}}).
-		mustFail(t, http.StatusUnauthorized, "invalid_client")
-}
-
-// authorizeCode runs the authorization endpoint for q and returns the code
-// of the redirect: "" when the endpoint answered with an error, in a
-// redirect or (when it cannot trust the redirect URI) in its own response.
-func (p *provider) authorizeCode(t *testing.T, q url.Values) (code, answer string) {
-	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(p.srv.URL + "/auth?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := resp.Location()
-	if err != nil {
-		return "", resp.Status
-	}
-	if got := loc.Query().Get("state"); got != q.Get("state") {
-		t.Fatalf("authorization endpoint redirected with state %q, want %q", got, q.Get("state"))
-	}
-	return loc.Query().Get("code"), loc.Redacted()
-}
-
-func pkce() (verifier, challenge string) {
-	verifier = base64.RawURLEncoding.EncodeToString([]byte("a code verifier of the test, 43 characters or more"))
-	sum := sha256.Sum256([]byte(verifier))
-	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+		MustFail(t, http.StatusUnauthorized, "invalid_client")
 }
 
 func nativeApp() oauthclients.Client {
@@ -345,16 +245,16 @@ func nativeApp() oauthclients.Client {
 // not register is refused at the authorization endpoint.
 func TestAuthorizationCodePKCE(t *testing.T) {
 	w := newWorld(t)
-	w.register(t, nativeApp())
+	w.Register(t, nativeApp())
 	p := w.start(t, kvfosite.Hasher{})
-	verifier, challenge := pkce()
+	verifier, challenge := oauthtest.PKCE()
 	redirect := "http://127.0.0.1:51004/callback"
 	q := url.Values{
 		"response_type": {"code"}, "client_id": {"native-app"}, "redirect_uri": {redirect},
 		"scope": {"openid read"}, "state": {"state-of-the-test"}, "nonce": {"nonce-of-the-test"},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 	}
-	code, answer := p.authorizeCode(t, q)
+	code, answer := oauthtest.AuthorizeCode(t, p.srv.URL+"/auth", q)
 	if code == "" {
 		t.Fatalf("authorization endpoint answered %s: want a code", answer)
 	}
@@ -362,7 +262,7 @@ func TestAuthorizationCodePKCE(t *testing.T) {
 		"grant_type": {"authorization_code"}, "client_id": {"native-app"}, "code": {code},
 		"redirect_uri": {redirect}, "code_verifier": {verifier},
 	})
-	got.mustSucceed(t)
+	got.MustSucceed(t)
 	if got.Scope != "openid read" {
 		t.Errorf("granted scope %q, want \"openid read\"", got.Scope)
 	}
@@ -376,12 +276,8 @@ func TestAuthorizationCodePKCE(t *testing.T) {
 		{"unregistered scope", func(q url.Values) { q.Set("scope", "openid admin") }, "error=invalid_scope"},
 		{"no PKCE", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, "error=invalid_request"},
 	} {
-		bad := url.Values{}
-		for k, v := range q {
-			bad[k] = v
-		}
-		c.change(bad)
-		if code, answer := p.authorizeCode(t, bad); code != "" || !strings.Contains(answer, c.want) {
+		bad := oauthtest.With(q, c.change)
+		if code, answer := oauthtest.AuthorizeCode(t, p.srv.URL+"/auth", bad); code != "" || !strings.Contains(answer, c.want) {
 			t.Errorf("%s: authorization endpoint answered %s (code issued: %t), want %s", c.name, answer, code != "", c.want)
 		}
 	}
@@ -393,21 +289,21 @@ func TestConfidentialAuthorizationCode(t *testing.T) {
 	w := newWorld(t)
 	c := confidential("web-app", "s3cret-of-the-web-app")
 	c.GrantTypes, c.ResponseTypes, c.Scope = nil, nil, "read" // RFC 7591's defaults: authorization_code, code
-	w.register(t, c)
+	w.Register(t, c)
 	p := w.start(t, kvfosite.Hasher{})
 	q := url.Values{
 		"response_type": {"code"}, "client_id": {"web-app"}, "redirect_uri": {"https://app.example.com/callback"},
 		"scope": {"read"}, "state": {"state-of-the-test"},
 	}
-	code, answer := p.authorizeCode(t, q)
+	code, answer := oauthtest.AuthorizeCode(t, p.srv.URL+"/auth", q)
 	if code == "" {
 		t.Fatalf("authorization endpoint answered %s: want a code", answer)
 	}
 	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://app.example.com/callback"}}
-	p.postToken(t, "web-app", "wrong", exchange).mustFail(t, http.StatusUnauthorized, "invalid_client")
-	p.postToken(t, "web-app", "s3cret-of-the-web-app", exchange).mustSucceed(t)
+	p.postToken(t, "web-app", "wrong", exchange).MustFail(t, http.StatusUnauthorized, "invalid_client")
+	p.postToken(t, "web-app", "s3cret-of-the-web-app", exchange).MustSucceed(t)
 	p.postToken(t, "web-app", "s3cret-of-the-web-app", url.Values{"grant_type": {"client_credentials"}}).
-		mustFail(t, http.StatusBadRequest, "unauthorized_client")
+		MustFail(t, http.StatusBadRequest, "unauthorized_client")
 }
 
 // assertion signs the claims of a private_key_jwt client assertion.
@@ -453,7 +349,7 @@ func TestClientAssertionReplayRefused(t *testing.T) {
 	key := rsaKey(t)
 	c := confidential("signer", "")
 	c.TokenEndpointAuthMethod, c.JWKS = "private_key_jwt", jwks(t, key)
-	w.register(t, c)
+	w.Register(t, c)
 	first, second := w.start(t, kvfosite.Hasher{}), w.start(t, kvfosite.Hasher{})
 	exp := time.Now().Add(10 * time.Minute).Unix()
 	signed := func(p *provider, jti string) string {
@@ -469,18 +365,18 @@ func TestClientAssertionReplayRefused(t *testing.T) {
 		}
 	}
 
-	first.postToken(t, "", "", form(signed(first, "jti-1"))).mustSucceed(t)
-	first.postToken(t, "", "", form(signed(first, "jti-1"))).mustFail(t, http.StatusBadRequest, "jti_known")
-	second.postToken(t, "", "", form(signed(second, "jti-1"))).mustFail(t, http.StatusBadRequest, "jti_known")
-	second.postToken(t, "", "", form(signed(second, "jti-2"))).mustSucceed(t)
+	first.postToken(t, "", "", form(signed(first, "jti-1"))).MustSucceed(t)
+	first.postToken(t, "", "", form(signed(first, "jti-1"))).MustFail(t, http.StatusBadRequest, "jti_known")
+	second.postToken(t, "", "", form(signed(second, "jti-1"))).MustFail(t, http.StatusBadRequest, "jti_known")
+	second.postToken(t, "", "", form(signed(second, "jti-2"))).MustSucceed(t)
 	other := rsaKey(t)
 	second.postToken(t, "", "", form(assertion(t, other, map[string]any{
 		"iss": "signer", "sub": "signer", "aud": second.srv.URL + "/token", "jti": "jti-3", "exp": exp,
-	}))).mustFail(t, http.StatusUnauthorized, "invalid_client")
+	}))).MustFail(t, http.StatusUnauthorized, "invalid_client")
 
 	var value string
 	var ttl float64
-	err := w.pool.QueryRow(context.Background(),
+	err := w.Pool.QueryRow(context.Background(),
 		"SELECT value::text, ttl FROM oauth_clients WHERE collection = $1 AND key = $2",
 		kvfosite.DefaultJTICollection, hexSHA256("jti-1")).Scan(&value, &ttl)
 	if err != nil {

@@ -20,7 +20,7 @@ func TestSetClientAssertionJWTOnce(t *testing.T) {
 	const replicas = 8
 	stores := make([]*kvfosite.Store, replicas)
 	for i := range stores {
-		s, err := kvfosite.New(w.clients, w.jtis, kvfosite.Options{})
+		s, err := kvfosite.New(w.Clients, w.Plain.Untyped(), kvfosite.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
