@@ -7,6 +7,7 @@ package clientview
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"net/url"
 	"strings"
 	"time"
 
@@ -94,4 +95,39 @@ func DigestMatches(digest []byte, presented string) bool {
 // client, which has no secret to present.
 func VerifySecret(c *oauthclients.Client, presented string, now time.Time) bool {
 	return DigestMatches(SecretDigest(c, now), presented)
+}
+
+// RedirectAllowed reports whether requested is one of the registered
+// redirect URIs: the same string, or, for a loopback redirect of a native
+// app, the same but for the port, which the app picks when it runs (RFC
+// 8252 section 7.3: http, host 127.0.0.1, [::1] or localhost).
+func RedirectAllowed(registered []string, requested string) bool {
+	if Allows(registered, requested) {
+		return true
+	}
+	req, ok := loopback(requested)
+	if !ok {
+		return false
+	}
+	for _, r := range registered {
+		if reg, ok := loopback(r); ok && reg.Hostname() == req.Hostname() &&
+			reg.EscapedPath() == req.EscapedPath() && reg.RawQuery == req.RawQuery {
+			return true
+		}
+	}
+	return false
+}
+
+// loopback parses s when it is an http URL of a loopback host without
+// user info or fragment.
+func loopback(s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return nil, false
+	}
+	switch u.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+		return u, true
+	}
+	return nil, false
 }
