@@ -115,13 +115,23 @@ func (r TokenResponse) MustFail(t *testing.T, status int, code string) {
 	}
 }
 
-// AuthorizeCode sends the authorization request q to endpoint and returns
-// the code of the redirect, and what the endpoint answered (the redirect,
-// or its status when it did not redirect). The code is "" when the endpoint
-// answered with an error.
+// AuthorizeCode sends the authorization request q to endpoint, follows the
+// redirects that stay on the endpoint's server (a login page, say), and
+// returns the code of the redirect that leaves it, and what the server
+// answered (that redirect, or its status when it did not redirect). The
+// code is "" when the server answered with an error.
 func AuthorizeCode(t *testing.T, endpoint string, q url.Values) (code, answer string) {
 	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	start, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host != start.Host || len(via) > 5 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
 	resp, err := client.Get(endpoint + "?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
