@@ -33,7 +33,7 @@ func start(t *testing.T, db *oauthtest.DB) string {
 		LoginURL: func(id string) string { return "/login?id=" + url.QueryEscape(id) },
 	})
 	store := newStorage(t, clients)
-	config := &op.Config{CodeMethodS256: true, AuthMethodPost: true}
+	config := &op.Config{CodeMethodS256: true, AuthMethodPost: true, AuthMethodPrivateKeyJWT: true}
 	if _, err := rand.Read(config.CryptoKey[:]); err != nil {
 		t.Fatal(err)
 	}
