@@ -84,19 +84,27 @@ func (w *world) start(t *testing.T, hasher fosite.Hasher) *provider {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, func(config *fosite.Config) fosite.OAuth2Provider {
+		config.ClientSecretsHasher = hasher
+		return compose.ComposeAllEnabled(config, &testStorage{MemoryStore: storage.NewMemoryStore(), clients: store}, w.signing)
+	})
+}
+
+// serve starts the provider that build makes of a configuration whose
+// TokenURL is its token endpoint.
+func serve(t *testing.T, build func(*fosite.Config) fosite.OAuth2Provider) *provider {
+	t.Helper()
 	p := &provider{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/auth", p.authorize)
 	mux.HandleFunc("/token", p.token)
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
-	config := &fosite.Config{
+	p.oauth2 = build(&fosite.Config{
 		GlobalSecret:                []byte("a global secret of 32 bytes, ok!"),
-		ClientSecretsHasher:         hasher,
 		TokenURL:                    p.srv.URL + "/token",
 		EnforcePKCEForPublicClients: true,
-	}
-	p.oauth2 = compose.ComposeAllEnabled(config, &testStorage{MemoryStore: storage.NewMemoryStore(), clients: store}, w.signing)
+	})
 	return p
 }
 

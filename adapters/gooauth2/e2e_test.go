@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4/manage"
 	"github.com/go-oauth2/oauth2/v4/server"
-	"github.com/go-oauth2/oauth2/v4/store"
 
-	"github.com/kvgen/kvgen/adapters/gooauth2"
+	"github.com/kvgen/kvgen/adapters/gooauth2/example"
 	"github.com/kvgen/kvgen/adapters/internal/oauthtest"
 	"github.com/kvgen/kvgen/generated/oauthclients"
 	"github.com/kvgen/kvgen/internal/pgtest"
@@ -21,21 +19,16 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// start serves go-oauth2's server over the adapter at /authorize and
-// /token, with its memory token store, wired as the package doc says. The
-// user behind every authorization request is alice, who consents.
+// start serves go-oauth2's server as the README builds it (package
+// example) at /authorize and /token. The user behind every authorization
+// request is alice, who consents.
 func start(t *testing.T, db *oauthtest.DB) string {
 	t.Helper()
-	clients := gooauth2.New(db.Clients)
-	manager := manage.NewDefaultManager()
-	manager.MustTokenStorage(store.NewMemoryTokenStore())
-	manager.MapClientStorage(clients)
-	manager.SetValidateURIHandler(gooauth2.ValidateURI)
-	srv := server.NewDefaultServer(manager)
+	srv, err := example.NewServer(db.Pool, db.Ring)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv.SetClientInfoHandler(clientCredentials)
-	srv.SetClientAuthorizedHandler(clients.ClientAuthorizedHandler)
-	srv.SetClientScopeHandler(clients.ClientScopeHandler)
-	srv.SetPreRedirectErrorHandler(clients.ErrorRedirects(srv))
 	srv.SetUserAuthorizationHandler(func(http.ResponseWriter, *http.Request) (string, error) { return "alice", nil })
 
 	mux := http.NewServeMux()

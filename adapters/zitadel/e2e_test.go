@@ -12,7 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/kvgen/kvgen/adapters/internal/oauthtest"
-	kvzitadel "github.com/kvgen/kvgen/adapters/zitadel"
+	"github.com/kvgen/kvgen/adapters/zitadel/example"
 	"github.com/kvgen/kvgen/generated/oauthclients"
 	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
@@ -20,24 +20,22 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// start serves an op.Provider over the test's storage and the adapter, with
-// a login page at /login where alice signs in and consents at once. It
-// returns the issuer, the provider's base URL.
+// start serves an op.Provider as the README builds it (package example),
+// over the test's storage, with a login page at /login where alice signs in
+// and consents at once. It returns the issuer, the provider's base URL.
 func start(t *testing.T, db *oauthtest.DB) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	issuer := ts.URL
-	clients := kvzitadel.New(db.Clients, kvzitadel.Options{
-		LoginURL: func(id string) string { return "/login?id=" + url.QueryEscape(id) },
-	})
-	store := newStorage(t, clients)
+	store := newStorage(t)
 	config := &op.Config{CodeMethodS256: true, AuthMethodPost: true, AuthMethodPrivateKeyJWT: true}
 	if _, err := rand.Read(config.CryptoKey[:]); err != nil {
 		t.Fatal(err)
 	}
-	provider, err := op.NewProvider(config, store, op.StaticIssuer(issuer), op.WithAllowInsecure())
+	loginURL := func(id string) string { return "/login?id=" + url.QueryEscape(id) }
+	provider, err := example.NewProvider(db.Pool, db.Ring, issuer, config, store, loginURL, op.WithAllowInsecure())
 	if err != nil {
 		t.Fatal(err)
 	}

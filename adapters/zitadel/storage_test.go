@@ -13,15 +13,13 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	kvzitadel "github.com/kvgen/kvgen/adapters/zitadel"
+	"github.com/kvgen/kvgen/adapters/zitadel/example"
 )
 
-// storage is the least op.Storage that runs the authorization-code and
-// client_credentials flows, in memory: its clients are the adapter's, the
-// rest is here, test-only.
+// storage is what the least op.Storage that runs the authorization-code and
+// client_credentials flows needs besides clients (example.Rest), in memory,
+// test-only.
 type storage struct {
-	*kvzitadel.Clients
-
 	mu       sync.Mutex
 	requests map[string]*authRequest // by ID
 	codes    map[string]string       // code → request ID
@@ -29,21 +27,17 @@ type storage struct {
 	key      *rsa.PrivateKey
 }
 
-var (
-	_ op.Storage                  = (*storage)(nil)
-	_ op.ClientCredentialsStorage = (*storage)(nil)
-)
+var _ example.Rest = (*storage)(nil)
 
 var errUnsupported = errors.New("not supported by the test's storage")
 
-func newStorage(t *testing.T, clients *kvzitadel.Clients) *storage {
+func newStorage(t *testing.T) *storage {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &storage{
-		Clients:  clients,
 		requests: map[string]*authRequest{},
 		codes:    map[string]string{},
 		tokens:   map[string]string{},

@@ -24,6 +24,7 @@ import (
 // clients sealed by a Fernet key ring, as a server keeps them.
 type DB struct {
 	Pool    *pgxpool.Pool
+	Ring    *kv.KeyRing
 	Clients *oauthclients.Store
 	// Plain is a store over the same table without encryption, for the
 	// rows that hold no secret (Untyped: any collection).
@@ -53,7 +54,7 @@ func NewDB(t *testing.T) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &DB{Pool: pool, Clients: clients, Plain: plain}
+	return &DB{Pool: pool, Ring: ring, Clients: clients, Plain: plain}
 }
 
 // Register puts c in the client store.
