@@ -26,13 +26,9 @@ var (
 	_ fosite.OpenIDConnectClient = (*Client)(nil)
 )
 
-func newClient(rec *oauthclients.Client, audience []string, now time.Time) *Client {
-	return &Client{
-		record:   *rec,
-		digest:   clientview.SecretDigest(rec, now),
-		audience: audience,
-		jwks:     parseJWKS(rec.JWKS),
-	}
+func newClient(rec oauthclients.Client, audience []string, now time.Time) *Client {
+	rec, digest := clientview.WithoutSecret(rec, now)
+	return &Client{record: rec, digest: digest, audience: audience, jwks: parseJWKS(rec.JWKS)}
 }
 
 // parseJWKS reads the client's jwks, nil when it has none or when go-jose
@@ -49,8 +45,8 @@ func parseJWKS(raw json.RawMessage) *jose.JSONWebKeySet {
 	return &set
 }
 
-// Record returns the stored record, for what fosite does not carry (the
-// client's name and logo at consent, say).
+// Record returns the stored record without its client_secret, for what
+// fosite does not carry (the client's name and logo at consent, say).
 func (c *Client) Record() oauthclients.Client { return c.record }
 
 // GetID returns the client_id.

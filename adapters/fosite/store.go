@@ -62,7 +62,7 @@ var _ fosite.ClientManager = (*Store)(nil)
 // the client assertions fosite has accepted (private_key_jwt), one row per
 // JTI with a ttl, in Options.JTICollection: give it the untyped view of a
 // store over the same table without encryption, since a JTI is no secret
-// and a plaintext row can be read by anyone inspecting the table:
+// (and a plaintext row shows an operator what it holds):
 //
 //	plain, err := oauthclients.New(pool, oauthclients.Options{AllowPlaintext: true})
 //	store, err := fosite.New(clients, plain.Untyped(), fosite.Options{})
@@ -88,7 +88,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error)
 	if err != nil {
 		return nil, fmt.Errorf("fosite adapter: reading client: %w", err)
 	}
-	return newClient(&rec, s.opts.Audience, time.Now()), nil
+	return newClient(rec, s.opts.Audience, time.Now()), nil
 }
 
 // ClientAssertionJWTValid returns fosite.ErrJTIKnown when jti was used by an

@@ -26,7 +26,8 @@ var (
 	_ oauth2.ClientPasswordVerifier = (*Client)(nil)
 )
 
-// Record returns the stored record, for what go-oauth2 does not carry.
+// Record returns the stored record without its client_secret, for what
+// go-oauth2 does not carry.
 func (c *Client) Record() oauthclients.Client { return c.record }
 
 // GetID returns the client_id.

@@ -67,7 +67,8 @@ func (s *Store) get(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("go-oauth2 adapter: reading client: %w", err)
 	}
-	return &Client{record: rec, digest: clientview.SecretDigest(&rec, time.Now())}, nil
+	rec, digest := clientview.WithoutSecret(rec, time.Now())
+	return &Client{record: rec, digest: digest}, nil
 }
 
 // ClientAuthorizedHandler is a server.ClientAuthorizedHandler: it allows a

@@ -13,13 +13,14 @@ import (
 // Client is a registered client as zitadel/oidc sees it.
 type Client struct {
 	record oauthclients.Client
+	digest []byte // of the client_secret, while it authenticates the client
 	opts   *Options
 }
 
 var _ op.Client = (*Client)(nil)
 
-// Record returns the stored record, for what zitadel/oidc does not carry
-// (the client's name and logo at consent, say).
+// Record returns the stored record without its client_secret, for what
+// zitadel/oidc does not carry (the client's name and logo at consent, say).
 func (c *Client) Record() oauthclients.Client { return c.record }
 
 // GetID returns the client_id.

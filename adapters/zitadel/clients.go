@@ -88,7 +88,8 @@ func (c *Clients) get(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(fmt.Errorf("zitadel adapter: reading client: %w", err))
 	}
-	return &Client{record: rec, opts: &c.opts}, nil
+	rec, digest := clientview.WithoutSecret(rec, time.Now())
+	return &Client{record: rec, digest: digest, opts: &c.opts}, nil
 }
 
 // GetClientByClientID returns the client registered as clientID.
@@ -123,7 +124,7 @@ func (c *Clients) authenticate(ctx context.Context, clientID, clientSecret strin
 	if err != nil {
 		return nil, err
 	}
-	if !clientview.VerifySecret(&client.record, clientSecret, time.Now()) {
+	if !clientview.DigestMatches(client.digest, clientSecret) {
 		return nil, errBadSecret
 	}
 	return client, nil

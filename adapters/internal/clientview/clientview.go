@@ -90,11 +90,14 @@ func DigestMatches(digest []byte, presented string) bool {
 	return len(digest) == sha256.Size && subtle.ConstantTimeCompare(digest, sum[:]) == 1
 }
 
-// VerifySecret reports, in constant time, whether presented is the secret
-// that authenticates the confidential client c now. It is false for a public
-// client, which has no secret to present.
-func VerifySecret(c *oauthclients.Client, presented string, now time.Time) bool {
-	return DigestMatches(SecretDigest(c, now), presented)
+// WithoutSecret returns the digest of c's secret (SecretDigest) and c
+// without the secret: what an adapter keeps of a record, so that the secret
+// leaves the store only as a digest, whatever a library does with the
+// client it is given (fosite's storage may keep or serialize it).
+func WithoutSecret(c oauthclients.Client, now time.Time) (oauthclients.Client, []byte) {
+	digest := SecretDigest(&c, now)
+	c.ClientSecret = ""
+	return c, digest
 }
 
 // RedirectAllowed reports whether requested is one of the registered
