@@ -39,14 +39,18 @@ type Drift struct {
 }
 
 // Check compares the module at opts.ModuleDir with what schemas produce,
-// sqlc's output included (see Build), without changing the module. It
+// sqlc's output and the record of its run included (see Build), without
+// changing the module; it always runs sqlc. It
 // returns nil when everything is up to date. Unlike `sqlc diff`, it also
 // sees missing and stale files.
 func Check(ctx context.Context, schemas []*schema.Schema, opts Options) (*Drift, error) {
-	opts, files, stale, err := plan(ctx, schemas, opts)
+	// Always run sqlc: a record of its last run, even hand-edited, cannot
+	// make check miss drift in its outputs.
+	pl, err := plan(ctx, schemas, opts, false)
 	if err != nil {
 		return nil, err
 	}
+	opts, files, stale := pl.opts, pl.files, pl.stale
 	var drift []FileDrift
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		have, err := os.ReadFile(filepath.Join(opts.ModuleDir, filepath.FromSlash(p)))
@@ -75,33 +79,6 @@ func Check(ctx context.Context, schemas []*schema.Schema, opts Options) (*Drift,
 		paths[i] = s.Path
 	}
 	return &Drift{Files: drift, Fix: FixCommand(paths, opts)}, nil
-}
-
-// Diff shows what generate would change: a unified diff with three lines
-// of context for each changed file, and one line for each file it would
-// create or delete (their whole text would say nothing more).
-func (d *Drift) Diff() string {
-	var b strings.Builder
-	for _, f := range d.Files {
-		switch f.Kind {
-		case Missing:
-			fmt.Fprintf(&b, "new file %s (%s)\n", f.Path, lineCount(f.Want))
-		case Stale:
-			fmt.Fprintf(&b, "deleted file %s (%s)\n", f.Path, lineCount(f.Have))
-		default:
-			b.WriteString(UnifiedDiff("a/"+f.Path, "b/"+f.Path, string(f.Have), string(f.Want)))
-		}
-	}
-	return b.String()
-}
-
-// lineCount says how many lines text has, a last one without a newline included.
-func lineCount(text []byte) string {
-	n := bytes.Count(text, []byte("\n"))
-	if len(text) > 0 && text[len(text)-1] != '\n' {
-		n++
-	}
-	return fmt.Sprintf("%d %s", n, plural(n, "line", "lines"))
 }
 
 // Summary names every file out of date and the command that fixes them.

@@ -10,12 +10,13 @@ import (
 	"github.com/kvgen/kvgen/generator/schema"
 )
 
-// TestDefaultsApply runs the store generated from golden/defaults, whose
-// fields have a default of every type that takes one: a record without them
-// is written with the defaults in their place, and read back with them set,
-// timestamps in UTC; and writing what was read writes the same JSON.
+// TestDefaultsApply runs the store generated from the golden case defaults,
+// whose fields have a default of every type that takes one: a record
+// without them is written with the defaults in their place, and read back
+// with them set, timestamps in UTC; and writing what was read writes the
+// same JSON.
 func TestDefaultsApply(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "golden", "defaults", "schema.yaml"))
+	data, err := os.ReadFile(filepath.Join(goldenDir, "defaults", caseSchemaDir, "schema.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestDefaultsApply(t *testing.T) {
 	}
 }
 
-// defaultsTest is a test in the package generated from golden/defaults.
+// defaultsTest is a test in the package generated from the golden case defaults.
 const defaultsTest = `package settings
 
 import (

@@ -9,64 +9,63 @@ import (
 	"testing"
 )
 
-// The expected texts below are what GNU diff -u prints for the same input.
-func TestUnifiedDiffMatchesGNUDiff(t *testing.T) {
-	for _, tc := range []struct{ name, a, b, want string }{
+// TestDriftDiff is what kvgen check prints: each changed file as GNU diff -u
+// prints it (the expected hunks below are its output for the same texts),
+// named a/<path> and b/<path>, and one line for a file created or deleted.
+func TestDriftDiff(t *testing.T) {
+	d := &Drift{Files: []FileDrift{
+		{Path: "generated/x/db/models.go", Kind: Missing, Want: []byte("a\nb")},
+		{Path: "queries/emptied.sql", Kind: Changed, Have: []byte("x\n"), Want: []byte{}},
+		{Path: "queries/filled.sql", Kind: Changed, Have: []byte{}, Want: []byte("x\n")},
+		{Path: "queries/gone.sql", Kind: Stale, Have: []byte("one\n")},
 		{
-			name: "two hunks and a missing final newline",
-			a:    "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\n",
-			b:    "a\nB\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\nadded",
-			want: "--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n a\n-b\n+B\n c\n d\n e\n@@ -12,3 +12,4 @@\n l\n m\n n\n+added\n\\ No newline at end of file\n",
+			Path: "queries/t.sql", Kind: Changed,
+			Have: []byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\n"),
+			Want: []byte("a\nB\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\nadded"),
 		},
-		{name: "created", a: "", b: "x\n", want: "--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+x\n"},
-		{name: "emptied", a: "x\n", b: "", want: "--- a/x\n+++ b/x\n@@ -1 +0,0 @@\n-x\n"},
-		{name: "equal", a: "x\ny\n", b: "x\ny\n", want: ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := UnifiedDiff("a/x", "b/x", tc.a, tc.b); got != tc.want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
-			}
-		})
+	}}
+	want := "new file generated/x/db/models.go (2 lines)\n" +
+		"--- a/queries/emptied.sql\n+++ b/queries/emptied.sql\n@@ -1 +0,0 @@\n-x\n" +
+		"--- a/queries/filled.sql\n+++ b/queries/filled.sql\n@@ -0,0 +1 @@\n+x\n" +
+		"deleted file queries/gone.sql (1 line)\n" +
+		"--- a/queries/t.sql\n+++ b/queries/t.sql\n" +
+		"@@ -1,5 +1,5 @@\n a\n-b\n+B\n c\n d\n e\n" +
+		"@@ -12,3 +12,4 @@\n l\n m\n n\n+added\n\\ No newline at end of file\n"
+	if got := d.Diff(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
 
-func TestUnifiedDiffAppliesAndIsShortest(t *testing.T) {
+// TestDriftDiffApplies: applying the diff of a changed file to what the
+// module holds gives what generate would write, for many random edits.
+func TestDriftDiffApplies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 500 {
 		a, b := randomText(rng, rng.IntN(30)), randomText(rng, rng.IntN(30))
 		if rng.IntN(2) == 0 { // mostly similar texts, the common case
 			b = mutate(rng, a)
 		}
-		d := UnifiedDiff("a", "b", a, b)
+		if a == b {
+			continue // Check reports no such file
+		}
+		d := (&Drift{Files: []FileDrift{{Path: "f", Kind: Changed, Have: []byte(a), Want: []byte(b)}}}).Diff()
+		if !strings.HasPrefix(d, "--- a/f\n+++ b/f\n") {
+			t.Fatalf("case %d: the diff does not name the file:\n%s", i, d)
+		}
 		got, err := applyDiff(a, d)
 		if err != nil || got != b {
 			t.Fatalf("case %d: applying the diff gave %q, %v; want %q\ndiff:\n%s", i, got, err, b, d)
 		}
-		x, y := splitLines(a), splitLines(b)
-		if a != "" && b != "" {
-			edits := 0
-			for _, o := range diffLines(x, y) {
-				if o.kind != opEqual {
-					edits++
-				}
-			}
-			if want := len(x) + len(y) - 2*lcs(x, y); edits != want {
-				t.Fatalf("case %d: %d edits, the shortest script has %d\na=%q\nb=%q", i, edits, want, a, b)
-			}
-		}
 	}
 }
 
-func TestUnifiedDiffPastTheEditBound(t *testing.T) {
-	var a, b strings.Builder
-	for i := range maxEditDistance + 10 {
-		fmt.Fprintf(&a, "a%d\n", i)
-		fmt.Fprintf(&b, "b%d\n", i)
+// splitLines splits s after each newline; a last line without one is kept.
+func splitLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
 	}
-	d := UnifiedDiff("a", "b", a.String(), b.String())
-	if got, err := applyDiff(a.String(), d); err != nil || got != b.String() {
-		t.Fatalf("the fallback diff does not apply: %v", err)
-	}
+	return lines
 }
 
 func randomText(rng *rand.Rand, n int) string {
@@ -98,22 +97,6 @@ func mutate(rng *rand.Rand, s string) string {
 		}
 	}
 	return strings.Join(lines, "")
-}
-
-func lcs(x, y []string) int {
-	prev := make([]int, len(y)+1)
-	for i := range x {
-		cur := make([]int, len(y)+1)
-		for j := range y {
-			if x[i] == y[j] {
-				cur[j+1] = prev[j] + 1
-			} else {
-				cur[j+1] = max(prev[j+1], cur[j])
-			}
-		}
-		prev = cur
-	}
-	return prev[len(y)]
 }
 
 var hunkHeader = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@$`)

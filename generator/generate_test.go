@@ -243,29 +243,6 @@ func TestPackageFromPath(t *testing.T) {
 	}
 }
 
-func TestParseGoMod(t *testing.T) {
-	m, err := parseGoMod("/x", []byte(`module "example.com/m" // the module
-go 1.26
-tool example.com/a/cmd/a
-tool (
-	// sqlc
-	github.com/sqlc-dev/sqlc/cmd/sqlc
-)
-require (
-	tool.example.com/x v1.0.0
-)
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Path != "example.com/m" || !slices.Equal(m.Tools, []string{"example.com/a/cmd/a", SQLCTool}) || !m.HasTool(SQLCTool) {
-		t.Errorf("got %+v", m)
-	}
-	if _, err := parseGoMod("/x", []byte("go 1.26\n")); err == nil {
-		t.Error("a go.mod without a module directive parsed")
-	}
-}
-
 func mustRead(t *testing.T, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)

@@ -7,70 +7,76 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/kvgen/kvgen/generator/schema"
 )
 
-var update = flag.Bool("update", false, "rewrite golden/*/want and golden/*/error.txt from the generator's output")
+var update = flag.Bool("update", false, "rewrite the golden cases' output and error.txt from the generator's")
 
-// TestGolden runs every case in golden/: the schemas of a case (its *.yaml,
-// loaded under their file names, sorted) must produce exactly the files in
-// want/, sqlc's output included, or, when the case has error.txt, exactly
-// that error. The output of the valid cases is then compiled and vetted,
-// together, in one temporary module.
+// goldenDir holds the golden cases, one project each (see its README.md).
+var goldenDir = filepath.Join("testdata", "golden")
+
+// The parts of a golden case that are not the generator's output.
+const (
+	caseSchemaDir = "schema"    // the schemas, loaded as schema/<file>
+	caseErrorFile = "error.txt" // the exact error of an invalid case
+)
+
+// TestGolden runs every case in testdata/golden: the schemas of a case
+// (schema/*.yaml, sorted) must produce exactly the other files of its
+// directory, sqlc's output included, or, when the case has error.txt,
+// exactly that error and no file. Then the golden module, which holds every
+// case, is built and vetted in place.
 func TestGolden(t *testing.T) {
-	entries, err := os.ReadDir(filepath.Join("..", "golden"))
+	entries, err := os.ReadDir(goldenDir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var cases []string
-	for _, e := range entries {
-		if e.IsDir() {
-			cases = append(cases, filepath.Join("..", "golden", e.Name()))
-		}
-	}
-	if len(cases) == 0 {
-		t.Fatal("no golden cases")
 	}
 	mod, err := FindModule(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	built := map[string]map[string][]byte{} // valid case → its files
-	for _, dir := range cases {
-		name := filepath.Base(dir)
+	valid := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name, dir := e.Name(), filepath.Join(goldenDir, e.Name())
 		t.Run(name, func(t *testing.T) {
-			files, genErr := buildCase(t, dir, Options{ModulePath: "example.com/golden/" + name, ModuleDir: mod.Dir, OutDir: "generated"})
-			errPath := filepath.Join(dir, "error.txt")
+			files, genErr := buildCase(t, dir, Options{ModulePath: "example.com/golden/" + name, ModuleDir: mod.Dir})
+			errPath := filepath.Join(dir, caseErrorFile)
 			if _, err := os.Stat(errPath); err == nil {
 				checkErrorCase(t, errPath, genErr)
+				checkWant(t, dir, nil)
 				return
 			}
 			if genErr != nil {
-				t.Fatalf("a valid case failed (an invalid one needs error.txt):\n%v", genErr)
+				t.Fatalf("a valid case failed (an invalid one needs %s):\n%v", caseErrorFile, genErr)
 			}
-			checkWant(t, filepath.Join(dir, "want"), files)
-			built[name] = files
+			checkWant(t, dir, files)
+			valid++
 		})
 	}
-	if len(built) == 0 {
+	if valid == 0 {
 		t.Fatal("no valid golden case")
 	}
-	compileCases(t, mod.Dir, built)
+	vetGolden(t)
 }
 
 func buildCase(t *testing.T, dir string, opts Options) (map[string][]byte, error) {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	paths, err := filepath.Glob(filepath.Join(dir, caseSchemaDir, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(paths) == 0 {
-		t.Fatalf("%s holds no schema", dir)
+		t.Fatalf("%s holds no schema in %s/", dir, caseSchemaDir)
 	}
 	var (
 		schemas []*schema.Schema
@@ -81,7 +87,8 @@ func buildCase(t *testing.T, dir string, opts Options) (map[string][]byte, error
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := schema.Load(filepath.Base(p), data)
+		// Named as `kvgen generate schema/*.yaml` in the case's root names it.
+		s, err := schema.Load(path.Join(caseSchemaDir, filepath.Base(p)), data)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -111,104 +118,78 @@ func checkErrorCase(t *testing.T, errPath string, got error) {
 		t.Fatal(err)
 	}
 	if text != string(want) {
-		t.Errorf("error differs from %s:\n%s", errPath, UnifiedDiff("want", "got", string(want), text))
+		t.Errorf("error differs from %s:\n%s", errPath, udiff.Unified("want", "got", string(want), text))
 	}
 }
 
-func checkWant(t *testing.T, wantDir string, files map[string][]byte) {
+// checkWant compares the output of the case in dir with files (nil for an
+// invalid case); with -update it makes it files.
+func checkWant(t *testing.T, dir string, files map[string][]byte) {
 	t.Helper()
+	want, err := caseOutput(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if *update {
-		if err := os.RemoveAll(wantDir); err != nil {
-			t.Fatal(err)
+		for p := range want {
+			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
+				t.Fatal(err)
+			}
+			removeEmptyParents(dir, path.Dir(p))
 		}
 		for p, content := range files {
-			if err := writeFile(filepath.Join(wantDir, filepath.FromSlash(p)), content); err != nil {
+			if err := writeFile(filepath.Join(dir, filepath.FromSlash(p)), content); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return
 	}
-	want, err := readTree(wantDir)
-	if err != nil {
-		t.Fatalf("%v (run go test ./generator -run TestGolden -update)", err)
-	}
 	for _, p := range slices.Sorted(maps.Keys(want)) {
 		got, ok := files[p]
 		switch {
 		case !ok:
-			t.Errorf("%s is no longer generated", p)
+			t.Errorf("%s is no longer generated (go test ./generator -run TestGolden -update deletes it)", p)
 		case !bytes.Equal(got, want[p]):
-			t.Errorf("%s differs (go test ./generator -run TestGolden -update rewrites it):\n%s", p, UnifiedDiff("want/"+p, "got/"+p, string(want[p]), string(got)))
+			t.Errorf("%s differs (go test ./generator -run TestGolden -update rewrites it):\n%s", p, udiff.Unified("want/"+p, "got/"+p, string(want[p]), string(got)))
 		}
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		if _, ok := want[p]; !ok {
-			t.Errorf("%s is generated but not in %s", p, wantDir)
+			t.Errorf("%s is generated but not in %s", p, dir)
 		}
 	}
 }
 
-// compileCases builds and vets the output of every valid case in one
-// temporary module example.com/golden, each case in its own directory, with
-// this repository's kv runtime and dependency versions, offline.
-func compileCases(t *testing.T, repoDir string, cases map[string]map[string][]byte) {
-	t.Helper()
-	dir := t.TempDir()
-	for name, files := range cases {
-		for p, content := range files {
-			if err := writeFile(filepath.Join(dir, name, filepath.FromSlash(p)), content); err != nil {
-				t.Fatal(err)
-			}
-		}
+// caseOutput reads the generator's output in a case directory: every file
+// but the schemas and error.txt.
+func caseOutput(dir string) (map[string][]byte, error) {
+	files, err := readTree(dir)
+	if err != nil {
+		return nil, err
 	}
-	if err := writeTestModule(dir, "example.com/golden", repoDir, false); err != nil {
+	maps.DeleteFunc(files, func(p string, _ []byte) bool {
+		return p == caseErrorFile || strings.HasPrefix(p, caseSchemaDir+"/")
+	})
+	return files, nil
+}
+
+// vetGolden builds and vets the golden module in place, with the kv runtime
+// and dependency versions of this repository (its go.work), offline.
+func vetGolden(t *testing.T) {
+	t.Helper()
+	work, err := filepath.Abs(filepath.Join(goldenDir, "go.work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(work); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
 		cmd := exec.Command("go", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+		cmd.Dir = goldenDir
+		cmd.Env = append(os.Environ(), "GOWORK="+work, "GOFLAGS=-mod=readonly", "GOPROXY=off")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("go %s of the golden output: %v\n%s", strings.Join(args, " "), err, out)
+			t.Errorf("go %s in %s: %v\n%s", strings.Join(args, " "), goldenDir, err, out)
 		}
 	}
-}
-
-// writeTestModule writes go.mod and go.sum of a module that uses this
-// repository (replaced by its directory) with the same dependency versions,
-// so that it builds from the module cache alone. withSQLC adds sqlc as a tool.
-func writeTestModule(dir, modulePath, repoDir string, withSQLC bool) error {
-	goMod, err := os.ReadFile(filepath.Join(repoDir, "go.mod"))
-	if err != nil {
-		return err
-	}
-	goSum, err := os.ReadFile(filepath.Join(repoDir, "go.sum"))
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	b.WriteString("module " + modulePath + "\n\ngo 1.26.0\n\n")
-	if withSQLC {
-		b.WriteString("tool " + SQLCTool + "\n\n")
-	}
-	b.WriteString("require github.com/kvgen/kvgen v0.0.0\n\n")
-	// The repository's require blocks, as they are.
-	inRequire := false
-	for line := range strings.Lines(string(goMod)) {
-		switch {
-		case strings.HasPrefix(line, "require ("):
-			inRequire = true
-			b.WriteString(line)
-		case inRequire:
-			b.WriteString(line)
-			inRequire = strings.TrimSpace(line) != ")"
-		case strings.HasPrefix(line, "require "):
-			b.WriteString(line)
-		}
-	}
-	b.WriteString("\nreplace github.com/kvgen/kvgen => " + repoDir + "\n")
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "go.sum"), goSum, 0o644)
 }

@@ -1,21 +1,23 @@
 package generator
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+	"slices"
+
+	"golang.org/x/mod/modfile"
 )
 
 // Module is a Go module on disk, as far as kvgen needs to know it.
 type Module struct {
-	Dir   string   // absolute root directory, holding go.mod
-	Path  string   // module path
-	Tools []string // packages of its tool directives
+	Dir       string   // absolute root directory, holding go.mod
+	Path      string   // module path
+	GoVersion string   // version of the go directive; "" when there is none
+	Tools     []string // packages of its tool directives
+
+	file *modfile.File
 }
 
 // FindModule returns the module holding dir: the nearest go.mod at or above it.
@@ -38,62 +40,54 @@ func FindModule(dir string) (*Module, error) {
 	}
 }
 
-// HasTool reports whether the module declares pkg with a tool directive.
-func (m *Module) HasTool(pkg string) bool {
-	for _, t := range m.Tools {
-		if t == pkg {
-			return true
-		}
-	}
-	return false
-}
-
-// parseGoMod reads the module and tool directives, in both the single-line
-// and the block form. The rest of go.mod does not concern kvgen.
+// parseGoMod reads the go.mod of the module rooted at dir, as strictly as
+// the go command reads a main module's.
 func parseGoMod(dir string, data []byte) (*Module, error) {
-	m := &Module{Dir: dir}
-	block := ""
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.Index(line, "//"); i >= 0 {
-			line = line[:i]
-		}
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		if block != "" {
-			if fields[0] == ")" {
-				block = ""
-			} else if block == "tool" {
-				m.Tools = append(m.Tools, unquote(fields[0]))
-			}
-			continue
-		}
-		if len(fields) == 2 && fields[1] == "(" {
-			block = fields[0]
-			continue
-		}
-		switch {
-		case fields[0] == "module" && len(fields) == 2:
-			m.Path = unquote(fields[1])
-		case fields[0] == "tool" && len(fields) == 2:
-			m.Tools = append(m.Tools, unquote(fields[1]))
-		}
+	f, err := modfile.Parse(filepath.Join(dir, "go.mod"), data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("kvgen: %w", err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if m.Path == "" {
+	if f.Module == nil {
 		return nil, fmt.Errorf("kvgen: %s has no module directive", filepath.Join(dir, "go.mod"))
+	}
+	m := &Module{Dir: dir, Path: f.Module.Mod.Path, file: f}
+	if f.Go != nil {
+		m.GoVersion = f.Go.Version
+	}
+	for _, t := range f.Tool {
+		m.Tools = append(m.Tools, t.Path)
 	}
 	return m, nil
 }
 
-func unquote(s string) string {
-	if u, err := strconv.Unquote(s); err == nil {
-		return u
+// HasTool reports whether the module declares pkg with a tool directive.
+func (m *Module) HasTool(pkg string) bool {
+	return slices.Contains(m.Tools, pkg)
+}
+
+// Pin says which version of module path the go command builds for this
+// module: the version go.mod requires, followed by " => " and the
+// replacement when a replace directive applies ("v1.2.3 => example.com/fork
+// v1.2.4"). fixed is false when go.mod does not require path or replaces it
+// by a directory, whose content may change while go.mod does not.
+func (m *Module) Pin(path string) (pin string, fixed bool) {
+	i := slices.IndexFunc(m.file.Require, func(r *modfile.Require) bool { return r.Mod.Path == path })
+	if i < 0 {
+		return "", false
 	}
-	return s
+	version := m.file.Require[i].Mod.Version
+	// A replace of this very version wins over one of every version.
+	var repl *modfile.Replace
+	for _, r := range m.file.Replace {
+		if r.Old.Path == path && (r.Old.Version == version || r.Old.Version == "" && repl == nil) {
+			repl = r
+		}
+	}
+	switch {
+	case repl == nil:
+		return version, true
+	case repl.New.Version == "":
+		return version + " => " + repl.New.Path, false
+	}
+	return version + " => " + repl.New.Path + " " + repl.New.Version, true
 }

@@ -12,9 +12,12 @@ import (
 // SQLCTool is the package of sqlc's command, and SQLCVersion the version
 // kvgen's output is generated and tested with.
 const (
-	SQLCTool    = "github.com/sqlc-dev/sqlc/cmd/sqlc"
+	SQLCTool    = sqlcModule + "/cmd/sqlc"
 	SQLCVersion = "v1.31.1"
 )
+
+// sqlcModule is the module that holds SQLCTool.
+const sqlcModule = "github.com/sqlc-dev/sqlc"
 
 // ErrNoSQLC is returned when neither the module nor PATH provides sqlc.
 var ErrNoSQLC = errors.New("kvgen: sqlc not found: add it to the module with `go get -tool " + SQLCTool + "@" + SQLCVersion + "`, or put sqlc on PATH")

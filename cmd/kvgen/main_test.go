@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvgen/kvgen/generator"
 	"github.com/kvgen/kvgen/internal/modcache"
+	"golang.org/x/mod/modfile"
 )
 
 // kvgenBin is the kvgen command built once for the tests of this package.
@@ -89,10 +90,23 @@ func tempModule(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requires := regexp.MustCompile(`(?s)require \(.*?\n\)\n`).FindAllString(string(goMod), -1)
+	repoMod, err := modfile.Parse("go.mod", goMod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := new(modfile.File)
+	if err := errors.Join(f.AddModuleStmt("example.com/server"), f.AddGoStmt(repoMod.Go.Version), f.AddTool(generator.SQLCTool)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range repoMod.Require {
+		f.AddNewRequire(r.Mod.Path, r.Mod.Version, r.Indirect)
+	}
+	mod, err := f.Format()
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	mod := "module example.com/server\n\ngo 1.26.0\n\ntool " + generator.SQLCTool + "\n\n" + strings.Join(requires, "\n")
-	write(t, dir, "go.mod", mod)
+	write(t, dir, "go.mod", string(mod))
 	write(t, dir, "go.sum", string(goSum))
 	return dir
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kvgen/kvgen/kv"
@@ -324,7 +325,7 @@ func diffSnapshots(before, after map[string]string) string {
 		if now, ok := after[p]; !ok {
 			fmt.Fprintf(&b, "deleted %s\n", p)
 		} else if now != old {
-			b.WriteString(generator.UnifiedDiff("before/"+p, "after/"+p, old, now))
+			b.WriteString(udiff.Unified("before/"+p, "after/"+p, old, now))
 		}
 	}
 	for p := range after {

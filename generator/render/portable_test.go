@@ -39,7 +39,7 @@ var sqlNoise = regexp.MustCompile(`--[^\n]*|'(?:[^']|'')*'`)
 // the templates, so a construct added to a template shows up here.
 func TestEmittedSQLIsPortable(t *testing.T) {
 	var files []string
-	for _, glob := range []string{"queries/*.sql", "golden/*/want/queries/*.sql",
+	for _, glob := range []string{"queries/*.sql", "generator/testdata/golden/*/queries/*.sql",
 		"bench/internal/queries/*.sql", "internal/goonly/queries/*.sql"} {
 		m, err := filepath.Glob(filepath.Join("..", "..", glob))
 		if err != nil {

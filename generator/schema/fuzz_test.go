@@ -23,7 +23,7 @@ import (
 // exactly the declarations of its schema and no comment that the go command
 // could read as a directive.
 func FuzzLoad(f *testing.F) {
-	seeds, err := filepath.Glob(filepath.Join("..", "..", "golden", "*", "*.yaml"))
+	seeds, err := filepath.Glob(filepath.Join("..", "testdata", "golden", "*", "schema", "*.yaml"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -7,25 +7,27 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite golden/invalid-*/error.txt from the loader's output")
+var update = flag.Bool("update", false, "rewrite the error.txt of the golden invalid-* cases from the loader's output")
 
-// TestGoldenErrors loads every golden/invalid-*/schema.yaml, as the file
-// schema.yaml, and compares the errors with error.txt beside it.
+// TestGoldenErrors loads the schema of every golden invalid-* case
+// (generator/testdata/golden/invalid-*/schema/schema.yaml) as the file
+// schema/schema.yaml, as the generator's TestGolden does, and compares the
+// errors with the case's error.txt.
 func TestGoldenErrors(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("..", "..", "golden", "invalid-*"))
+	dirs, err := filepath.Glob(filepath.Join("..", "testdata", "golden", "invalid-*"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(dirs) == 0 {
-		t.Fatal("no golden/invalid-* cases found")
+		t.Fatal("no golden invalid-* cases found")
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(dir, "schema.yaml"))
+			data, err := os.ReadFile(filepath.Join(dir, "schema", "schema.yaml"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, loadErr := Load("schema.yaml", data)
+			_, loadErr := Load("schema/schema.yaml", data)
 			if loadErr == nil {
 				t.Fatal("Load accepted an invalid schema")
 			}
