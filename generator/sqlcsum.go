@@ -110,12 +110,12 @@ func reuseSQLCOutputs(opts Options, sqlc string, read map[string][]byte) (wrote 
 }
 
 // isSQLCOutput reports whether p is a path where sqlc writes for kvgen: a
-// file in <OutDir>/<package>/db, spelled cleanly.
+// file in <OutDir>/<package>/db (or sqlitedb, for engine sqlite), spelled cleanly.
 func isSQLCOutput(opts Options, p string) bool {
 	rest, ok := strings.CutPrefix(p, opts.OutDir+"/")
 	if !ok || path.Clean(p) != p {
 		return false
 	}
 	parts := strings.Split(rest, "/")
-	return len(parts) == 3 && parts[1] == "db"
+	return len(parts) == 3 && (parts[1] == "db" || parts[1] == sqliteDBPackage)
 }
