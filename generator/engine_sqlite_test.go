@@ -106,3 +106,27 @@ func TestCheckCoversSQLiteOutputs(t *testing.T) {
 		t.Errorf("the sqlitedb directory is still there: %v", err)
 	}
 }
+
+// TestWriteSkipsSQLCWithSQLite: sqlc.sum covers the sqlitedb package too,
+// so a second generate with nothing changed does not start sqlc.
+func TestWriteSkipsSQLCWithSQLite(t *testing.T) {
+	ctx := context.Background()
+	opts := testModule(t)
+	s := sqliteRecord(t, true)
+	if _, err := Write(ctx, []*schema.Schema{s}, opts); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(opts.ModuleDir, "sqlc.sum"))
+	if err != nil || !strings.Contains(string(sum), " generated/alpha/sqlitedb/db.go\n") {
+		t.Fatalf("sqlc.sum does not list the sqlitedb package (%v):\n%s", err, sum)
+	}
+	withoutGo(t, func() {
+		res, err := Write(ctx, []*schema.Schema{s}, opts)
+		if err != nil {
+			t.Fatalf("sqlc was started: %v", err)
+		}
+		if !res.SQLCSkipped || len(res.Written)+len(res.Deleted) != 0 {
+			t.Errorf("second run: %+v; want sqlc skipped and nothing written", res)
+		}
+	})
+}
