@@ -224,6 +224,22 @@ func report(w io.Writer, runs []run, stallMS float64) {
 	}
 	tw.Flush()
 
+	fmt.Fprintln(w, "\nEngines: ops/s (median) of the generated fields store, sqlite ÷ postgresql")
+	fmt.Fprintln(tw, "op\tg\tpostgresql\tsqlite\tsqlite/pg\truns\t")
+	for _, op := range storeOps {
+		for _, g := range []string{"1", "8"} {
+			keys := func(engine string) []string { return []string{"op", op, "mode", "fields", "g", g, "impl", engine} }
+			pg, pok := t.get("BenchmarkEngines", "ops/s", keys("postgresql")...)
+			lite, lok := t.get("BenchmarkEngines", "ops/s", keys("sqlite")...)
+			if !pok && !lok {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t\n", op, g, num(pg, pok, "%.0f"), num(lite, lok, "%.0f"), ratio(lite, lok, pg, pok),
+				t.counts[id("BenchmarkEngines", map[string]string{"op": op, "mode": "fields", "g": g, "impl": "sqlite"})])
+		}
+	}
+	tw.Flush()
+
 	fmt.Fprintln(w, "\nBatch ÷ loop of single calls: items/s at one goroutine (median)")
 	fmt.Fprintln(tw, "batch\tmode\timpl\tbatch items/s\tsingles items/s\tbatch/singles\t")
 	for _, pair := range batches {
