@@ -224,7 +224,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{nil, "no command given"},
-		{[]string{"frobnicate"}, `unknown command "frobnicate"; the commands are generate, check, init, keygen, reencrypt, version`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"; the commands are generate, check, init, keygen, reencrypt, migrate, version`},
 		{[]string{"generate"}, "generate: no schema given"},
 		{[]string{"check", "-out"}, "check: flag needs an argument: -out"},
 		{[]string{"generate", "-nope", "x.yaml"}, "generate: flag provided but not defined: -nope"},
