@@ -47,21 +47,23 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestUsageDoesNotShowTheDatabasePassword(t *testing.T) {
-	var out bytes.Buffer
-	code := run([]string{"-h"}, func(name string) string {
-		if name == "DATABASE_URL" {
-			return "postgres://app:hunter2-password@db.internal/app"
+	for _, args := range [][]string{{"-h"}, {"reap", "-h"}} {
+		var out bytes.Buffer
+		code := run(args, func(name string) string {
+			if name == "DATABASE_URL" {
+				return "postgres://app:hunter2-password@db.internal/app"
+			}
+			return ""
+		}, &out, &out)
+		if code != 0 {
+			t.Errorf("%q: exit %d", args, code)
 		}
-		return ""
-	}, &out)
-	if code != 0 {
-		t.Errorf("-h: exit %d", code)
-	}
-	if !strings.Contains(out.String(), "-database-url") {
-		t.Fatalf("no usage text:\n%s", out.String())
-	}
-	if strings.Contains(out.String(), "hunter2") {
-		t.Errorf("the usage text shows the password:\n%s", out.String())
+		if !strings.Contains(out.String(), "-database-url") {
+			t.Fatalf("%q: no usage text:\n%s", args, out.String())
+		}
+		if strings.Contains(out.String(), "hunter2") {
+			t.Errorf("%q: the usage text shows the password:\n%s", args, out.String())
+		}
 	}
 }
 
