@@ -42,6 +42,9 @@ func newPostgresTestServer(t *testing.T) *testServer {
 type testStores struct {
 	clients *oauthclients.Store
 	side    kv.Store[map[string]any]
+	// reopen opens another typed store on the same table, as another
+	// writer with other options would.
+	reopen func(oauthclients.Options) (*oauthclients.Store, error)
 }
 
 // memoryStores are on a new memory whose clock is now (nil: time.Now).
@@ -57,7 +60,17 @@ func memoryStores(t *testing.T, now func() time.Time) testStores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testStores{clients: clients, side: side}
+	reopen := func(opts oauthclients.Options) (*oauthclients.Store, error) {
+		return oauthclients.NewWithBackend(mem, opts)
+	}
+	return testStores{clients: clients, side: side, reopen: reopen}
+}
+
+// bothStores opens the stores of each backend; the memory's clock is now
+// (nil: time.Now), PostgreSQL's its own.
+var bothStores = map[string]func(t *testing.T, now func() time.Time) testStores{
+	"memory":   memoryStores,
+	"postgres": func(t *testing.T, _ func() time.Time) testStores { return postgresStores(t) },
 }
 
 // postgresStores are on a fresh PostgreSQL database.
@@ -75,7 +88,8 @@ func postgresStores(t *testing.T) testStores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testStores{clients: clients, side: side}
+	reopen := func(opts oauthclients.Options) (*oauthclients.Store, error) { return oauthclients.New(pool, opts) }
+	return testStores{clients: clients, side: side, reopen: reopen}
 }
 
 func testRing(t *testing.T) *kv.KeyRing {
