@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -82,9 +83,11 @@ func TestDefaultPolicyRefusesLocalServers(t *testing.T) {
 		"v6linklocal.test": "link-local", "cgnat.test": "carrier-grade NAT",
 	} {
 		_, err := fetcher.fetch(context.Background(), "https://"+host+":"+port+"/client.json", time.Now())
+		// Refused by name, before any connection: a name that also points
+		// inward is not trusted for its public answers either.
 		msg := fmt.Sprint(err)
-		if !strings.Contains(msg, "refusing to connect to") || !strings.Contains(msg, kind) {
-			t.Errorf("%s: %v, want a refusal naming a %s address", host, err, kind)
+		if !strings.Contains(msg, "refusing to connect to "+strings.Trim(host, "[]")+": ") || !strings.Contains(msg, kind) {
+			t.Errorf("%s: %v, want a refusal of the host naming a %s address", host, err, kind)
 		}
 		if !strings.Contains(host, "127.0.0.1") && (strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "10.1.2.3") || strings.Contains(msg, "192.168.1.7")) {
 			t.Errorf("%s: the refusal shows the resolved address: %s", host, msg)
@@ -130,5 +133,27 @@ func TestGuardedDialerChecksTheSocket(t *testing.T) {
 	}
 	if err := d.checkSocket("tcp", "93.184.216.34:443", nil); err != nil {
 		t.Errorf("a public address: %v", err)
+	}
+
+	// A policy that lets the first look through and refuses the second:
+	// the dial must fail at the socket.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	looks := 0
+	twoFaced := func(netip.Addr) error {
+		if looks++; looks == 1 {
+			return nil
+		}
+		return errors.New("refused at the socket")
+	}
+	conn, err := newGuardedDialer(twoFaced, nil).DialContext(context.Background(), "tcp", ln.Addr().String())
+	if err == nil {
+		conn.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "refused at the socket") {
+		t.Errorf("dial: %v, want the socket's refusal", err)
 	}
 }

@@ -360,7 +360,12 @@ func TestCIMDRefusesHostileDocuments(t *testing.T) {
 			}
 			id := docs.URL + tc.path
 			_, challenge := pkcePair()
+			before := docs.fetches.Load()
 			r := tc.server.authorizeRequest(t, id, cimdRedirect, challenge, nil)
+			// A loop is followed as far as the limit, and no further.
+			if n := docs.fetches.Load() - before; tc.name == "a redirect loop" && n != 1+3 {
+				t.Errorf("the document's server got %d requests, want 4: the first and 3 redirects", n)
+			}
 			if r.status != http.StatusBadRequest || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), tc.want) {
 				t.Fatalf("got %d %s, want 400 invalid_client naming %q", r.status, r.raw, tc.want)
 			}

@@ -111,11 +111,16 @@ func TestUsageAtAuthorizationAndDeletion(t *testing.T) {
 	ts := serveWith(t, st, serverOptions{})
 	const redirect = "http://127.0.0.1:9000/cb"
 	reg := ts.mustRegister(t, metadata(redirect, map[string]any{"token_endpoint_auth_method": "none"}))
-	if tok := ts.authorizationCodeFlow(t, reg.clientID, redirect); tok.status != http.StatusOK {
-		t.Fatalf("flow: %d %s", tok.status, tok.raw)
+	verifier, challenge := pkcePair()
+	code := ts.redirectParams(t, ts.authorizeRequest(t, reg.clientID, redirect, challenge, nil), redirect).Get("code")
+	if _, found := lastUsed(t, st, reg.clientID); !found {
+		t.Error("an authorization recorded no use")
 	}
-	if _, found := lastUsed(t, st, reg.clientID); !found || rows.writes.Load() != 1 {
-		t.Errorf("after an authorization and a code exchange: recorded %v, %d writes; want one", found, rows.writes.Load())
+	if tok := ts.exchangeCode(t, reg.clientID, code, redirect, verifier); tok.status != http.StatusOK {
+		t.Fatalf("code exchange: %d %s", tok.status, tok.raw)
+	}
+	if n := rows.writes.Load(); n != 1 {
+		t.Errorf("an authorization and its code exchange: %d usage writes, want 1", n)
 	}
 	if r := withBearer(t, nil, http.MethodDelete, reg.configURI, reg.registrationToken); r.status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.status, r.raw)
