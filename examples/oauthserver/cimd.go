@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -170,22 +171,31 @@ func (c *cimdClients) waiting(id string) int {
 // row that another replica wrote meanwhile is left alone: it holds the same
 // document, or a newer one.
 func (c *cimdClients) refresh(ctx context.Context, id string, version kv.Version) (oauthclients.Client, error) {
-	now := c.now()
-	doc, err := c.fetcher.fetch(ctx, id, now)
-	if err == nil {
-		var client oauthclients.Client
-		if client, err = clientFromDocument(id, doc.body, now); err == nil {
-			if _, err = c.clients.KV().CompareAndSwap(ctx, "", id, version, client, doc.ttl); err == nil {
-				c.log.InfoContext(ctx, "fetched a client ID metadata document", "client_id", id, "ttl", doc.ttl.String())
-				return client, nil
-			}
-		}
-	}
+	client, ttl, err := c.fetchClient(ctx, id)
 	var refused *cimdError
 	if errors.As(err, &refused) {
 		c.log.InfoContext(ctx, "refused a client ID metadata document", "reason", refused.reason)
 	}
-	return oauthclients.Client{}, err
+	if err != nil {
+		return oauthclients.Client{}, err
+	}
+	if _, err := c.clients.KV().CompareAndSwap(ctx, "", id, version, client, ttl); err != nil {
+		return oauthclients.Client{}, err
+	}
+	c.log.InfoContext(ctx, "fetched a client ID metadata document", "client_id", id, "ttl", ttl.String())
+	return client, nil
+}
+
+// fetchClient fetches the document of id and returns the client it
+// describes and how long it may be kept.
+func (c *cimdClients) fetchClient(ctx context.Context, id string) (oauthclients.Client, time.Duration, error) {
+	now := c.now()
+	doc, err := c.fetcher.fetch(ctx, id, now)
+	if err != nil {
+		return oauthclients.Client{}, 0, err
+	}
+	client, err := clientFromDocument(id, doc.body, now)
+	return client, doc.ttl, err
 }
 
 // clientFromDocument checks a fetched document and returns the client it
@@ -194,7 +204,7 @@ func (c *cimdClients) refresh(ctx context.Context, id string, version kv.Version
 // draft on top: its client_id is the URL it was fetched from, and it holds
 // no shared secret.
 func clientFromDocument(id string, body []byte, now time.Time) (oauthclients.Client, error) {
-	members, err := decodeObject(strings.NewReader(string(body)))
+	members, err := decodeObject(bytes.NewReader(body))
 	if err != nil {
 		return oauthclients.Client{}, cimdErrorf("it is not a JSON object")
 	}
