@@ -116,7 +116,7 @@ fields:
 // checkRendered renders the Go files and the queries of s and checks them.
 func checkRendered(t *testing.T, s *schema.Schema) {
 	t.Helper()
-	files, err := render.GoStore(s, "-- the DDL", "example.com/m/generated/"+s.Package+"/db")
+	files, err := render.GoStore(s, "-- the DDL", nil, "example.com/m/generated/"+s.Package+"/db")
 	if err != nil {
 		t.Fatalf("rendering an accepted schema: %v", err)
 	}
