@@ -14,8 +14,9 @@ import (
 )
 
 // BenchmarkStore runs every op of every mode on the generated store, the
-// baseline and the raw ceiling, side by side, over one pool and one data
-// set. Sub-benchmarks are named op=/mode=/g=/impl= so that
+// baseline and the raw ceiling (and, through PgBouncer, the generated store
+// without it: impl=direct), one right after the other, over one pool and
+// one data set. Sub-benchmarks are named op=/mode=/g=/impl= so that
 // `benchstat -col /impl` and bench/ratios put the implementations in columns.
 // Each reports ops/s, items/s (keys per second), allocs/op and max-ms, the
 // slowest single op: a run whose max-ms shows a stall of the VM is rerun,
@@ -24,7 +25,7 @@ func BenchmarkStore(b *testing.B) {
 	e := newEnv(b)
 	// Each run puts another implementation first, so that with -count 3
 	// none is always the one that runs just after a change of op or mode.
-	order := slices.Clone(impls)
+	order := slices.Clone(e.impls)
 	for range storeRuns.Add(1) - 1 {
 		order = append(order[1:], order[0])
 	}
