@@ -6,15 +6,16 @@
 // store through it against the same store reaching the database directly.
 //
 // The store's ratios come from pairs: BenchmarkStore runs the
-// implementations of an op one right after the other, so the n-th run of
-// one and the n-th run of another saw the machine in the same state; the
+// implementations of an op in rounds, one right after the other, so the
+// n-th run of one and the n-th run of another saw the machine in the same
+// state; the
 // ratio quoted is the median of the pairs' ratios, which a slow spell of a
 // shared machine moves less than a ratio of medians. Runs whose slowest call
 // (max-ms) shows a stall of the machine (by default 250 ms above three
 // times the typical call) are left out, with their pairs, and named, so that
 // they can be run again.
 //
-//	go test ./bench -run '^$' -bench . -count 3 | tee bench.txt
+//	KVGEN_BENCH_ROUNDS=3 go test ./bench -run '^$' -bench . | tee bench.txt
 //	go run ./bench/ratios bench.txt
 package main
 
@@ -84,6 +85,12 @@ func parse(r io.Reader) ([]run, error) {
 		}
 		name := fields[0]
 		if i := strings.LastIndexByte(name, '-'); i > 0 { // the GOMAXPROCS suffix
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		// the #01, #02 that go test gives the later rounds of a sub-benchmark
+		if i := strings.LastIndexByte(name, '#'); i > 0 {
 			if _, err := strconv.Atoi(name[i+1:]); err == nil {
 				name = name[:i]
 			}
