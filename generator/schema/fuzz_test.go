@@ -226,8 +226,8 @@ func declsOf(t *testing.T, f *ast.File) []string {
 // fields, and the methods that fields give.
 func wantDecls(s *schema.Schema) []string {
 	out := []string{
-		"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "CheckTable", "DDL", "DefaultCollection",
-		"codec", "backend", "txBackend", "beginner", "values",
+		"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "CreateIndexes", "CheckTable", "DDL", "DefaultCollection",
+		"codec", "backend", "txBackend", "beginner", "values", "indexes",
 		"codec.Encode", "codec.Decode", "txBackend.Atomic",
 		"Store.field records", "Store.field untyped", "Store.field codec",
 		"codec.field enc", "codec.field plaintext", "txBackend.field conn",
