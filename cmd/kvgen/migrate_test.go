@@ -18,7 +18,7 @@ import (
 
 // indexedSchema has two indexed fields: devices_model_id_idx and
 // devices_owner_idx on table devices.
-const indexedSchema = "../../golden/indexed/schema.yaml"
+const indexedSchema = "../../generator/testdata/golden/indexed/schema/schema.yaml"
 
 // migrate runs kvgen migrate on the database dsn.
 func migrate(t *testing.T, dsn string, args ...string) result {
