@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -148,8 +149,13 @@ func newStores[R any](tb testing.TB, mode, impl string, open func(collection str
 
 // env is the data set and the subjects of one benchmark run, over one pool.
 type env struct {
-	pool     *pgxpool.Pool
+	pool *pgxpool.Pool
+	// direct reaches pool's database without PgBouncer when the run goes
+	// through it ($KVGEN_BENCH_PGBOUNCER), for the subject "direct": the
+	// generated store without PgBouncer's hop. Nil otherwise.
+	direct   *pgxpool.Pool
 	ring     *kv.KeyRing
+	impls    []string                      // impls, and "direct" with a direct pool
 	subjects map[string]map[string]subject // mode → impl → subject
 	// stored[mode] is a value as the generated store of mode writes it: the
 	// content of rows that are only deleted.
@@ -160,12 +166,36 @@ type env struct {
 // PgBouncer in transaction pooling mode.
 const bouncerEnv = "KVGEN_BENCH_PGBOUNCER"
 
+// newPool opens the pool the benchmarks run on, on a fresh database
+// holding the table: through PgBouncer with $KVGEN_BENCH_PGBOUNCER.
 func newPool(tb testing.TB, conns int32) *pgxpool.Pool {
+	pool, _ := newPools(tb, conns)
+	return pool
+}
+
+// newPools is newPool, with a pool reaching the same database directly
+// when the first goes through PgBouncer (else nil).
+func newPools(tb testing.TB, conns int32) (pool, direct *pgxpool.Pool) {
 	tb.Helper()
-	dsn := pgtest.URL(tb)
-	if os.Getenv(bouncerEnv) != "" {
-		dsn = pgtest.BouncerURL(tb)
+	if os.Getenv(bouncerEnv) == "" {
+		pool = openPool(tb, pgtest.URL(tb), conns)
+	} else {
+		directURL, bouncerURL := pgtest.BouncerURLs(tb)
+		pool, direct = openPool(tb, bouncerURL, conns), openPool(tb, directURL, conns)
 	}
+	ctx := context.Background()
+	if err := fieldsclients.CreateTable(ctx, pool); err != nil {
+		tb.Fatal(err)
+	}
+	// The index of the fields store's indexed field: every write keeps it up.
+	if _, err := fieldsclients.CreateIndexes(ctx, pool); err != nil {
+		tb.Fatal(err)
+	}
+	return pool, direct
+}
+
+func openPool(tb testing.TB, dsn string, conns int32) *pgxpool.Pool {
+	tb.Helper()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		tb.Fatal(err)
@@ -180,9 +210,6 @@ func newPool(tb testing.TB, conns int32) *pgxpool.Pool {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(pool.Close)
-	if err := fieldsclients.CreateTable(context.Background(), pool); err != nil {
-		tb.Fatal(err)
-	}
 	return pool
 }
 
@@ -243,22 +270,31 @@ func newEnv(tb testing.TB) *env {
 	ctx := context.Background()
 	durable(tb)
 	e := &env{
-		pool:     newPool(tb, maxConns),
 		ring:     newRing(tb),
+		impls:    impls,
 		subjects: map[string]map[string]subject{},
 		stored:   map[string]string{},
+	}
+	e.pool, e.direct = newPools(tb, maxConns)
+	if e.direct != nil {
+		e.impls = append(slices.Clip(impls), "direct")
 	}
 	for _, mode := range modes {
 		if err := seedReads(ctx, tb, e, mode); err != nil {
 			tb.Fatalf("seeding the reads of %s: %v", mode, err)
 		}
 		e.subjects[mode] = map[string]subject{
-			"generated": generatedSubject(tb, e, mode),
+			"generated": generatedSubject(tb, e, mode, "generated"),
 			"baseline":  baselineSubject(tb, e, mode),
 			"raw":       rawSubject(tb, e, mode),
 		}
+		if e.direct != nil {
+			direct := *e
+			direct.pool = e.direct
+			e.subjects[mode]["direct"] = generatedSubject(tb, &direct, mode, "direct")
+		}
 		e.stored[mode] = e.subjects[mode]["raw"].(*stores[rawRecord]).records[0].Value
-		for _, impl := range impls {
+		for _, impl := range e.impls {
 			for from := 0; from < writeKeys; from += 1000 {
 				if err := e.subjects[mode][impl].putMany(ctx, from, 1000); err != nil {
 					tb.Fatalf("seeding the writes of %s/%s: %v", mode, impl, err)
@@ -325,18 +361,20 @@ func openGenerated(tb testing.TB, e *env, mode, collection string) any {
 	return s
 }
 
-func generatedSubject(tb testing.TB, e *env, mode string) subject {
+// generatedSubject is the generated store of mode over e.pool, under the
+// name impl ("generated", or "direct" over the pool without PgBouncer).
+func generatedSubject(tb testing.TB, e *env, mode, impl string) subject {
 	switch mode {
 	case "fields":
-		return newStores(tb, mode, "generated", func(c string) typedStore[fieldsclients.Client] {
+		return newStores(tb, mode, impl, func(c string) typedStore[fieldsclients.Client] {
 			return openGenerated(tb, e, mode, c).(*fieldsclients.Store)
 		}, fieldsRecord)
 	case "value":
-		return newStores(tb, mode, "generated", func(c string) typedStore[valuestore.Client] {
+		return newStores(tb, mode, impl, func(c string) typedStore[valuestore.Client] {
 			return openGenerated(tb, e, mode, c).(*valuestore.Store)
 		}, valueRecord)
 	default:
-		return newStores(tb, mode, "generated", func(c string) typedStore[nonestore.Client] {
+		return newStores(tb, mode, impl, func(c string) typedStore[nonestore.Client] {
 			return openGenerated(tb, e, mode, c).(*nonestore.Store)
 		}, noneRecord)
 	}

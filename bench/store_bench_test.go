@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"slices"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,39 +16,51 @@ import (
 )
 
 // BenchmarkStore runs every op of every mode on the generated store, the
-// baseline and the raw ceiling, side by side, over one pool and one data
-// set. Sub-benchmarks are named op=/mode=/g=/impl= so that
-// `benchstat -col /impl` and bench/ratios put the implementations in columns.
-// Each reports ops/s, items/s (keys per second), allocs/op and max-ms, the
-// slowest single op: a run whose max-ms shows a stall of the VM is rerun,
-// not quoted.
+// baseline and the raw ceiling (and, through PgBouncer, the generated store
+// without it: impl=direct), over one pool and one data set, in rounds
+// ($KVGEN_BENCH_ROUNDS, default 1): each round runs the implementations of
+// an op one right after the other, putting another first each round, so
+// that the n-th runs of two implementations are a pair that saw the
+// machine in the same state (bench/ratios quotes the median of the pairs'
+// ratios). go test's -count would repeat each sub-benchmark in a row
+// instead (A A A B B B). Sub-benchmarks are named op=/mode=/g=/impl= (go
+// test adds #01, #02 to the later rounds) so that `benchstat -col /impl`
+// and bench/ratios put the implementations in columns. Each reports ops/s,
+// items/s (keys per second), allocs/op and max-ms, the slowest single op: a
+// run whose max-ms shows a stall of the VM is rerun, not quoted.
 func BenchmarkStore(b *testing.B) {
 	e := newEnv(b)
-	// Each run puts another implementation first, so that with -count 3
-	// none is always the one that runs just after a change of op or mode.
-	order := slices.Clone(impls)
-	for range storeRuns.Add(1) - 1 {
-		order = append(order[1:], order[0])
-	}
+	rounds := benchRounds(b)
 	for _, op := range storeOps {
 		for _, mode := range modes {
 			for _, g := range []int{1, 8} {
 				if op.singles && g != 1 {
 					continue // the loop of singles is compared with its batch at one goroutine
 				}
-				for _, impl := range order {
-					s := e.subjects[mode][impl]
-					b.Run(fmt.Sprintf("op=%s/mode=%s/g=%d/impl=%s", op.name, mode, g, impl), func(b *testing.B) {
-						measure(b, g, op.items, op.prepare(b, e, mode, s))
-					})
+				for round := range rounds {
+					for k := range e.impls {
+						impl := e.impls[(k+round)%len(e.impls)]
+						s := e.subjects[mode][impl]
+						b.Run(fmt.Sprintf("op=%s/mode=%s/g=%d/impl=%s", op.name, mode, g, impl), func(b *testing.B) {
+							measure(b, g, op.items, op.prepare(b, e, mode, s))
+						})
+					}
 				}
 			}
 		}
 	}
 }
 
-// storeRuns counts the runs of BenchmarkStore in this process.
-var storeRuns atomic.Int64
+// roundsEnv is how many rounds BenchmarkStore runs: see BenchmarkStore.
+const roundsEnv = "KVGEN_BENCH_ROUNDS"
+
+func benchRounds(tb testing.TB) int {
+	n, err := strconv.Atoi(cmp.Or(os.Getenv(roundsEnv), "1"))
+	if err != nil || n < 1 {
+		tb.Fatalf("$%s = %q: want a number of rounds, 1 or more", roundsEnv, os.Getenv(roundsEnv))
+	}
+	return n
+}
 
 // storeOp is one benchmarked operation. prepare returns the op for b.N: op
 // i is the i-th call (of b.N, across all goroutines).

@@ -100,15 +100,21 @@ func Generate(schemas []*schema.Schema, opts Options) (map[string][]byte, error)
 	slices.SortFunc(sorted, func(a, b *schema.Schema) int { return strings.Compare(a.Package, b.Package) })
 
 	out := outputs{}
-	ddl := map[string][]byte{} // table → DDL
+	ddl := map[string][]byte{}                  // table → what CreateTable runs
+	tableIndexes := map[string][]render.Index{} // table → the indexes of its indexed fields
 	tables := byTable(sorted)
 	for _, table := range slices.Sorted(maps.Keys(tables)) {
 		text, err := render.Table(table, tables[table])
 		if err != nil {
 			return nil, err
 		}
-		ddl[table] = text
 		if err := out.add(tablePath(opts, table), text); err != nil {
+			return nil, err
+		}
+		if ddl[table], err = render.TableCreate(table); err != nil {
+			return nil, err
+		}
+		if tableIndexes[table], err = render.Indexes(table, tables[table]); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +129,7 @@ func Generate(schemas []*schema.Schema, opts Options) (map[string][]byte, error)
 			return nil, err
 		}
 		pkgDir := path.Join(opts.OutDir, s.Package)
-		store, err := render.GoStore(s, string(ddl[s.Table]), opts.ModulePath+"/"+path.Join(pkgDir, "db"))
+		store, err := render.GoStore(s, string(ddl[s.Table]), tableIndexes[s.Table], opts.ModulePath+"/"+path.Join(pkgDir, "db"))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Path, err)
 		}

@@ -6,7 +6,9 @@ package templates
 
 import _ "embed"
 
-// TableSQL is the DDL of one table: data is render's table view.
+// TableSQL is the DDL of one table: data is render's table view. Without
+// indexes it is what the generated CreateTable runs; with them, the DDL
+// file, which adds the indexes of the indexed fields.
 //
 //go:embed table.sql.tmpl
 var TableSQL string

@@ -1,13 +1,21 @@
 // Command ratios reads the output of kvgen's benchmarks (go test ./bench
-// -bench ...) and prints, from the median of each benchmark's runs, the
-// generated store's throughput as a ratio of the hand-written baseline's and
-// of the raw ceiling's, the batch calls against their loops of single calls,
-// the codec against encoding/json, and the peak memory of huge batches.
-// Runs whose slowest call (max-ms) shows a stall of the machine (by default
-// 250 ms above three times the typical call) are left out and named, so that
+// -bench ...) and prints the generated store's throughput as a ratio of the
+// hand-written baseline's and of the raw ceiling's, the batch calls against
+// their loops of single calls, the codec against encoding/json, the peak
+// memory of huge batches, and, from a run through PgBouncer, the generated
+// store through it against the same store reaching the database directly.
+//
+// The store's ratios come from pairs: BenchmarkStore runs the
+// implementations of an op in rounds, one right after the other, so the
+// n-th run of one and the n-th run of another saw the machine in the same
+// state; the
+// ratio quoted is the median of the pairs' ratios, which a slow spell of a
+// shared machine moves less than a ratio of medians. Runs whose slowest call
+// (max-ms) shows a stall of the machine (by default 250 ms above three
+// times the typical call) are left out, with their pairs, and named, so that
 // they can be run again.
 //
-//	go test ./bench -run '^$' -bench . -count 3 | tee bench.txt
+//	KVGEN_BENCH_ROUNDS=3 go test ./bench -run '^$' -bench . | tee bench.txt
 //	go run ./bench/ratios bench.txt
 package main
 
@@ -81,6 +89,12 @@ func parse(r io.Reader) ([]run, error) {
 				name = name[:i]
 			}
 		}
+		// the #01, #02 that go test gives the later rounds of a sub-benchmark
+		if i := strings.LastIndexByte(name, '#'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
 		parts := strings.Split(name, "/")
 		r := run{bench: parts[0], keys: map[string]string{}, metrics: map[string]float64{}}
 		for _, p := range parts[1:] {
@@ -100,10 +114,12 @@ func parse(r io.Reader) ([]run, error) {
 	return runs, sc.Err()
 }
 
-// table holds the median of each metric per benchmark, by bench and key set.
+// table holds, per benchmark, its runs in the order they ran and the
+// median of each metric over the runs that are not stalls.
 type table struct {
 	medians map[string]map[string]float64 // id → metric → median
 	counts  map[string]int
+	ordered map[string][]map[string]float64 // id → the metrics of each run in order; nil for a stall
 }
 
 func id(bench string, keys map[string]string) string {
@@ -124,13 +140,15 @@ func summarize(runs []run, stallMS float64, w io.Writer) table {
 		latencies[key] = append(latencies[key], latencyMS(r))
 	}
 	samples := map[string]map[string][]float64{}
-	t := table{medians: map[string]map[string]float64{}, counts: map[string]int{}}
+	t := table{medians: map[string]map[string]float64{}, counts: map[string]int{}, ordered: map[string][]map[string]float64{}}
 	for _, r := range runs {
 		key := id(r.bench, r.keys)
 		if ms, ok := r.metrics["max-ms"]; ok && ms > stallMS+3*median(latencies[key]) {
 			fmt.Fprintf(w, "left out, a stall (max-ms %.0f): %s\n", ms, key)
+			t.ordered[key] = append(t.ordered[key], nil)
 			continue
 		}
+		t.ordered[key] = append(t.ordered[key], r.metrics)
 		if samples[key] == nil {
 			samples[key] = map[string][]float64{}
 		}
@@ -146,6 +164,24 @@ func summarize(runs []run, stallMS float64, w io.Writer) table {
 		}
 	}
 	return t
+}
+
+// pairRatio is the median, over the pairs of the n-th runs of a and b
+// that are no stall, of a's metric ÷ b's, and the number of pairs.
+func (t table) pairRatio(metric, a, b string) (float64, int) {
+	var ratios []float64
+	as, bs := t.ordered[a], t.ordered[b]
+	for i := range min(len(as), len(bs)) {
+		av, aok := as[i][metric]
+		bv, bok := bs[i][metric]
+		if aok && bok && bv != 0 {
+			ratios = append(ratios, av/bv)
+		}
+	}
+	if len(ratios) == 0 {
+		return 0, 0
+	}
+	return median(ratios), len(ratios)
 }
 
 // latencyMS is the mean time of one call of r: its ns/op is the time per
@@ -188,12 +224,6 @@ var (
 func report(w io.Writer, runs []run, stallMS float64) {
 	t := summarize(runs, stallMS, w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	num := func(v float64, ok bool, format string) string {
-		if !ok {
-			return "-"
-		}
-		return fmt.Sprintf(format, v)
-	}
 	ratio := func(a float64, aok bool, b float64, bok bool) string {
 		if !aok || !bok || b == 0 {
 			return "-"
@@ -201,28 +231,8 @@ func report(w io.Writer, runs []run, stallMS float64) {
 		return fmt.Sprintf("%.2f", a/b)
 	}
 
-	fmt.Fprintln(w, "\nStore: ops/s (median), generated ÷ baseline and generated ÷ raw ceiling, allocs/op")
-	fmt.Fprintln(tw, "op\tmode\tg\tgenerated\tbaseline\tgen/base\traw\tgen/raw\tallocs gen\tallocs base\truns\t")
-	for _, op := range storeOps {
-		for _, mode := range modes {
-			for _, g := range []string{"1", "8"} {
-				keys := func(impl string) []string { return []string{"op", op, "mode", mode, "g", g, "impl", impl} }
-				gen, gok := t.get("BenchmarkStore", "ops/s", keys("generated")...)
-				base, bok := t.get("BenchmarkStore", "ops/s", keys("baseline")...)
-				raw, rok := t.get("BenchmarkStore", "ops/s", keys("raw")...)
-				if !gok && !bok && !rok {
-					continue
-				}
-				ga, gaok := t.get("BenchmarkStore", "allocs/op", keys("generated")...)
-				ba, baok := t.get("BenchmarkStore", "allocs/op", keys("baseline")...)
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", op, mode, g,
-					num(gen, gok, "%.0f"), num(base, bok, "%.0f"), ratio(gen, gok, base, bok),
-					num(raw, rok, "%.0f"), ratio(gen, gok, raw, rok), num(ga, gaok, "%.0f"), num(ba, baok, "%.0f"),
-					t.counts[id("BenchmarkStore", map[string]string{"op": op, "mode": mode, "g": g, "impl": "generated"})])
-			}
-		}
-	}
-	tw.Flush()
+	storeRatios(w, t)
+	bouncerRatios(w, t)
 
 	fmt.Fprintln(w, "\nEngines: ops/s (median) of the generated fields store, sqlite ÷ postgresql")
 	fmt.Fprintln(tw, "op\tg\tpostgresql\tsqlite\tsqlite/pg\truns\t")
@@ -285,6 +295,81 @@ func report(w io.Writer, runs []run, stallMS float64) {
 				peak, pok := t.get("BenchmarkHugeBatch", "peak-MB", "op", op, "mode", mode, "impl", impl)
 				bytes, byok := t.get("BenchmarkHugeBatch", "B/op", "op", op, "mode", mode, "impl", impl)
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\t\n", op, mode, impl, ns/1e9, num(peak, pok, "%.0f"), num(bytes/1e6, byok, "%.0f"))
+			}
+		}
+	}
+	tw.Flush()
+}
+
+// storeKey is the id of BenchmarkStore's run of op, mode, g and impl.
+func storeKey(op, mode, g, impl string) string {
+	return id("BenchmarkStore", map[string]string{"op": op, "mode": mode, "g": g, "impl": impl})
+}
+
+func num(v float64, ok bool, format string) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func pairText(r float64, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", r)
+}
+
+// storeRatios prints the generated store against the baseline and the raw
+// ceiling, op by op.
+func storeRatios(w io.Writer, t table) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "\nStore: ops/s (median), generated ÷ baseline and generated ÷ raw ceiling (median of the pairs' ratios), allocs/op")
+	fmt.Fprintln(tw, "op\tmode\tg\tgenerated\tbaseline\tgen/base\traw\tgen/raw\tallocs gen\tallocs base\tpairs\t")
+	for _, op := range storeOps {
+		for _, mode := range modes {
+			for _, g := range []string{"1", "8"} {
+				keys := func(impl string) []string { return []string{"op", op, "mode", mode, "g", g, "impl", impl} }
+				gen, gok := t.get("BenchmarkStore", "ops/s", keys("generated")...)
+				base, bok := t.get("BenchmarkStore", "ops/s", keys("baseline")...)
+				raw, rok := t.get("BenchmarkStore", "ops/s", keys("raw")...)
+				if !gok && !bok && !rok {
+					continue
+				}
+				genBase, pairs := t.pairRatio("ops/s", storeKey(op, mode, g, "generated"), storeKey(op, mode, g, "baseline"))
+				genRaw, rawPairs := t.pairRatio("ops/s", storeKey(op, mode, g, "generated"), storeKey(op, mode, g, "raw"))
+				ga, gaok := t.get("BenchmarkStore", "allocs/op", keys("generated")...)
+				ba, baok := t.get("BenchmarkStore", "allocs/op", keys("baseline")...)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", op, mode, g,
+					num(gen, gok, "%.0f"), num(base, bok, "%.0f"), pairText(genBase, pairs),
+					num(raw, rok, "%.0f"), pairText(genRaw, rawPairs), num(ga, gaok, "%.0f"), num(ba, baok, "%.0f"), pairs)
+			}
+		}
+	}
+	tw.Flush()
+}
+
+// bouncerRatios prints, from a run through PgBouncer, the generated store
+// through it against the same store reaching the database directly: the
+// cost of PgBouncer's hop, not kvgen's.
+func bouncerRatios(w io.Writer, t table) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := false
+	for _, op := range storeOps {
+		for _, mode := range modes {
+			for _, g := range []string{"1", "8"} {
+				via, vok := t.get("BenchmarkStore", "ops/s", "op", op, "mode", mode, "g", g, "impl", "generated")
+				direct, dok := t.get("BenchmarkStore", "ops/s", "op", op, "mode", mode, "g", g, "impl", "direct")
+				if !vok || !dok {
+					continue
+				}
+				if !header {
+					fmt.Fprintln(w, "\nPgBouncer ÷ direct: the generated store's ops/s through PgBouncer and directly (median), and their ratio (median of the pairs')")
+					fmt.Fprintln(tw, "op\tmode\tg\tpgbouncer\tdirect\tpgbouncer/direct\tpairs\t")
+					header = true
+				}
+				r, pairs := t.pairRatio("ops/s", storeKey(op, mode, g, "generated"), storeKey(op, mode, g, "direct"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%.0f\t%s\t%d\t\n", op, mode, g, via, direct, pairText(r, pairs), pairs)
 			}
 		}
 	}

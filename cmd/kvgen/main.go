@@ -6,7 +6,8 @@
 //	kvgen init [flags]                 scaffold a schema, sqlc.yaml and a //go:generate line
 //	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file
 //	kvgen reencrypt [flags] SCHEMA...  re-encrypt a whole table under the first key
-//	kvgen migrate [flags] SCHEMA...    copy a table between a SQLite file and PostgreSQL
+//	kvgen migrate [flags] SCHEMA...    create the tables, build their field indexes concurrently
+//	kvgen copy [flags] SCHEMA...       copy a table between a SQLite file and PostgreSQL
 //	kvgen version                      print kvgen's module version
 //
 // A SCHEMA is a file, a directory (its *.yaml and *.yml files) or a pattern
@@ -39,7 +40,8 @@ const usage = `usage:
 	kvgen init [flags]                 scaffold schema/, sqlc.yaml and kvgen.go with the //go:generate line
 	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file (mode 0600)
 	kvgen reencrypt [flags] SCHEMA...  re-encrypt a whole table under the first key ($DATABASE_URL, $KVGEN_ENCRYPTION_KEYS)
-	kvgen migrate [flags] SCHEMA...    copy the schemas' table between a SQLite file (-sqlite) and $DATABASE_URL (-to)
+	kvgen migrate [flags] SCHEMA...    create the tables and build their field indexes without blocking writes ($DATABASE_URL)
+	kvgen copy [flags] SCHEMA...       copy the schemas' table between a SQLite file (-sqlite) and $DATABASE_URL (-to)
 	kvgen version                      print kvgen's module version
 	kvgen help [command]               print this help, or a command's
 
@@ -105,7 +107,8 @@ var commands = []*command{
 	{name: "init", args: "[flags]", summary: "scaffold " + generator.ExampleSchemaPath + ", kvgen.go (the //go:generate line), sqlc.yaml and everything generate makes of them", flags: initFlags},
 	{name: "keygen", args: "[-o file]", summary: "print a new Fernet key (the format of Python's Fernet.generate_key()), or write it to a new file of mode 0600", flags: keygenFlags},
 	{name: "reencrypt", args: "[flags] SCHEMA...", summary: "re-encrypt every row of the schemas' table, every collection, under the first key of $KVGEN_ENCRYPTION_KEYS (or -keys-file), in $DATABASE_URL; give the schema of every record stored in the table", flags: reencryptFlags},
-	{name: "migrate", args: "[flags] SCHEMA...", summary: "copy every row of the schemas' table, as stored (ciphertext untouched, no key needed), from the SQLite file -sqlite to $DATABASE_URL (-to postgresql) or back (-to sqlite), in batches it reports and resumes from", flags: migrateFlags},
+	{name: "migrate", args: "[flags] SCHEMA...", summary: "create the schemas' tables in $DATABASE_URL if missing, then build the indexes of their indexed fields without blocking writes (CREATE INDEX CONCURRENTLY, outside a transaction), rebuilding INVALID ones, and report each; give the schema of every record stored in a table, or its other records' indexes are taken for stale", flags: migrateFlags},
+	{name: "copy", args: "[flags] SCHEMA...", summary: "copy every row of the schemas' table, as stored (ciphertext untouched, no key needed), from the SQLite file -sqlite to $DATABASE_URL (-to postgresql) or back (-to sqlite), in batches it reports and resumes from", flags: copyFlags},
 	{name: "version", args: "", summary: "print kvgen's module version", flags: versionFlags},
 }
 

@@ -171,7 +171,7 @@ func TestGenerateCheckCycle(t *testing.T) {
 	write(t, dir, "schema/oauth_clients.yaml", edited)
 	r := kvgen(t, dir, "check", "schema/oauth_clients.yaml")
 	r.want(t, 1, "check after editing the schema")
-	for _, frag := range []string{"+CREATE INDEX IF NOT EXISTS oauth_clients_software_version_idx", "+-- name: FindBySoftwareVersion :many"} {
+	for _, frag := range []string{"+CREATE INDEX CONCURRENTLY IF NOT EXISTS oauth_clients_software_version_idx", "+-- name: FindBySoftwareVersion :many"} {
 		if !strings.Contains(r.stdout, frag) {
 			t.Errorf("the diff lacks %q:\n%s", frag, r.stdout)
 		}
@@ -224,7 +224,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{nil, "no command given"},
-		{[]string{"frobnicate"}, `unknown command "frobnicate"; the commands are generate, check, init, keygen, reencrypt, migrate, version`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"; the commands are generate, check, init, keygen, reencrypt, migrate, copy, version`},
 		{[]string{"generate"}, "generate: no schema given"},
 		{[]string{"check", "-out"}, "check: flag needs an argument: -out"},
 		{[]string{"generate", "-nope", "x.yaml"}, "generate: flag provided but not defined: -nope"},

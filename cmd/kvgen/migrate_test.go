@@ -3,206 +3,129 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"path/filepath"
-	"slices"
+	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kvgen/kvgen/generated/oauthclients"
 	"github.com/kvgen/kvgen/internal/pgtest"
-	"github.com/kvgen/kvgen/kv"
-	"github.com/kvgen/kvgen/kv/sqlitekv"
 )
 
-// migrated is a row as the test compares it across engines: the value's
-// sealed text and the instants to the microsecond (PostgreSQL's resolution).
-type migrated struct {
-	sealed                       string
-	ttl                          float64
-	createdMicros, expiresMicros int64
-}
+// indexedSchema has two indexed fields: devices_model_id_idx and
+// devices_owner_idx on table devices.
+const indexedSchema = "../../generator/testdata/golden/indexed/schema/schema.yaml"
 
-func micros(v *float64) int64 {
-	if v == nil {
-		return -1
-	}
-	return int64(*v*1e6 + 0.5)
-}
-
-// sqliteRows reads every row of the SQLite file, by "collection/key".
-func sqliteRows(t *testing.T, path string) map[string]migrated {
+// migrate runs kvgen migrate on the database dsn.
+func migrate(t *testing.T, dsn string, args ...string) result {
 	t.Helper()
-	db, err := sqlitekv.Open(t.Context(), "sqlite", path)
-	if err != nil {
+	cmd := exec.Command(kvgenBin, append([]string{"migrate"}, args...)...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	side := &sqliteSide{db: db, table: `"oauth_clients"`}
-	rows, err := side.read(t.Context(), cursor{}, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return byKey(rows)
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 }
 
-func pgRows(t *testing.T, dsn string) map[string]migrated {
+func (r result) wantOut(t *testing.T, what string, lines ...string) {
 	t.Helper()
-	pool, err := openPool(t.Context(), dsn)
+	r.want(t, 0, what)
+	if got := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(lines, "\n") {
+		t.Errorf("%s printed:\n%s\nwant:\n%s", what, r.stdout, strings.Join(lines, "\n"))
+	}
+}
+
+// TestMigrate: kvgen migrate creates the table and builds the field
+// indexes, does nothing the second time, rebuilds an index an interrupted
+// concurrent build left INVALID, and reports a stale index, which
+// -drop-stale drops. Every run says what it did.
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.URL(t)
+	migrate(t, dsn, indexedSchema).wantOut(t, "migrate of a new database",
+		"kvgen: migrate: table devices: created, with its expiry index (CREATE … IF NOT EXISTS)",
+		"kvgen: migrate: index devices_model_id_idx: created",
+		"kvgen: migrate: index devices_owner_idx: created")
+	migrate(t, dsn, indexedSchema).wantOut(t, "migrate again",
+		"kvgen: migrate: table devices: already there, with its expiry index",
+		"kvgen: migrate: index devices_model_id_idx: already there",
+		"kvgen: migrate: index devices_owner_idx: already there")
+
+	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	side := &pgSide{pool: pool, table: pgx.Identifier{"oauth_clients"}.Sanitize()}
-	rows, err := side.read(t.Context(), cursor{}, 1_000_000)
-	if err != nil {
+	interruptBuild(t, pool, "devices_owner_idx")
+	if _, err := pool.Exec(ctx, `CREATE INDEX devices_color_idx ON devices (collection, (value->>'color'))`); err != nil {
 		t.Fatal(err)
 	}
-	return byKey(rows)
-}
-
-// byKey keeps of each row what a migration must carry over. The value is
-// compared by its sealed token, which must be the same bytes: PostgreSQL
-// rewrites the JSON around it (jsonb), never the token.
-func byKey(rows []tableRow) map[string]migrated {
-	out := map[string]migrated{}
-	for _, r := range rows {
-		m := migrated{sealed: sealedToken(r.value), createdMicros: micros(r.createdAt), expiresMicros: micros(r.expiresAt)}
-		if r.ttl != nil {
-			m.ttl = *r.ttl
-		}
-		out[r.collection+"/"+r.key] = m
+	migrate(t, dsn, indexedSchema).wantOut(t, "migrate over an INVALID and a stale index",
+		"kvgen: migrate: table devices: already there, with its expiry index",
+		"kvgen: migrate: index devices_model_id_idx: already there",
+		"kvgen: migrate: index devices_owner_idx: rebuilt: it was INVALID, left by a concurrent build that did not finish",
+		`kvgen: migrate: index devices_color_idx: left in place: stale, it covers value->>"color", which no indexed field uses any more (-drop-stale drops it)`)
+	migrate(t, dsn, "-drop-stale", indexedSchema).wantOut(t, "migrate -drop-stale",
+		"kvgen: migrate: table devices: already there, with its expiry index",
+		"kvgen: migrate: index devices_model_id_idx: already there",
+		"kvgen: migrate: index devices_owner_idx: already there",
+		`kvgen: migrate: index devices_color_idx: dropped: stale, it covered value->>"color"`)
+	var valid bool
+	if err := pool.QueryRow(ctx, `SELECT bool_and(indisvalid) FROM pg_index WHERE indrelid = 'devices'::regclass`).Scan(&valid); err != nil || !valid {
+		t.Errorf("after migrate, every index of devices valid = %v, %v", valid, err)
 	}
-	return out
-}
 
-func sealedToken(value string) string {
-	_, rest, ok := strings.Cut(value, `"__encrypted_data__"`)
-	if !ok {
-		return "plaintext:" + value
+	r := migrate(t, "", indexedSchema)
+	r.want(t, 2, "migrate without DATABASE_URL")
+	if !strings.Contains(r.stderr, "$DATABASE_URL is not set") {
+		t.Errorf("migrate without DATABASE_URL said %q", r.stderr)
 	}
-	rest = strings.TrimLeft(rest, ": ")
-	token, _, _ := strings.Cut(strings.TrimPrefix(rest, `"`), `"`)
-	return token
 }
 
-// TestMigrate copies a SQLite store's table into PostgreSQL, where the
-// store reads every record with the same key ring, and back into a new
-// SQLite file, and checks that every row crossed both ways with its sealed
-// value byte for byte, its ttl and its instants; a run resumed from a
-// cursor copies only the rows after it.
-func TestMigrate(t *testing.T) {
+// interruptBuild drops index and starts building it again concurrently
+// while a writer holds the table, then cancels the build, which leaves the
+// index INVALID.
+func interruptBuild(t *testing.T, pool *pgxpool.Pool, index string) {
+	t.Helper()
 	ctx := context.Background()
-	ring, err := kv.ParseKeys(mustKey(t))
+	if _, err := pool.Exec(ctx, "DROP INDEX "+index); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	source := filepath.Join(t.TempDir(), "clients.db")
-	db, err := sqlitekv.Open(ctx, "sqlite", source)
-	if err != nil {
+	defer writer.Rollback(ctx)
+	if _, err := writer.Exec(ctx, `INSERT INTO devices (collection, key, value) VALUES ('c', 'k', '{}')`); err != nil {
 		t.Fatal(err)
 	}
-	if err := oauthclients.CreateSQLiteTable(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	lite, err := oauthclients.NewSQLite(db, oauthclients.Options{Encrypter: ring})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 7
-	for i := range n {
-		c := oauthclients.Client{ClientID: fmt.Sprintf("c%d", i), RedirectURIs: []string{"https://a.example/cb"}, ClientSecret: kv.Secret(fmt.Sprintf("secret-%d", i))}
-		if err := lite.KV().Put(ctx, "", c.ClientID, c, time.Duration(i)*time.Hour); err != nil {
+	failed := make(chan error, 1)
+	go func() {
+		_, err := pool.Exec(ctx, "CREATE INDEX CONCURRENTLY "+index+" ON devices (collection, (value->>'owner'))")
+		failed <- err
+	}()
+	// Cancelled on the server, not by the context: a cancel request sent
+	// as the context ends may lose the race, and the build then finishes.
+	deadline := time.Now().Add(30 * time.Second)
+	for cancelled := 0; cancelled == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the concurrent build never waited for the writer")
+		}
+		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'CREATE INDEX%'`).Scan(&cancelled); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := lite.Untyped().Put(ctx, "tokens", "t1", map[string]any{"access_token": "tok"}, 0); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	want := sqliteRows(t, source)
-
-	dsn := pgtest.URL(t)
-	t.Setenv(databaseURLEnv, dsn)
-	schemaPath := filepath.Join("..", "..", "schema", "oauth_clients.yaml")
-	stdout := runMigrate(t, "-to", "postgresql", "-sqlite", source, "-batch", "3", schemaPath)
-	if !strings.Contains(stdout, fmt.Sprintf("%d rows copied to PostgreSQL", n+1)) {
-		t.Errorf("migrate printed %q", stdout)
-	}
-	compareRows(t, "SQLite → PostgreSQL", want, pgRows(t, dsn))
-
-	pool, err := openPool(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	pgStore, err := oauthclients.New(pool, oauthclients.Options{Encrypter: ring})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		c, ok, err := pgStore.Get(ctx, fmt.Sprintf("c%d", i))
-		if err != nil || !ok || c.ClientSecret.Reveal() != fmt.Sprintf("secret-%d", i) {
-			t.Errorf("c%d on PostgreSQL: found %v, %v", i, ok, err)
-		}
-	}
-
-	back := filepath.Join(t.TempDir(), "back.db")
-	runMigrate(t, "-to", "sqlite", "-sqlite", back, schemaPath)
-	compareRows(t, "PostgreSQL → SQLite", want, sqliteRows(t, back))
-
-	// Resumed after c3 into a new database: c4, c5, c6 and tokens/t1.
-	fresh := pgtest.URL(t)
-	t.Setenv(databaseURLEnv, fresh)
-	runMigrate(t, "-to", "postgresql", "-sqlite", source, "-after-collection", oauthclients.DefaultCollection, "-after-key", "c3", schemaPath)
-	var resumed []string
-	for k := range pgRows(t, fresh) {
-		resumed = append(resumed, k)
-	}
-	slices.Sort(resumed)
-	if want := []string{oauthclients.DefaultCollection + "/c4", oauthclients.DefaultCollection + "/c5", oauthclients.DefaultCollection + "/c6", "tokens/t1"}; !slices.Equal(resumed, want) {
-		t.Errorf("the resumed run copied %q, want %q", resumed, want)
-	}
-}
-
-func mustKey(t *testing.T) string {
-	t.Helper()
-	k, err := kv.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func runMigrate(t *testing.T, args ...string) string {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	if err := dispatch(t.Context(), append([]string{"migrate"}, args...), &stdout, &stderr); err != nil {
-		t.Fatalf("kvgen migrate %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "rows copied, at collection") {
-		t.Errorf("no progress on stderr:\n%s", stderr.String())
-	}
-	return stdout.String()
-}
-
-func compareRows(t *testing.T, what string, want, got map[string]migrated) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: %d rows, want %d", what, len(got), len(want))
-	}
-	for k, w := range want {
-		g, ok := got[k]
-		switch {
-		case !ok:
-			t.Errorf("%s: %s missing", what, k)
-		case g.sealed != w.sealed:
-			t.Errorf("%s: %s: the sealed value changed", what, k)
-		case g.ttl != w.ttl || g.createdMicros != w.createdMicros || g.expiresMicros != w.expiresMicros:
-			t.Errorf("%s: %s: ttl/created/expires %v, want %v", what, k, g, w)
-		}
+	var pgErr *pgconn.PgError
+	if err := <-failed; !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Fatalf("the cancelled build = %v; want SQLSTATE 57014", err)
 	}
 }

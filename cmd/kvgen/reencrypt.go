@@ -54,7 +54,7 @@ func reencryptFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) erro
 		if err != nil {
 			return err
 		}
-		pool, err := openPool(ctx, dsn)
+		pool, err := openPool(ctx, "reencrypt", dsn)
 		if err != nil {
 			return err
 		}
@@ -95,19 +95,20 @@ func reencryptFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) erro
 // after saying so; it exits 1, as the old key must stay.
 var errIncomplete = errors.New("reencrypt left rows under older keys")
 
-// openPool connects to dsn. A DSN that does not parse is reported without
-// the parser's words, which may quote part of a password.
-func openPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+// openPool connects to dsn for the command cmd. A DSN that does not parse
+// is reported without the parser's words, which may quote part of a
+// password.
+func openPool(ctx context.Context, cmd, dsn string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("kvgen: reencrypt: $%s is not a PostgreSQL connection string (a URL or key=value pairs)", databaseURLEnv)
+		return nil, fmt.Errorf("kvgen: %s: $%s is not a PostgreSQL connection string (a URL or key=value pairs)", cmd, databaseURLEnv)
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second // a host that never answers
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kvgen: reencrypt: $%s: %w", databaseURLEnv, err)
+		return nil, fmt.Errorf("kvgen: %s: $%s: %w", cmd, databaseURLEnv, err)
 	}
 	return pool, nil
 }

@@ -19,6 +19,12 @@ import (
 // newSQLiteTestServer is newTestServer on a fresh SQLite file.
 func newSQLiteTestServer(t *testing.T) *testServer {
 	t.Helper()
+	return serveWith(t, sqliteStores(t), serverOptions{})
+}
+
+// sqliteStores are on a fresh SQLite file.
+func sqliteStores(t *testing.T) testStores {
+	t.Helper()
 	db, err := sqlitekv.Open(t.Context(), "sqlite", filepath.Join(t.TempDir(), "clients.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +37,12 @@ func newSQLiteTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveClients(t, clients)
+	side, err := sideView(oauthclients.NewSQLite(db, plainOptions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reopen := func(opts oauthclients.Options) (*oauthclients.Store, error) { return oauthclients.NewSQLite(db, opts) }
+	return testStores{clients: clients, side: side, reopen: reopen}
 }
 
 // testSQLiteKeepsClients is the restart test on the default store: no
@@ -45,7 +56,7 @@ func testSQLiteKeepsClients(t *testing.T, bin string) {
 	dbPath := filepath.Join(dir, "clients.db")
 	keyFile := dbPath + ".key"
 
-	first := startServer(t, bin, env, "-addr", "127.0.0.1:0")
+	first := startServer(t, bin, env, "-addr", "127.0.0.1:0", "-register-rate", "0")
 	if got := loggedKeyFile(first.logs.String()); got != keyFile {
 		t.Errorf("the first run logged key file %q, want %q; logs:\n%s", got, keyFile, first.logs)
 	}
@@ -56,7 +67,7 @@ func testSQLiteKeepsClients(t *testing.T, bin string) {
 		wantMode(t, f, 0o600)
 	}
 
-	second := startServer(t, bin, env, "-addr", first.addr)
+	second := startServer(t, bin, env, "-addr", first.addr, "-register-rate", "0")
 	if strings.Contains(second.logs.String(), "created a new encryption key") {
 		t.Errorf("the second run created another key:\n%s", second.logs)
 	}

@@ -58,11 +58,12 @@ func testPostgresKeepsClients(t *testing.T, bin string) {
 	}
 	env := childEnv("DATABASE_URL="+dsn, keysEnv+"="+key)
 
-	first := startServer(t, bin, env, "-addr", "127.0.0.1:0")
+	// Unlimited registrations: the flow registers from one address.
+	first := startServer(t, bin, env, "-addr", "127.0.0.1:0", "-register-rate", "0")
 	clients := registerClients(t, httpClient(), first.baseURL)
 	first.kill(t)
 
-	second := startServer(t, bin, env, "-addr", first.addr)
+	second := startServer(t, bin, env, "-addr", first.addr, "-register-rate", "0")
 	hc := httpClient()
 	if r, err := sendBearer(hc, http.MethodGet, second.baseURL+"/healthz", ""); err != nil || r.status != http.StatusOK {
 		t.Errorf("healthz on PostgreSQL: %v %d %s", err, r.status, r.raw)
@@ -109,21 +110,32 @@ func checkTable(t *testing.T, dsn string, clients []e2eClient) int {
 		t.Fatal(err)
 	}
 	var dump strings.Builder
-	keys := map[string]bool{}
+	keys, used := map[string]bool{}, map[string]bool{}
 	for rows.Next() {
 		var collection, key, value string
 		if err := rows.Scan(&collection, &key, &value); err != nil {
 			t.Fatal(err)
 		}
-		if collection != "mcp-oauth-proxy-clients" {
-			t.Errorf("row %q in collection %q, want mcp-oauth-proxy-clients", key, collection)
+		switch collection {
+		case "mcp-oauth-proxy-clients":
+			keys[key] = true
+		case usageCollection:
+			used[key] = true
+			if !strings.HasPrefix(value, `{"last_used_at": `) || strings.Count(value, ":") != 1 {
+				t.Errorf("usage row %s holds more than a time: %s", key, value)
+			}
+		default:
+			t.Errorf("row %q in collection %q, want mcp-oauth-proxy-clients or %s", key, collection, usageCollection)
 		}
-		keys[key] = true
 		dump.WriteString(value)
 		dump.WriteByte('\n')
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	// Every client was used once, at /token: one usage row each.
+	if len(used) != len(clients) {
+		t.Errorf("the table holds %d usage rows, want %d", len(used), len(clients))
 	}
 	if len(keys) != len(clients) {
 		t.Errorf("the table holds %d clients, want %d", len(keys), len(clients))
@@ -160,7 +172,7 @@ func checkTable(t *testing.T, dsn string, clients []e2eClient) int {
 
 func testMemoryLosesClients(t *testing.T, bin string) {
 	env := childEnv()
-	first := startServer(t, bin, env, "-addr", "127.0.0.1:0", "-memory")
+	first := startServer(t, bin, env, "-addr", "127.0.0.1:0", "-memory", "-register-rate", "0")
 	if !strings.Contains(first.logs.String(), `"level":"WARN"`) || !strings.Contains(first.logs.String(), "LOST ON RESTART") {
 		t.Errorf("no warning that registrations are lost on restart:\n%s", first.logs)
 	}
@@ -173,7 +185,7 @@ func testMemoryLosesClients(t *testing.T, bin string) {
 	}
 	first.kill(t)
 
-	second := startServer(t, bin, env, "-addr", first.addr, "-memory")
+	second := startServer(t, bin, env, "-addr", first.addr, "-memory", "-register-rate", "0")
 	hc = httpClient()
 	var mu sync.Mutex
 	tokenRejected, readRejected := 0, 0

@@ -28,15 +28,54 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	clients, err := oauthclients.NewMemory(oauthclients.Options{Encrypter: testRing(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serveClients(t, clients)
+	return serveWith(t, memoryStores(t, nil), serverOptions{})
 }
 
 // newPostgresTestServer is newTestServer on a fresh PostgreSQL database.
 func newPostgresTestServer(t *testing.T) *testServer {
+	t.Helper()
+	return serveWith(t, postgresStores(t), serverOptions{})
+}
+
+// testStores are the two views of one table, or of one memory, that a
+// server runs on: its encrypted clients and its own plaintext rows.
+type testStores struct {
+	clients *oauthclients.Store
+	side    kv.Store[map[string]any]
+	// reopen opens another typed store on the same table, as another
+	// writer with other options would.
+	reopen func(oauthclients.Options) (*oauthclients.Store, error)
+}
+
+// memoryStores are on a new memory whose clock is now (nil: time.Now).
+func memoryStores(t *testing.T, now func() time.Time) testStores {
+	t.Helper()
+	mem := kv.NewMemory()
+	mem.Now = now
+	clients, err := oauthclients.NewWithBackend(mem, oauthclients.Options{Encrypter: testRing(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	side, err := sideView(oauthclients.NewWithBackend(mem, plainOptions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reopen := func(opts oauthclients.Options) (*oauthclients.Store, error) {
+		return oauthclients.NewWithBackend(mem, opts)
+	}
+	return testStores{clients: clients, side: side, reopen: reopen}
+}
+
+// bothStores opens the stores of each backend; the memory's clock is now
+// (nil: time.Now), PostgreSQL's and SQLite's their own.
+var bothStores = map[string]func(t *testing.T, now func() time.Time) testStores{
+	"memory":   memoryStores,
+	"postgres": func(t *testing.T, _ func() time.Time) testStores { return postgresStores(t) },
+	"sqlite":   func(t *testing.T, _ func() time.Time) testStores { return sqliteStores(t) },
+}
+
+// postgresStores are on a fresh PostgreSQL database.
+func postgresStores(t *testing.T) testStores {
 	t.Helper()
 	pool := pgtest.New(t)
 	if err := oauthclients.CreateTable(t.Context(), pool); err != nil {
@@ -46,7 +85,12 @@ func newPostgresTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveClients(t, clients)
+	side, err := sideView(oauthclients.New(pool, plainOptions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reopen := func(opts oauthclients.Options) (*oauthclients.Store, error) { return oauthclients.New(pool, opts) }
+	return testStores{clients: clients, side: side, reopen: reopen}
 }
 
 func testRing(t *testing.T) *kv.KeyRing {
@@ -62,15 +106,16 @@ func testRing(t *testing.T) *kv.KeyRing {
 	return ring
 }
 
-// serveClients runs the server on clients behind httptest.
-func serveClients(t *testing.T, clients *oauthclients.Store) *testServer {
+// serveWith runs a server on st with opts behind httptest; opts.now nil
+// is time.Now, and the server logs into the testServer's logs.
+func serveWith(t *testing.T, st testStores, opts serverOptions) *testServer {
 	t.Helper()
 	logs := &logBuffer{}
-	srv := &server{
-		clients: clients,
-		log:     slog.New(slog.NewJSONHandler(logs, nil)),
-		now:     time.Now,
+	opts.log = slog.New(slog.NewJSONHandler(logs, nil))
+	if opts.now == nil {
+		opts.now = time.Now
 	}
+	srv := newServer(st.clients, st.side, opts)
 	ts := httptest.NewServer(srv.handler())
 	t.Cleanup(ts.Close)
 	srv.baseURL = ts.URL // before any request

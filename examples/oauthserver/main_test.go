@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -57,7 +59,29 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("flags: %+v", cfg)
 	}
 
+	cfg, err = parseConfig([]string{"-trusted-proxy", "10.0.0.0/8, 192.0.2.7", "-trusted-proxy", "fd00::/8",
+		"-register-rate", "0", "-usage-interval", "10m", "-idempotent-registration", "-cimd=false"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.server.trustedProxies); got != "[10.0.0.0/8 192.0.2.7/32 fd00::/8]" {
+		t.Errorf("-trusted-proxy: %s", got)
+	}
+	if cfg.server.registerLimit.perMinute != 0 || cfg.server.usageInterval != 10*time.Minute ||
+		!cfg.server.idempotentRegistration || cfg.server.cimd {
+		t.Errorf("server flags: %+v", cfg.server)
+	}
+	if cfg, _ := parseConfig(nil, env(nil), &bytes.Buffer{}); !cfg.server.cimd || cfg.server.idempotentRegistration ||
+		cfg.server.registerLimit != (rateLimit{defaultRegisterPerMinute, defaultRegisterBurst}) || cfg.server.usageInterval != time.Hour {
+		t.Errorf("server defaults: %+v", cfg.server)
+	}
+
 	for _, bad := range [][]string{
+		{"-trusted-proxy", "not-an-address"},
+		{"-usage-interval", "10s"},
+		{"-usage-interval", "25h"},
+		{"-register-rate", "-1"},
+		{"-register-burst", "0"},
 		{"-base-url", "auth.example.com"},
 		{"-base-url", "ftp://auth.example.com"},
 		{"-base-url", "https://auth.example.com/?x=1"},
@@ -71,21 +95,23 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestUsageDoesNotShowTheDatabasePassword(t *testing.T) {
-	var out bytes.Buffer
-	code := run([]string{"-h"}, func(name string) string {
-		if name == "DATABASE_URL" {
-			return "postgres://app:hunter2-password@db.internal/app"
+	for _, args := range [][]string{{"-h"}, {"reap", "-h"}} {
+		var out bytes.Buffer
+		code := run(args, func(name string) string {
+			if name == "DATABASE_URL" {
+				return "postgres://app:hunter2-password@db.internal/app"
+			}
+			return ""
+		}, &out, &out)
+		if code != 0 {
+			t.Errorf("%q: exit %d", args, code)
 		}
-		return ""
-	}, &out)
-	if code != 0 {
-		t.Errorf("-h: exit %d", code)
-	}
-	if !strings.Contains(out.String(), "-database-url") {
-		t.Fatalf("no usage text:\n%s", out.String())
-	}
-	if strings.Contains(out.String(), "hunter2") {
-		t.Errorf("the usage text shows the password:\n%s", out.String())
+		if !strings.Contains(out.String(), "-database-url") {
+			t.Fatalf("%q: no usage text:\n%s", args, out.String())
+		}
+		if strings.Contains(out.String(), "hunter2") {
+			t.Errorf("%q: the usage text shows the password:\n%s", args, out.String())
+		}
 	}
 }
 

@@ -87,17 +87,44 @@ func decodeRequestObject(w http.ResponseWriter, r *http.Request) (map[string]jso
 			return nil, invalidMetadata("the request body must be application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxMetadataBytes))
-	var members map[string]json.RawMessage
-	if err := dec.Decode(&members); err != nil || members == nil {
+	members, err := decodeObject(http.MaxBytesReader(w, r.Body, maxMetadataBytes))
+	if errors.Is(err, errAfterObject) {
+		return nil, invalidMetadata("the request body holds more than the JSON object")
+	}
+	if err != nil {
 		return nil, bodyError(err, "the request body is not a JSON object")
+	}
+	return members, nil
+}
+
+// errAfterObject is something other than white space after a JSON object.
+var errAfterObject = errors.New("data after the JSON object")
+
+// decodeObject reads one JSON object from r, keeping its members raw.
+// Nothing but white space may follow it (errAfterObject).
+func decodeObject(r io.Reader) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(r)
+	var members map[string]json.RawMessage
+	if err := dec.Decode(&members); err != nil {
+		return nil, err
+	}
+	if members == nil {
+		return nil, errors.New("null is not a JSON object")
 	}
 	// Token reads past white space: io.EOF, or what follows the object (a
 	// stray '}' or ']' too, which More would not report).
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, bodyError(err, "the request body holds more than the JSON object")
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+		return members, nil
+	case err == nil:
+		return nil, errAfterObject
+	default:
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
+		return nil, errAfterObject
 	}
-	return members, nil
 }
 
 // bodyError is the answer to a request body that failed to decode with err

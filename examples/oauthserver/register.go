@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -12,12 +13,37 @@ import (
 	"github.com/kvgen/kvgen/kv"
 )
 
-// register is the client registration endpoint of RFC 7591.
+// register is the client registration endpoint of RFC 7591, limited per
+// source address (429 past the limit).
 func (s *server) register(w http.ResponseWriter, r *http.Request) {
-	members, merr := decodeRequestObject(w, r)
+	if ok, wait := s.registerLimit.allow(sourceOf(r, s.trustedProxies)); !ok {
+		writeTooManyRequests(w, wait)
+		return
+	}
+	c, registrationToken, merr := s.newClient(w, r)
 	if merr != nil {
 		writeMetadataError(w, merr)
 		return
+	}
+	if s.idempotentRegistration && idempotent(c) {
+		s.registerIdempotent(w, r, c, registrationToken)
+		return
+	}
+	if err := s.createClient(r.Context(), c); err != nil {
+		s.writeStoreError(w, r, "storing a client", err)
+		return
+	}
+	logClient(r, c.ClientID)
+	s.writeClientInformation(w, r, http.StatusCreated, c, registrationToken)
+}
+
+// newClient reads a registration request and returns the client it asks
+// for, with the credentials the server issues, and its registration access
+// token in plaintext.
+func (s *server) newClient(w http.ResponseWriter, r *http.Request) (oauthclients.Client, string, *metadataError) {
+	members, merr := decodeRequestObject(w, r)
+	if merr != nil {
+		return oauthclients.Client{}, "", merr
 	}
 	md := clientMetadataOf(members)
 	c, merr := withMetadata(oauthclients.Client{}, md)
@@ -25,10 +51,8 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		merr = completeMetadata(&c, md)
 	}
 	if merr != nil {
-		writeMetadataError(w, merr)
-		return
+		return oauthclients.Client{}, "", merr
 	}
-
 	c.ClientID = randomToken(clientIDBytes)
 	c.ClientIDIssuedAt = s.now().Truncate(time.Second)
 	issueSecretIfConfidential(&c)
@@ -36,20 +60,19 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	c.RegistrationAccessToken = kv.Hash(registrationToken)
 	c.RegistrationClientURI = s.baseURL + "/register/" + url.PathEscape(c.ClientID)
 	if merr := checkRecord(&c); merr != nil {
-		writeMetadataError(w, merr)
-		return
+		return oauthclients.Client{}, "", merr
 	}
-	// Created only if the client ID is new: a registration never replaces another.
-	created, err := s.clients.CompareAndSwap(r.Context(), c, kv.Version{})
+	return c, registrationToken, nil
+}
+
+// createClient stores a new client only if its client ID is new: a
+// registration never replaces another.
+func (s *server) createClient(ctx context.Context, c oauthclients.Client) error {
+	created, err := s.clients.CompareAndSwap(ctx, c, kv.Version{})
 	if err == nil && !created {
 		err = errClientIDTaken
 	}
-	if err != nil {
-		s.writeStoreError(w, r, "storing a client", err)
-		return
-	}
-	logClient(r, c.ClientID)
-	s.writeClientInformation(w, r, http.StatusCreated, c, registrationToken)
+	return err
 }
 
 // errClientIDTaken is a new random client ID that is already registered: 128
@@ -156,6 +179,7 @@ func (s *server) deleteClient(w http.ResponseWriter, r *http.Request) {
 		s.writeServerError(w, r, "deleting a client", err)
 		return
 	}
+	s.usage.forget(r.Context(), c.ClientID)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -268,7 +292,8 @@ func writeMetadataError(w http.ResponseWriter, e *metadataError) {
 // redacts the secret and shows only a digest of the registration access
 // token, so the response puts both in explicitly: the secret decrypted
 // from the store, the token as the client presented it (or was just given
-// it). Null members are left out.
+// it; none when an idempotent registration answers with an earlier client,
+// and then no registration_client_uri either). Null members are left out.
 func (s *server) writeClientInformation(w http.ResponseWriter, r *http.Request, status int, c oauthclients.Client, registrationToken string) {
 	body, err := clientInformation(c, registrationToken)
 	if err != nil {
@@ -301,7 +326,12 @@ func clientInformation(c oauthclients.Client, registrationToken string) ([]byte,
 		delete(members, "client_secret")
 		delete(members, "client_secret_expires_at")
 	}
-	members["registration_access_token"] = jsonString(registrationToken)
+	if registrationToken != "" {
+		members["registration_access_token"] = jsonString(registrationToken)
+	} else {
+		delete(members, "registration_access_token")
+		delete(members, "registration_client_uri")
+	}
 	return json.Marshal(members)
 }
 

@@ -5,19 +5,36 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/kvgen/kvgen/generated/oauthclients"
+	"github.com/kvgen/kvgen/kv"
 )
 
 // server is the OAuth authorization server's HTTP side: Dynamic Client
-// Registration (RFC 7591), its management protocol (RFC 7592) and a token
-// endpoint that authenticates clients (RFC 6749 client_credentials).
+// Registration (RFC 7591), its management protocol (RFC 7592), client ID
+// metadata documents, and the authorization and token endpoints, which
+// authenticate clients and record their use.
 type server struct {
 	clients *oauthclients.Store
+	// side is the table seen untyped and unencrypted, for the server's own
+	// collections (usage, registration keys, authorization codes).
+	side  kv.Store[map[string]any]
+	usage *usageLog
+	// cimd resolves client IDs that are metadata document URLs; nil refuses them.
+	cimd *cimdClients
+	// registerLimit limits registrations per source; nil does not.
+	registerLimit *rateLimiter
+	// trustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the source of a request.
+	trustedProxies []netip.Prefix
+	// idempotentRegistration: see idempotent.go.
+	idempotentRegistration bool
 	// ping checks the database for /healthz; nil when there is none.
 	ping func(context.Context) error
 	// keys reports for /healthz whether the key ring opens the stored
@@ -28,6 +45,40 @@ type server struct {
 	baseURL string
 	log     *slog.Logger
 	now     func() time.Time
+}
+
+// serverOptions are the settings of a server beside its storage.
+type serverOptions struct {
+	baseURL string
+	log     *slog.Logger
+	now     func() time.Time
+	// usageInterval is how often, at most, a client's use is written.
+	usageInterval          time.Duration
+	registerLimit          rateLimit
+	trustedProxies         []netip.Prefix
+	idempotentRegistration bool
+	// cimd accepts client IDs that are metadata document URLs, fetched as cimdConfig says.
+	cimd       bool
+	cimdConfig cimdConfig
+}
+
+// newServer returns a server over clients and side, the two views of one table.
+func newServer(clients *oauthclients.Store, side kv.Store[map[string]any], opts serverOptions) *server {
+	s := &server{
+		clients:                clients,
+		side:                   side,
+		usage:                  newUsageLog(side, opts.usageInterval, opts.now, opts.log),
+		registerLimit:          newRateLimiter(opts.registerLimit, opts.now),
+		trustedProxies:         opts.trustedProxies,
+		idempotentRegistration: opts.idempotentRegistration,
+		baseURL:                opts.baseURL,
+		log:                    opts.log,
+		now:                    opts.now,
+	}
+	if opts.cimd {
+		s.cimd = newCIMDClients(clients, opts.cimdConfig, opts.now, opts.log)
+	}
+	return s
 }
 
 // Request body limits: registration metadata is small, and an
@@ -44,7 +95,9 @@ func (s *server) handler() http.Handler {
 	s.route(mux, "GET /register/{client_id}", s.readClient)
 	s.route(mux, "PUT /register/{client_id}", s.updateClient)
 	s.route(mux, "DELETE /register/{client_id}", s.deleteClient)
+	s.route(mux, "GET /authorize", s.authorize)
 	s.route(mux, "POST /token", s.token)
+	s.route(mux, "GET /.well-known/oauth-authorization-server", s.serverMetadata)
 	s.route(mux, "GET /healthz", s.healthz)
 	return s.logRequests(mux)
 }
@@ -59,6 +112,37 @@ func (s *server) route(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
 			info.route = path
 		}
 		h(w, r)
+	})
+}
+
+// lookupClient returns the client of id: the registered one, or, for a
+// client ID that is a metadata document URL, the client the document
+// describes. A *cimdError says why such a document cannot be used.
+func (s *server) lookupClient(ctx context.Context, id string) (oauthclients.Client, bool, error) {
+	if s.cimd != nil && isMetadataURL(id) {
+		return s.cimd.client(ctx, id)
+	}
+	c, found, err := s.clients.Get(ctx, id)
+	if errors.Is(err, kv.ErrInvalidKey) {
+		return oauthclients.Client{}, false, nil
+	}
+	return c, found, err
+}
+
+// serverMetadata is the authorization server metadata (RFC 8414) that MCP
+// clients read first: where the endpoints are, PKCE, and whether client ID
+// metadata documents are accepted.
+func (s *server) serverMetadata(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                s.baseURL,
+		"authorization_endpoint":                s.baseURL + "/authorize",
+		"token_endpoint":                        s.baseURL + "/token",
+		"registration_endpoint":                 s.baseURL + "/register",
+		"response_types_supported":              []string{responseCode},
+		"grant_types_supported":                 []string{grantAuthorizationCode, grantClientCredentials},
+		"token_endpoint_auth_methods_supported": []string{authSecretBasic, authSecretPost, authNone},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"client_id_metadata_document_supported": s.cimd != nil,
 	})
 }
 

@@ -20,19 +20,32 @@ import (
 // dataDirName is the server's directory under $XDG_DATA_HOME.
 const dataDirName = "kvgen-oauthserver"
 
+// resolveStorage completes the storage flags from the environment: the
+// database URL from $DATABASE_URL, and without one (nor -memory) the
+// default SQLite file, or none when the environment names no place for it.
+func resolveStorage(cfg *storageConfig, getenv func(string) string) {
+	if cfg.databaseURL == "" {
+		cfg.databaseURL = getenv("DATABASE_URL")
+	}
+	if cfg.dbPath == "" && cfg.databaseURL == "" && !cfg.memory {
+		cfg.dbPath = defaultDBPath(getenv)
+	}
+}
+
 // defaultDBPath is where the server keeps its database when given neither
 // a database URL nor -db: $XDG_DATA_HOME/kvgen-oauthserver/clients.db, and
-// ~/.local/share when $XDG_DATA_HOME is unset (the XDG base directories).
-func defaultDBPath(getenv func(string) string) (string, error) {
+// $HOME/.local/share when $XDG_DATA_HOME is unset (the XDG base
+// directories); "" when neither is set.
+func defaultDBPath(getenv func(string) string) string {
 	dir := getenv("XDG_DATA_HOME")
 	if !filepath.IsAbs(dir) { // the specification says to ignore a relative one
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no place for the database: %w; give -db FILE", err)
+		home := getenv("HOME")
+		if !filepath.IsAbs(home) {
+			return ""
 		}
 		dir = filepath.Join(home, ".local", "share")
 	}
-	return filepath.Join(dir, dataDirName, "clients.db"), nil
+	return filepath.Join(dir, dataDirName, "clients.db")
 }
 
 // keyFileBeside is the key file the server creates for a new database
@@ -46,6 +59,9 @@ func keyFileBeside(dbPath string) string { return dbPath + ".key" }
 // database. Its errors never hold a key.
 func openSQLite(ctx context.Context, cfg storageConfig, keys *kv.KeyRing, source string, log *slog.Logger) (*storage, error) {
 	path := cfg.dbPath
+	if path == "" {
+		return nil, errors.New("no place for the database: neither $XDG_DATA_HOME nor $HOME is set; give -db FILE, -memory or a database URL")
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the directory of the database: %w", err)
 	}
@@ -80,12 +96,16 @@ func sqliteStorage(ctx context.Context, db *sqlitekv.DB, cfg storageConfig, keys
 		opts.Encrypter = keys
 	}
 	clients, err := oauthclients.NewSQLite(db, opts)
+	var side kv.Store[map[string]any]
+	if err == nil {
+		side, err = sideView(oauthclients.NewSQLite(db, plainOptions))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the client store in %s: %w", where, err)
 	}
 	recent := func(ctx context.Context) ([]string, error) { return recentSQLiteClients(ctx, db) }
 	store := &storage{
-		clients: clients, ping: db.Reader().PingContext, recent: recent,
+		clients: clients, side: side, ping: db.Reader().PingContext, recent: recent,
 		close: func() { db.Close() }, describe: where, persistent: true,
 	}
 	store.keys = storedKeyStatus(recent, clients, keys != nil)

@@ -38,6 +38,9 @@ type storageConfig struct {
 // storage is an opened client store and what the server needs around it.
 type storage struct {
 	clients *oauthclients.Store
+	// side is the same table, untyped and unencrypted, for the server's
+	// own collections.
+	side kv.Store[map[string]any]
 	// ping checks the database; nil for the memory store.
 	ping func(context.Context) error
 	// keys says, for /healthz, whether the key ring opens the stored
@@ -73,17 +76,11 @@ func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*sto
 		// read as "encrypt" to the store.
 		opts.Encrypter = keys
 	}
-	if cfg.databaseURL == "" && !cfg.memory {
-		return openSQLite(ctx, cfg, keys, source, log)
-	}
 	if cfg.memory {
-		clients, err := oauthclients.NewMemory(opts)
-		if err != nil {
-			return nil, fmt.Errorf("opening the memory store: %w", err)
-		}
-		status := keySample{}.keyStatus(keys != nil)
-		return &storage{clients: clients, close: func() {}, describe: "memory", persistent: false,
-			keys: func(context.Context) (string, bool) { return status, true }}, nil
+		return openMemory(opts, keys != nil)
+	}
+	if cfg.databaseURL == "" {
+		return openSQLite(ctx, cfg, keys, source, log)
 	}
 	if keys == nil && !cfg.allowPlaintext {
 		return nil, errNoKeys
@@ -100,6 +97,23 @@ func openStorage(ctx context.Context, cfg storageConfig, log *slog.Logger) (*sto
 		return nil, err
 	}
 	return store, nil
+}
+
+// openMemory opens the memory store, and the server's own collections on
+// the same memory.
+func openMemory(opts oauthclients.Options, keysConfigured bool) (*storage, error) {
+	mem := kv.NewMemory()
+	clients, err := oauthclients.NewWithBackend(mem, opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening the memory store: %w", err)
+	}
+	side, err := sideView(oauthclients.NewWithBackend(mem, plainOptions))
+	if err != nil {
+		return nil, fmt.Errorf("opening the memory store: %w", err)
+	}
+	status := keySample{}.keyStatus(keysConfigured)
+	return &storage{clients: clients, side: side, close: func() {}, describe: "memory", persistent: false,
+		keys: func(context.Context) (string, bool) { return status, true }}, nil
 }
 
 // loadKeys returns the key ring from the environment or the key file and
@@ -167,6 +181,10 @@ func openPostgres(ctx context.Context, databaseURL string, opts oauthclients.Opt
 		return nil, fmt.Errorf("creating the clients table on %s: %s", where, redact(err))
 	}
 	clients, err := oauthclients.New(pool, opts)
+	var side kv.Store[map[string]any]
+	if err == nil {
+		side, err = sideView(oauthclients.New(pool, plainOptions))
+	}
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("opening the client store on %s: %s", where, redact(err))
@@ -174,6 +192,7 @@ func openPostgres(ctx context.Context, databaseURL string, opts oauthclients.Opt
 	recent := func(ctx context.Context) ([]string, error) { return recentPostgresClients(ctx, pool) }
 	return &storage{
 		clients:    clients,
+		side:       side,
 		ping:       pool.Ping,
 		keys:       storedKeyStatus(recent, clients, opts.Encrypter != nil),
 		recent:     recent,

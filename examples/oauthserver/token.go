@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/kvgen/kvgen/generated/oauthclients"
-	"github.com/kvgen/kvgen/kv"
 )
 
 // accessTokenLifetime is the expires_in of the tokens /token issues.
@@ -24,9 +23,10 @@ type tokenResponse struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-// token is the token endpoint for the client credentials grant (RFC 6749
-// section 4.4). It demonstrates client authentication against the store;
-// the access tokens it issues are not kept.
+// token is the token endpoint: the client credentials grant (RFC 6749
+// section 4.4) and the authorization code grant (section 4.1.3, with PKCE).
+// It demonstrates client authentication against the store; the access
+// tokens it issues are not kept.
 func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -39,38 +39,23 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	switch grant := form.Get("grant_type"); grant {
 	case "":
 		writeError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
-		return
 	case grantClientCredentials:
+		s.clientCredentialsGrant(w, r, form)
+	case grantAuthorizationCode:
+		s.authorizationCodeGrant(w, r, form)
 	default:
-		writeError(w, http.StatusBadRequest, "unsupported_grant_type", "this server issues tokens only for client_credentials")
-		return
+		writeError(w, http.StatusBadRequest, "unsupported_grant_type",
+			"this server issues tokens for client_credentials and authorization_code")
 	}
+}
 
-	creds, problem := clientCredentialsOf(r, form)
-	if problem != "" {
-		writeError(w, http.StatusBadRequest, "invalid_request", problem)
+// clientCredentialsGrant issues a token to a confidential client that
+// authenticates.
+func (s *server) clientCredentialsGrant(w http.ResponseWriter, r *http.Request, form url.Values) {
+	c, ok := s.tokenClient(w, r, form, false)
+	if !ok {
 		return
 	}
-	var c oauthclients.Client
-	found := false
-	if creds.id != "" {
-		var err error
-		c, found, err = s.clients.Get(r.Context(), creds.id)
-		if err != nil && !errors.Is(err, kv.ErrInvalidKey) {
-			s.writeServerError(w, r, "reading a client", err)
-			return
-		}
-	}
-	if found {
-		// An existing client's ID is no secret; a failed attempt against it
-		// is worth seeing in the logs.
-		logClient(r, c.ClientID)
-	}
-	if !s.authenticates(c, found, creds) {
-		writeInvalidClient(w, creds.method == authSecretBasic)
-		return
-	}
-
 	if !slices.Contains(c.GrantTypes, grantClientCredentials) {
 		writeError(w, http.StatusBadRequest, "unauthorized_client", "the client is not registered for client_credentials")
 		return
@@ -80,12 +65,49 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_scope", "the requested scope exceeds the client's registered scope")
 		return
 	}
+	s.usage.touch(r.Context(), c.ClientID)
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: randomToken(accessTokenBytes),
 		TokenType:   "Bearer",
 		ExpiresIn:   accessTokenLifetime,
 		Scope:       scope,
 	})
+}
+
+// tokenClient finds and authenticates the client of a token request; a
+// public client (method none, a client_id alone) counts only where
+// publicAllowed. It answers errors itself.
+func (s *server) tokenClient(w http.ResponseWriter, r *http.Request, form url.Values, publicAllowed bool) (oauthclients.Client, bool) {
+	creds, problem := clientCredentialsOf(r, form)
+	if problem != "" {
+		writeError(w, http.StatusBadRequest, "invalid_request", problem)
+		return oauthclients.Client{}, false
+	}
+	var c oauthclients.Client
+	found := false
+	if creds.id != "" {
+		var err error
+		c, found, err = s.lookupClient(r.Context(), creds.id)
+		var refused *cimdError
+		switch {
+		case errors.As(err, &refused):
+			writeError(w, http.StatusUnauthorized, "invalid_client", refused.Error())
+			return oauthclients.Client{}, false
+		case err != nil:
+			s.writeServerError(w, r, "reading a client", err)
+			return oauthclients.Client{}, false
+		}
+	}
+	if found {
+		// An existing client's ID is no secret; a failed attempt against it
+		// is worth seeing in the logs.
+		logClient(r, c.ClientID)
+	}
+	if !s.authenticates(c, found, creds, publicAllowed) {
+		writeInvalidClient(w, creds.method == authSecretBasic)
+		return oauthclients.Client{}, false
+	}
+	return c, true
 }
 
 // clientCredentials is what a token request presents to authenticate.
@@ -136,8 +158,13 @@ var unknownClientSecret = randomToken(clientSecretBytes)
 
 // authenticates reports whether creds authenticate client c: the method it
 // registered, its unexpired secret, compared in constant time. A public
-// client (none) never authenticates: it has no secret to prove anything.
-func (s *server) authenticates(c oauthclients.Client, found bool, creds clientCredentials) bool {
+// client (none) has no secret to prove anything: it is let through, on its
+// client_id alone, only where publicAllowed (a code exchange, which PKCE
+// binds to the client that asked for the code).
+func (s *server) authenticates(c oauthclients.Client, found bool, creds clientCredentials, publicAllowed bool) bool {
+	if found && c.TokenEndpointAuthMethod == authNone {
+		return publicAllowed && creds.method == authNone
+	}
 	stored := c.ClientSecret.Reveal()
 	if !found || stored == "" {
 		stored = unknownClientSecret

@@ -108,7 +108,8 @@ func TestTokenRejectsBadRequests(t *testing.T) {
 		wantCode string
 	}{
 		{"no grant_type", url.Values{}, true, 400, "invalid_request"},
-		{"authorization_code grant", url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, true, 400, "unsupported_grant_type"},
+		{"refresh_token grant", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, true, 400, "unsupported_grant_type"},
+		{"authorization_code grant of a client not registered for it", url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}, true, 400, "unauthorized_client"},
 		{"password grant", url.Values{"grant_type": {"password"}}, true, 400, "unsupported_grant_type"},
 		{"two authentication methods", url.Values{"grant_type": {"client_credentials"}, "client_secret": {reg.clientSecret}}, true, 400, "invalid_request"},
 		{"no authentication", url.Values{"grant_type": {"client_credentials"}}, false, 401, "invalid_client"},

@@ -53,7 +53,7 @@ func TestGoStoreRefusesDescriptions(t *testing.T) {
 	} {
 		s := testRecord("p", "t")
 		tc.set(s)
-		_, err := GoStore(s, "", "example.com/m/p/db")
+		_, err := GoStore(s, "", nil, "example.com/m/p/db")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want %q", err, tc.want)
 		}

@@ -11,17 +11,19 @@ import (
 )
 
 // GoStore renders the jennifer-generated Go files of one record's package:
-// file name within the package directory → content. ddl is the table's DDL
-// (embedded so a server can create the table at start); dbImport is the
-// import path of the sqlc-generated package of this record.
-func GoStore(s *schema.Schema, ddl string, dbImport string) (map[string][]byte, error) {
+// file name within the package directory → content. ddl is what
+// CreateTable runs (TableCreate: embedded so a server can create the table
+// at start), indexes those of every indexed field of the table's records
+// (Indexes), for CreateIndexes and CheckTable; dbImport is the import path
+// of the sqlc-generated package of this record.
+func GoStore(s *schema.Schema, ddl string, indexes []Index, dbImport string) (map[string][]byte, error) {
 	if err := checkDescriptions(s); err != nil {
 		return nil, err
 	}
 	files := map[string]*jen.File{
 		"record.go":  recordFile(s),
 		"codec.go":   codecFile(s),
-		"store.go":   storeFile(s, ddl, dbImport),
+		"store.go":   storeFile(s, ddl, indexes, dbImport),
 		"backend.go": backendFile(s, dbImport),
 	}
 	codecType(files["codec.go"], s)

@@ -2,8 +2,6 @@ package render
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -12,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/kvgen/kvgen/generator/schema"
+	"github.com/kvgen/kvgen/kv/pgkv"
 	"github.com/kvgen/kvgen/templates"
 )
 
@@ -30,7 +29,7 @@ var (
 )
 
 var sqlTemplates = template.Must(template.New("table.sql").
-	Funcs(template.FuncMap{"sqlString": sqlString, "sqlComment": sqlComment, "yamlString": yamlString}).
+	Funcs(template.FuncMap{"sqlString": sqlString, "sqlComment": sqlComment, "yamlString": yamlString, "createIndex": indexStatement}).
 	Parse(templates.TableSQL))
 
 func init() {
@@ -44,23 +43,17 @@ type Index struct {
 	JSONName string // the member, value->>'JSONName'
 }
 
-// ExpiresIndexName is the name of the index on expires_at. It is the name
-// py-key-value's PostgreSQLStore gives it, hash fallback for long table names
-// included, so a Python and a Go server sharing a table build one index, not two.
-func ExpiresIndexName(table string) string {
-	name := "idx_" + table + "_expires_at"
-	if len(name) > MaxIdentifier {
-		sum := sha256.Sum256([]byte(table))
-		name = "idx_" + hex.EncodeToString(sum[:])[:16] + "_exp"
-	}
-	return name
-}
+// ExpiresIndexName is the name of the index on expires_at: the name
+// py-key-value's PostgreSQLStore gives it (pgkv.ExpiresIndexName).
+func ExpiresIndexName(table string) string { return pgkv.ExpiresIndexName(table) }
 
-// IndexName is the name of the expression index of an indexed field. It is
-// derived from the YAML field name, which a schema can change without
-// changing the wire name (with the json option).
-func IndexName(table string, f *schema.Field) string {
-	return table + "_" + f.Name + "_idx"
+// IndexName is the name of the expression index of an indexed field
+// (pgkv.IndexName: the runtime's drift check knows kvgen's indexes by it).
+func IndexName(table string, f *schema.Field) string { return pgkv.IndexName(table, f.Name) }
+
+// indexStatement is the statement of the DDL file that builds idx on table.
+func indexStatement(table string, idx Index) (string, error) {
+	return pgkv.CreateIndexSQL(table, pgkv.Index{Name: idx.Name, Member: idx.JSONName})
 }
 
 // Indexes returns the expression indexes of every indexed field of records,
@@ -96,12 +89,12 @@ func Indexes(table string, records []*schema.Schema) ([]Index, error) {
 	return out, nil
 }
 
-// Table renders the DDL of table: the six columns of py-key-value's layout,
-// the expiry index and the expression indexes of every record stored in it.
-// Applying it twice is harmless.
+// Table renders the DDL file of table: TableCreate's statements, then one
+// CREATE INDEX CONCURRENTLY for the expression index of every indexed
+// field of the records stored in it. Applying it twice is harmless.
 func Table(table string, records []*schema.Schema) ([]byte, error) {
-	if !sqlIdent.MatchString(table) {
-		return nil, fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
+	if err := checkTable(table); err != nil {
+		return nil, err
 	}
 	for _, s := range records {
 		if s.Table != table {
@@ -112,6 +105,28 @@ func Table(table string, records []*schema.Schema) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tableSQL(table, indexes)
+}
+
+// TableCreate renders what the generated CreateTable runs: the six columns
+// of py-key-value's layout and the expiry index, the start of Table's file.
+// The indexes of indexed fields are not in it: they are built concurrently,
+// outside a transaction, by a migration.
+func TableCreate(table string) ([]byte, error) {
+	if err := checkTable(table); err != nil {
+		return nil, err
+	}
+	return tableSQL(table, nil)
+}
+
+func checkTable(table string) error {
+	if !sqlIdent.MatchString(table) {
+		return fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
+	}
+	return nil
+}
+
+func tableSQL(table string, indexes []Index) ([]byte, error) {
 	return execute("table.sql", map[string]any{
 		"Table":        table,
 		"ExpiresIndex": ExpiresIndexName(table),

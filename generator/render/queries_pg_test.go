@@ -13,6 +13,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kvgen/kvgen/generator/schema"
 	"github.com/kvgen/kvgen/internal/pgtest"
 	"github.com/kvgen/kvgen/kv"
@@ -26,6 +27,25 @@ func pgRecord() *schema.Schema {
 	return testRecord("clients", "kv_clients", field("software_id", "SoftwareID", "software_id"), field("owner", "Owner", "owner's"))
 }
 
+// applyDDL applies a DDL file as psql -f does: its CREATE INDEX
+// CONCURRENTLY statements one at a time, outside the transaction of the
+// statements before them.
+func applyDDL(t *testing.T, pool *pgxpool.Pool, ddl []byte) {
+	t.Helper()
+	create, indexes, _ := strings.Cut(string(ddl), "\nCREATE INDEX CONCURRENTLY")
+	statements := []string{create}
+	for stmt := range strings.SplitSeq(indexes, "\nCREATE INDEX CONCURRENTLY") {
+		if stmt != "" {
+			statements = append(statements, "CREATE INDEX CONCURRENTLY"+stmt)
+		}
+	}
+	for _, stmt := range statements {
+		if _, err := pool.Exec(context.Background(), stmt); err != nil {
+			t.Fatalf("applying the DDL: %v\n%s", err, stmt)
+		}
+	}
+}
+
 func TestTableDDLOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
@@ -34,9 +54,7 @@ func TestTableDDLOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 { // CREATE ... IF NOT EXISTS: applying it again changes nothing
-		if _, err := pool.Exec(ctx, string(ddl)); err != nil {
-			t.Fatalf("applying the DDL: %v\n%s", err, ddl)
-		}
+		applyDDL(t, pool, ddl)
 	}
 	rows, err := pool.Query(ctx, `SELECT column_name, data_type, is_nullable FROM information_schema.columns
 		WHERE table_name = 'kv_clients' ORDER BY ordinal_position`)
@@ -88,9 +106,7 @@ func TestQueriesOnPostgres(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			ctx := context.Background()
 			pool := pgtest.New(t)
-			if _, err := pool.Exec(ctx, string(ddl)); err != nil {
-				t.Fatal(err)
-			}
+			applyDDL(t, pool, ddl)
 			conn, err := pool.Acquire(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -360,9 +376,7 @@ func TestFloatFinderOnPostgres(t *testing.T) {
 	}
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	if _, err := pool.Exec(ctx, string(ddl)); err != nil {
-		t.Fatal(err)
-	}
+	applyDDL(t, pool, ddl)
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ func field(name, goName, jsonName string) *schema.Field {
 	return &schema.Field{Name: name, GoName: goName, JSONName: jsonName}
 }
 
-var createIndex = regexp.MustCompile(`(?m)^CREATE INDEX IF NOT EXISTS (\S+) ON (\S+) (.*);$`)
+var createIndex = regexp.MustCompile(`(?m)^CREATE INDEX (CONCURRENTLY )?IF NOT EXISTS (\S+) ON (\S+) (.*);$`)
 
 func TestTableHasLayoutAndIndexes(t *testing.T) {
 	a := testRecord("a", "shared", field("software_id", "SoftwareID", "software_id"), field("kind", "Kind", "kind"))
@@ -52,20 +53,42 @@ func TestTableHasLayoutAndIndexes(t *testing.T) {
 	}
 	var got []string
 	for _, m := range createIndex.FindAllStringSubmatch(text, -1) {
-		if m[2] != "shared" {
-			t.Errorf("index %s is on %s, want shared", m[1], m[2])
+		if m[3] != "shared" {
+			t.Errorf("index %s is on %s, want shared", m[2], m[3])
 		}
-		got = append(got, m[1]+" "+m[3])
+		got = append(got, m[1]+m[2]+" "+m[4])
 	}
 	want := []string{
 		"idx_shared_expires_at (expires_at) WHERE expires_at IS NOT NULL",
-		// deduplicated across the records, sorted by name, quotes doubled
-		"shared_kind_idx (collection, (value->>'kind'))",
-		"shared_owner_idx (collection, (value->>'owner''s'))",
-		"shared_software_id_idx (collection, (value->>'software_id'))",
+		// deduplicated across the records, sorted by name, quotes doubled;
+		// built without blocking writes
+		"CONCURRENTLY shared_kind_idx (collection, (value->>'kind'))",
+		"CONCURRENTLY shared_owner_idx (collection, (value->>'owner''s'))",
+		"CONCURRENTLY shared_software_id_idx (collection, (value->>'software_id'))",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("indexes:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestTableCreateIsTheTableWithoutFieldIndexes: what CreateTable runs is
+// the start of the DDL file, up to the field indexes, which a transaction
+// cannot build concurrently.
+func TestTableCreateIsTheTableWithoutFieldIndexes(t *testing.T) {
+	a := testRecord("a", "shared", field("kind", "Kind", "kind"))
+	file, err := Table("shared", []*schema.Schema{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create, err := TableCreate("shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(file, create) || bytes.Contains(create, []byte("CONCURRENTLY")) || bytes.Contains(create, []byte("shared_kind_idx")) {
+		t.Errorf("TableCreate is not the DDL file without its field indexes:\n%s\n--- file:\n%s", create, file)
+	}
+	if _, err := TableCreate("Shared"); err == nil {
+		t.Error("TableCreate of an unsafe table name succeeded")
 	}
 }
 

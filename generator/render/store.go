@@ -12,13 +12,14 @@ const pgkvPkg = "github.com/kvgen/kvgen/kv/pgkv"
 
 // storeFile renders the typed store over kv.ValueStore: construction,
 // options, and the typed methods that take and return records.
-func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
+func storeFile(s *schema.Schema, ddl string, indexes []Index, dbImport string) *jen.File {
 	f := newFile(s.Package)
 	f.ImportName(dbImport, "db")
 	rec := jen.Id(s.Record)
 	key := s.KeyField()
 
-	f.Add(commentf("DDL creates the %s table and its indexes, for every record stored in it. It is idempotent.", s.Table))
+	f.Add(commentf("DDL creates the %s table and py-key-value's index on expires_at: what CreateTable runs.", s.Table))
+	f.Comment("It is idempotent. The indexes of indexed fields are not in it: CreateIndexes builds them.")
 	f.Const().Id(schema.DDLConst).Op("=").Lit(ddl)
 	f.Add(commentf("DefaultCollection is the collection of %s records unless Options name another.", s.Record))
 	f.Const().Id(schema.DefaultCollectionConst).Op("=").Lit(s.Collection)
@@ -122,18 +123,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	f.Comment("NewWithBackend returns a store over any kv.Backend.")
 	f.Func().Id(schema.NewWithBackendFunc).Params(jen.Id("b").Qual(kvPkg, "Backend"), jen.Id("opts").Id(schema.OptionsType)).Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(build...)
 
-	f.Comment("CreateTable applies DDL. Replicas may run it at once: the ones that lose the race run it again.")
-	f.Func().Id(schema.CreateTableFunc).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
-		jen.Return(jen.Qual(pgkvPkg, "CreateTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Id(schema.DDLConst))),
-	)
-
-	f.Add(commentf("CheckTable reports, with an error that says what to do, when the %s table is", s.Table))
-	f.Comment("missing or lacks a column the store uses, or when the server takes no writes")
-	f.Comment("(errors.Is(err, kv.ErrReadOnly)): call it at start-up to fail there rather than at")
-	f.Comment("the first request.")
-	f.Func().Id(schema.CheckTableFunc).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("conn").Qual(dbImport, "DBTX")).Error().Block(
-		jen.Return(jen.Qual(pgkvPkg, "CheckTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(s.Package), jen.Lit(s.Table))),
-	)
+	tableFuncs(f, s, indexes, dbImport)
 
 	ctx := jen.Id("ctx").Qual("context", "Context")
 	recv := jen.Id("s").Op("*").Id(schema.StoreType)
@@ -381,4 +371,41 @@ func toLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// tableFuncs renders the functions over the table itself: CreateTable,
+// CreateIndexes and CheckTable, and the indexes the last two know.
+func tableFuncs(f *jen.File, s *schema.Schema, indexes []Index, dbImport string) {
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	conn := jen.Id("conn").Qual(dbImport, "DBTX")
+	list := make([]jen.Code, len(indexes))
+	for i, idx := range indexes {
+		list[i] = jen.Values(jen.Dict{jen.Id("Name"): jen.Lit(idx.Name), jen.Id("Member"): jen.Lit(idx.JSONName)})
+	}
+	f.Add(commentf("indexes are the expression indexes of the indexed fields of every record stored in the %s table.", s.Table))
+	f.Var().Id("indexes").Op("=").Index().Qual(pgkvPkg, "Index").Values(list...)
+
+	f.Add(commentf("CreateTable creates the %s table and its index on expires_at (DDL) unless both exist,", s.Table))
+	f.Comment("when it runs nothing and takes no lock: replicas may call it at start-up, at once. It")
+	f.Comment("does not build the indexes of indexed fields: CreateIndexes does.")
+	f.Func().Id(schema.CreateTableFunc).Params(ctx.Clone(), conn.Clone()).Error().Block(
+		jen.Return(jen.Qual(pgkvPkg, "CreateTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(s.Table), jen.Id(schema.DDLConst))),
+	)
+
+	f.Comment("CreateIndexes builds the missing indexes of the table's indexed fields, and rebuilds")
+	f.Comment("INVALID ones, without blocking writes: CREATE INDEX CONCURRENTLY, outside a transaction")
+	f.Comment("(conn is a pool or a connection). Run it as a migration step, as `kvgen migrate` does, not")
+	f.Comment("at every start-up: on a large table a build takes a while.")
+	f.Func().Id(schema.CreateIndexesFunc).Params(ctx.Clone(), conn.Clone()).Params(jen.Index().Qual(pgkvPkg, "Action"), jen.Error()).Block(
+		jen.Return(jen.Qual(pgkvPkg, "CreateIndexes").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(s.Table), jen.Id("indexes"))),
+	)
+
+	f.Add(commentf("CheckTable reports, with an error that says what to do, when the %s table is", s.Table))
+	f.Comment("missing or lacks a column the store uses, when its indexes differ from its indexed fields")
+	f.Comment("(errors.Is(err, pgkv.ErrIndexDrift)), or when the server takes no writes")
+	f.Comment("(errors.Is(err, kv.ErrReadOnly)): call it at start-up to fail there rather than at")
+	f.Comment("the first request.")
+	f.Func().Id(schema.CheckTableFunc).Params(ctx.Clone(), conn.Clone()).Error().Block(
+		jen.Return(jen.Qual(pgkvPkg, "CheckTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(s.Package), jen.Lit(s.Table), jen.Id("indexes"))),
+	)
 }

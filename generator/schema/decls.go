@@ -19,6 +19,7 @@ const (
 	NewWithBackendFunc     = "NewWithBackend"
 	CreateTableFunc        = "CreateTable"
 	CheckTableFunc         = "CheckTable"
+	CreateIndexesFunc      = "CreateIndexes"
 	DDLConst               = "DDL"
 	DefaultCollectionConst = "DefaultCollection"
 	DefaultTTLConst        = "DefaultTTL" // declared with a ttl only, reserved always
@@ -35,7 +36,7 @@ const (
 // type may be named like.
 var packageDecls = []string{
 	StoreType, OptionsType, NewFunc, NewMemoryFunc, NewWithBackendFunc, CreateTableFunc,
-	CheckTableFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
+	CheckTableFunc, CreateIndexesFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
 	NewSQLiteFunc, CreateSQLiteTableFunc, CheckSQLiteTableFunc, SQLiteDDLConst,
 }
 

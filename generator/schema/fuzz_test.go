@@ -116,7 +116,7 @@ fields:
 // checkRendered renders the Go files and the queries of s and checks them.
 func checkRendered(t *testing.T, s *schema.Schema) {
 	t.Helper()
-	files, err := render.GoStore(s, "-- the DDL", "example.com/m/generated/"+s.Package+"/db")
+	files, err := render.GoStore(s, "-- the DDL", nil, "example.com/m/generated/"+s.Package+"/db")
 	if err != nil {
 		t.Fatalf("rendering an accepted schema: %v", err)
 	}
@@ -226,8 +226,8 @@ func declsOf(t *testing.T, f *ast.File) []string {
 // fields, and the methods that fields give.
 func wantDecls(s *schema.Schema) []string {
 	out := []string{
-		"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "CheckTable", "DDL", "DefaultCollection",
-		"codec", "backend", "txBackend", "beginner", "values",
+		"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "CreateIndexes", "CheckTable", "DDL", "DefaultCollection",
+		"codec", "backend", "txBackend", "beginner", "values", "indexes",
 		"codec.Encode", "codec.Decode", "txBackend.Atomic",
 		"Store.field records", "Store.field untyped", "Store.field codec",
 		"codec.field enc", "codec.field plaintext", "txBackend.field conn",

@@ -140,9 +140,18 @@ var sharedBouncer lazy[*Bouncer]
 // cluster only.
 func BouncerURL(t testing.TB) string {
 	t.Helper()
+	_, bouncer := BouncerURLs(t)
+	return bouncer
+}
+
+// BouncerURLs is BouncerURL, with the DSN of the same database reached
+// directly: for measuring what PgBouncer's hop costs.
+func BouncerURLs(t testing.TB) (direct, bouncer string) {
+	t.Helper()
 	c := shared.owned(t, "PgBouncer runs in front of")
 	b := sharedBouncer.get(t, func() (*Bouncer, error) { return startBouncer(c) })
-	return b.URL(databaseOf(t, freshDatabase(t, shared.get(t), "")))
+	direct = freshDatabase(t, shared.get(t), "")
+	return direct, b.URL(databaseOf(t, direct))
 }
 
 // databaseOf returns the database that dsn names.

@@ -126,6 +126,27 @@ func TestBouncerURLGivesFreshDatabases(t *testing.T) {
 	}
 }
 
+// TestBouncerURLsReachOneDatabase: BouncerURLs's two DSNs reach one
+// database, one of them through PgBouncer.
+func TestBouncerURLsReachOneDatabase(t *testing.T) {
+	direct, bouncer := BouncerURLs(t)
+	if direct == bouncer {
+		t.Fatalf("BouncerURLs gave one DSN twice: %s", redactDSN(direct))
+	}
+	d := connect(t, direct)
+	if _, err := d.Exec(context.Background(), "CREATE TABLE made_directly ()"); err != nil {
+		t.Fatal(err)
+	}
+	b := connect(t, bouncer+"&default_query_exec_mode=simple_protocol")
+	if currentDatabase(t, b) != currentDatabase(t, d) {
+		t.Errorf("the DSNs reach databases %s and %s", currentDatabase(t, d), currentDatabase(t, b))
+	}
+	var found bool
+	if err := b.QueryRow(context.Background(), "SELECT to_regclass('made_directly') IS NOT NULL").Scan(&found); err != nil || !found {
+		t.Errorf("through PgBouncer the table made directly is found = %v, %v", found, err)
+	}
+}
+
 func TestBouncerConfigPinsPreparedStatementsOff(t *testing.T) {
 	b := &Bouncer{target: &Cluster{port: 5432}, root: "/tmp/x", port: 6432}
 	for _, tc := range []struct {

@@ -51,3 +51,22 @@ func TestClusterStopStartRestart(t *testing.T) {
 		t.Errorf("Start after Close: %v, want errClosed", err)
 	}
 }
+
+func TestServerCleanupStartsStoppedCluster(t *testing.T) {
+	c := NewCluster(t)
+	t.Run("stops the server", func(t *testing.T) {
+		keepRunningAfter(t, c)
+		if err := c.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := canConnect(c.AdminURL()); err != nil {
+		t.Errorf("cluster left stopped by a test is still down after it: %v", err)
+	}
+	s := &sharedServer{resolve: func() resolution {
+		return resolution{srv: throwawayServer(c)}
+	}}
+	if got := s.cluster(t); got != c {
+		t.Error("Server did not hand out the harness-owned cluster")
+	}
+}

@@ -35,7 +35,8 @@
 // (SIGQUIT, the immediate-shutdown signal) and removes the temp dir.
 //
 // Fault-injection tests that stop and start the server get a private cluster
-// from NewCluster, independent of DATABASE_URL.
+// from NewCluster, independent of DATABASE_URL; Server hands out the shared
+// one, only when the harness owns it.
 //
 // # PgBouncer and standbys
 //
@@ -54,11 +55,12 @@
 // does, since PgBouncer too refuses root.
 //
 // SharedStandby returns a streaming hot standby of the shared cluster
-// (pg_basebackup -R), started on first use and stopped by Main. Its URLs
-// method creates a fresh database on the primary and returns its DSN there
-// and on the standby; WaitReplay waits until the standby has replayed what
-// the primary committed before the call. See Standby for how it sees the
-// per-test databases come and go.
+// (pg_basebackup -R), started on first use and stopped by Main; NewStandby
+// makes a private one of any harness cluster. Its URLs method creates a
+// fresh database on the primary and returns its DSN there and on the
+// standby; WaitReplay waits until the standby has replayed what the primary
+// committed before the call. See Standby for how it sees the per-test
+// databases come and go.
 //
 // Both have reapers, like the clusters, so neither outlives the test
 // process.

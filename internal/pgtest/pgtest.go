@@ -60,6 +60,16 @@ func AdminURL(t testing.TB) string {
 	return shared.get(t).adminDSN
 }
 
+// Server returns the shared server when the harness owns it, for tests that
+// stop or restart it; if t leaves it stopped, it is started again when t
+// ends. Stopping it disturbs every other test of the package running at the
+// time, so prefer NewCluster. With DATABASE_URL set the server is not the
+// harness's to stop, and t fails.
+func Server(t testing.TB) *Cluster {
+	t.Helper()
+	return shared.cluster(t)
+}
+
 // Main runs the tests of a package and then stops the shared throwaway
 // cluster, if one was started, and removes its files. Call it from TestMain.
 func Main(m *testing.M) {
@@ -120,6 +130,17 @@ func (s *sharedServer) get(t testing.TB) *server {
 	return res.srv
 }
 
+func (s *sharedServer) cluster(t testing.TB) *Cluster {
+	t.Helper()
+	srv := s.get(t)
+	if srv.cluster == nil {
+		t.Fatalf("pgtest: this test stops and starts the server, so it needs a harness-owned cluster, "+
+			"but the server is %s; use pgtest.NewCluster for a private one", srv.describe)
+	}
+	keepRunningAfter(t, srv.cluster)
+	return srv.cluster
+}
+
 // owned returns the shared server's cluster for what is built on it (a
 // PgBouncer, a standby), which needs says: "PgBouncer runs in front of".
 // With DATABASE_URL there is none, and t fails.
@@ -131,6 +152,15 @@ func (s *sharedServer) owned(t testing.TB, needs string) *Cluster {
 			"unset %s to run this test", needs, srv.describe, databaseURLEnv)
 	}
 	return srv.cluster
+}
+
+// keepRunningAfter starts c again when t ends, if t left it stopped.
+func keepRunningAfter(t testing.TB, c *Cluster) {
+	t.Cleanup(func() {
+		if err := c.Start(); err != nil {
+			t.Errorf("pgtest: starting the cluster again after the test: %v", err)
+		}
+	})
 }
 
 // shutdown closes the throwaway cluster, if the binary started one.

@@ -128,6 +128,12 @@ func TestDatabaseURLPath(t *testing.T) {
 	if databaseExists(t, AdminURL(t), name) {
 		t.Errorf("database %s made through DATABASE_URL survived its test", name)
 	}
+	// Server refuses a server it does not own.
+	s := &sharedServer{resolve: func() resolution { return res }}
+	rec := record(t, func(tb testing.TB) { s.cluster(tb) })
+	if !strings.Contains(rec.fatal, "NewCluster") {
+		t.Errorf("Server with DATABASE_URL did not fail pointing at NewCluster; fatal=%q skip=%q", rec.fatal, rec.skip)
+	}
 }
 
 func TestResolveWithoutPostgresFailsLoudly(t *testing.T) {

@@ -41,6 +41,23 @@ type Standby struct {
 	primary *Cluster
 }
 
+// NewStandby starts a private standby of primary for t and closes it when
+// t ends. Most tests want SharedStandby.
+func NewStandby(t testing.TB, primary *Cluster) *Standby {
+	t.Helper()
+	s, err := startStandby(primary)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("pgtest: closing standby: %v", err)
+		}
+	})
+	t.Logf("pgtest: private %s", s)
+	return s
+}
+
 // sharedStandby is the standby of the shared server.
 var sharedStandby lazy[*Standby]
 

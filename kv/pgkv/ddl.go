@@ -24,23 +24,42 @@ const (
 	checkTableColumn = "collection, key, value, ttl, created_at, expires_at"
 )
 
-// CreateTable runs ddl, idempotent statements of CREATE … IF NOT EXISTS,
-// in one transaction. When a concurrent CreateTable wins the race, it runs
-// ddl again, up to Attempts times: the winner has committed, so IF NOT
-// EXISTS now sees its objects. No advisory lock is taken, so that the same
-// DDL runs on CockroachDB. Over a pgx.Tx a lost race aborted the caller's
-// transaction, and the error is returned as it is.
-func CreateTable(ctx context.Context, conn DBTX, ddl string) error {
+// CreateTable creates table and its index on expires_at by running ddl,
+// idempotent statements of CREATE … IF NOT EXISTS, in one transaction,
+// unless both exist already: then it runs nothing, since even a CREATE
+// INDEX IF NOT EXISTS of an index that exists waits for a lock that
+// conflicts with every write, and holds up the writes queued behind it
+// meanwhile. So replicas may call it at start-up on a live table.
+//
+// When a concurrent CreateTable wins the race to create them, it runs ddl
+// again, up to Attempts times: the winner has committed, so IF NOT EXISTS
+// now sees its objects. No advisory lock is taken, so that the same DDL
+// runs on CockroachDB. Over a pgx.Tx a lost race aborted the caller's
+// transaction, and the error is returned as it is. The indexes of indexed
+// fields are not CreateTable's: CreateIndexes builds them concurrently.
+func CreateTable(ctx context.Context, conn DBTX, table, ddl string) error {
+	_, err := createTable(ctx, conn, table, ddl)
+	return err
+}
+
+// createTable is CreateTable, and reports whether it ran ddl.
+func createTable(ctx context.Context, conn DBTX, table, ddl string) (bool, error) {
+	var exists bool
+	err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL`,
+		pgx.QueryExecModeExec, table, ExpiresIndexName(table)).Scan(&exists)
+	if err != nil || exists {
+		return false, name("CreateTable", err, "")
+	}
 	_, inTx := conn.(pgx.Tx)
 	for attempt := 1; ; attempt++ {
 		// No arguments: pgx sends ddl by the simple protocol, several
 		// statements in one implicit transaction.
 		_, err := conn.Exec(ctx, ddl)
 		if err == nil || inTx || attempt == Attempts || !lostRace(err) {
-			return name("CreateTable", err, fmt.Sprintf("still after %d attempts", attempt))
+			return err == nil, name("CreateTable", err, fmt.Sprintf("still after %d attempts", attempt))
 		}
 		if wait(ctx, attempt) != nil {
-			return err
+			return false, err
 		}
 	}
 }
@@ -54,10 +73,13 @@ func lostRace(err error) bool {
 }
 
 // CheckTable reports, with an error that says what to do, when table is
-// missing, lacks a column a store uses, or sits on a server that takes no
-// writes: errors.Is(err, kv.ErrReadOnly) then, which a store meant only to
-// read from a standby may accept. pkg prefixes the messages.
-func CheckTable(ctx context.Context, conn DBTX, pkg, table string) error {
+// missing, lacks a column a store uses, has indexes other than the ones
+// its indexed fields want (errors.Is(err, ErrIndexDrift), a *DriftError
+// saying which), or sits on a server that takes no writes:
+// errors.Is(err, kv.ErrReadOnly) then, which a store meant only to read
+// from a standby may accept. indexes are those of every indexed field of
+// the records stored in table; pkg prefixes the messages.
+func CheckTable(ctx context.Context, conn DBTX, pkg, table string, indexes []Index) error {
 	_, err := conn.Exec(ctx, "SELECT "+checkTableColumn+" FROM "+table+" LIMIT 0", pgx.QueryExecModeExec)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == undefinedTable || pgErr.Code == undefinedColumn) {
@@ -66,6 +88,19 @@ func CheckTable(ctx context.Context, conn DBTX, pkg, table string) error {
 	if err != nil {
 		return fmt.Errorf("%s: checking table %s: %w", pkg, table, err)
 	}
+	drift, err := IndexDrift(ctx, conn, table, indexes)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pkg, err)
+	}
+	var driftErr error
+	if len(drift) > 0 {
+		driftErr = fmt.Errorf("%s: %w", pkg, &DriftError{Table: table, Drift: drift})
+	}
+	return errors.Join(driftErr, checkWritable(ctx, conn, pkg, table))
+}
+
+// checkWritable reports a server that takes no writes as kv.ErrReadOnly.
+func checkWritable(ctx context.Context, conn DBTX, pkg, table string) error {
 	var readOnly string
 	if err := conn.QueryRow(ctx, "SHOW transaction_read_only", pgx.QueryExecModeExec).Scan(&readOnly); err != nil {
 		return fmt.Errorf("%s: checking whether the server of table %s takes writes: %w", pkg, table, err)

@@ -15,4 +15,10 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
 
 -- Named as PostgreSQLStore names it, so that both create one index.
 CREATE INDEX IF NOT EXISTS idx_oauth_clients_expires_at ON oauth_clients (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS oauth_clients_software_id_idx ON oauth_clients (collection, (value->>'software_id'));
+
+-- The indexes of the indexed fields, built without blocking writes. CREATE
+-- INDEX CONCURRENTLY runs outside a transaction, one statement at a time:
+-- kvgen migrate and the generated CreateIndexes run them so, and so does
+-- psql -f (not psql -1, nor a migration tool's transaction). CreateTable
+-- does not build them.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS oauth_clients_software_id_idx ON oauth_clients (collection, (value->>'software_id'));

@@ -15,12 +15,18 @@ CREATE TABLE IF NOT EXISTS events (
 
 -- Named as PostgreSQLStore names it, so that both create one index.
 CREATE INDEX IF NOT EXISTS idx_events_expires_at ON events (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_at_idx ON events (collection, (value->>'at'));
-CREATE INDEX IF NOT EXISTS events_issued_at_idx ON events (collection, (value->>'issued_at'));
-CREATE INDEX IF NOT EXISTS events_kind_idx ON events (collection, (value->>'kind'));
-CREATE INDEX IF NOT EXISTS events_level_idx ON events (collection, (value->>'level'));
-CREATE INDEX IF NOT EXISTS events_odd_name_idx ON events (collection, (value->>'a -- b /* c */ @value $1'));
-CREATE INDEX IF NOT EXISTS events_score_idx ON events (collection, (value->>'score'));
-CREATE INDEX IF NOT EXISTS events_seq_idx ON events (collection, (value->>'seq'));
-CREATE INDEX IF NOT EXISTS events_source_idx ON events (collection, (value->>'source'));
-CREATE INDEX IF NOT EXISTS events_urgent_idx ON events (collection, (value->>'urgent'));
+
+-- The indexes of the indexed fields, built without blocking writes. CREATE
+-- INDEX CONCURRENTLY runs outside a transaction, one statement at a time:
+-- kvgen migrate and the generated CreateIndexes run them so, and so does
+-- psql -f (not psql -1, nor a migration tool's transaction). CreateTable
+-- does not build them.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at_idx ON events (collection, (value->>'at'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_issued_at_idx ON events (collection, (value->>'issued_at'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_kind_idx ON events (collection, (value->>'kind'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_level_idx ON events (collection, (value->>'level'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_odd_name_idx ON events (collection, (value->>'a -- b /* c */ @value $1'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_score_idx ON events (collection, (value->>'score'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_seq_idx ON events (collection, (value->>'seq'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_source_idx ON events (collection, (value->>'source'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_urgent_idx ON events (collection, (value->>'urgent'));

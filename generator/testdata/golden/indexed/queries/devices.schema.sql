@@ -15,5 +15,11 @@ CREATE TABLE IF NOT EXISTS devices (
 
 -- Named as PostgreSQLStore names it, so that both create one index.
 CREATE INDEX IF NOT EXISTS idx_devices_expires_at ON devices (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS devices_model_id_idx ON devices (collection, (value->>'modelId'));
-CREATE INDEX IF NOT EXISTS devices_owner_idx ON devices (collection, (value->>'owner'));
+
+-- The indexes of the indexed fields, built without blocking writes. CREATE
+-- INDEX CONCURRENTLY runs outside a transaction, one statement at a time:
+-- kvgen migrate and the generated CreateIndexes run them so, and so does
+-- psql -f (not psql -1, nor a migration tool's transaction). CreateTable
+-- does not build them.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS devices_model_id_idx ON devices (collection, (value->>'modelId'));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS devices_owner_idx ON devices (collection, (value->>'owner'));
