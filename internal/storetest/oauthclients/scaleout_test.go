@@ -94,7 +94,7 @@ func TestSerializationFailureRetried(t *testing.T) {
 		ok, err := s.KV().Replace(ctx, "", "contended", client(2), 0)
 		done <- result{ok, err}
 	}()
-	waitForLockWaiters(t, pool, 1)
+	waitForLockWaiters(t, pool, 1, done)
 	if err := holder.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +109,14 @@ func TestSerializationFailureRetried(t *testing.T) {
 
 // waitForLockWaiters polls until n sessions of pool's database wait for a
 // lock: the point at which a contended statement has taken its snapshot.
-func waitForLockWaiters(t *testing.T, pool *pgxpool.Pool, n int) {
+// done is the contended statement's result channel (buffered): a result in
+// it before any session waited means the statement never met the lock. No
+// wall-clock bound: under -race on a loaded machine, encoding a PutMany of
+// several chunks can take longer than any fixed wait; the test binary's
+// -timeout is the backstop.
+func waitForLockWaiters[R any](t *testing.T, pool *pgxpool.Pool, n int, done chan R) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := t.Context()
 	for {
 		var waiting int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
@@ -123,11 +127,10 @@ func waitForLockWaiters(t *testing.T, pool *pgxpool.Pool, n int) {
 		if waiting >= n {
 			return
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no %d sessions waited for a lock within 30s", n)
-		case <-time.After(5 * time.Millisecond):
+		if len(done) > 0 {
+			t.Fatalf("the contended statement finished before %d sessions waited for a lock", n)
 		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -298,7 +301,7 @@ func TestPutManyChunksRetried(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.PutMany(ctx, rs) }()
-	waitForLockWaiters(t, pool, 1)
+	waitForLockWaiters(t, pool, 1, done)
 	if err := holder.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
