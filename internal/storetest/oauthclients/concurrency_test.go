@@ -266,7 +266,7 @@ func TestBatchWritesLockInByteOrder(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- write(ctx, s, pool, ring) }()
-			waitForLockWait(t, ctx, pool)
+			waitForLockWaiters(t, pool, 1, done)
 			_, err = holder.Exec(ctx, "SELECT 1 FROM oauth_clients WHERE key = 'B' FOR UPDATE NOWAIT")
 			var pgErr *pgconn.PgError
 			if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
@@ -279,28 +279,6 @@ func TestBatchWritesLockInByteOrder(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		})
-	}
-}
-
-// waitForLockWait returns once a backend of the test's database waits for a
-// row lock, and fails t if none does within ctx.
-func waitForLockWait(t *testing.T, ctx context.Context, pool *pgxpool.Pool) {
-	t.Helper()
-	for {
-		var waiting bool
-		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting)
-		if err != nil {
-			t.Fatalf("waiting for the write to block: %v", err)
-		}
-		if waiting {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the write never waited for the held row")
-		case <-time.After(10 * time.Millisecond):
-		}
 	}
 }
 
