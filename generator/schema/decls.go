@@ -1,5 +1,7 @@
 package schema
 
+import "slices"
+
 // The exported names that a generated package declares besides the record
 // and its object types. The renderers declare them under these names, and
 // the loader keeps every Go name a schema brings (the record, its object
@@ -30,6 +32,11 @@ var packageDecls = []string{
 	StoreType, OptionsType, NewFunc, NewMemoryFunc, NewWithBackendFunc, CreateTableFunc,
 	CheckTableFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
 }
+
+// PackageDecls returns the exported package-level declarations of every
+// generated package besides its types of the schema (DefaultTTL with a ttl
+// only): what the loader keeps records and object types clear of.
+func PackageDecls() []string { return slices.Clone(packageDecls) }
 
 // Methods of the record type and of every object type.
 const (
