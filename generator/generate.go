@@ -86,7 +86,7 @@ func (o Options) normalized() (Options, error) {
 // output: path (slash-separated, relative to the module root) → content.
 // Same input, byte-identical output, whatever the order of schemas; it
 // reads nothing but which schema files exist, to name them from the module
-// root in the headers (sourcePath, regenerateArgs).
+// root (sourcePath).
 //
 //   - <QueriesDir>/<table>.schema.sql: the DDL of each table
 //   - <QueriesDir>/<package>.queries.sql: the queries of each record
@@ -141,7 +141,7 @@ func modelsOf(schemas []*schema.Schema, opts Options) ([]*schema.Model, error) {
 	for i, s := range schemas {
 		sources[i] = sourcePath(opts.ModuleDir, s.Path)
 	}
-	regenerate := FixCommand(regenerateArgs(opts.ModuleDir, sources), opts)
+	regenerate := FixCommand(slices.Sorted(slices.Values(sources)), opts)
 	models := make([]*schema.Model, len(schemas))
 	for i, s := range schemas {
 		m, err := schema.NewModel(s, schema.Target{
@@ -179,30 +179,6 @@ func sourcePath(moduleDir, p string) string {
 		return filepath.ToSlash(abs)
 	}
 	return filepath.ToSlash(rel)
-}
-
-// regenerateArgs are the schema arguments of the command that regenerates
-// the output of the schema files sources: their directory when they are
-// all of its schema files, as kvgen init's //go:generate line names them,
-// so that the command stays the same as schemas come and go; else the files.
-func regenerateArgs(moduleDir string, sources []string) []string {
-	sorted := slices.Sorted(slices.Values(sources))
-	dir := path.Dir(sorted[0])
-	for _, s := range sorted {
-		if path.Dir(s) != dir || strings.HasPrefix(s, "../") {
-			return sorted
-		}
-	}
-	files, err := expandSchemaArg(filepath.Join(moduleDir, filepath.FromSlash(dir)))
-	if err != nil || len(files) != len(sorted) {
-		return sorted
-	}
-	for i, f := range files {
-		if filepath.Base(f) != path.Base(sorted[i]) {
-			return sorted
-		}
-	}
-	return []string{dir}
 }
 
 // tables renders the DDL of every table into out: table → DDL.

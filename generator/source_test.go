@@ -3,7 +3,6 @@ package generator
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -78,32 +77,5 @@ func TestHeadersNameSource(t *testing.T) {
 		"//\tgo tool kvgen generate schema/a.yaml schema/b.yaml\npackage alpha\n"
 	if !strings.Contains(string(files["generated/alpha/store.go"]), doc) {
 		t.Errorf("the package doc of alpha lacks\n%s\n%s", doc, files["generated/alpha/store.go"])
-	}
-}
-
-// TestRegenerateArgs: the package doc's command names the schemas' directory
-// when the run is all of its schemas, so that it holds as schemas are added
-// there; else it names the files.
-func TestRegenerateArgs(t *testing.T) {
-	root := t.TempDir()
-	for _, name := range []string{"schema/a.yaml", "schema/b.yml", "other/c.yaml", "other/sqlc.yaml"} {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tc := range []struct{ sources, want []string }{
-		{[]string{"schema/b.yml", "schema/a.yaml"}, []string{"schema"}},
-		{[]string{"schema/a.yaml"}, []string{"schema/a.yaml"}}, // b.yml is left out
-		{[]string{"other/c.yaml"}, []string{"other/c.yaml"}},   // sqlc.yaml is no schema
-		{[]string{"schema/a.yaml", "other/c.yaml"}, []string{"other/c.yaml", "schema/a.yaml"}},
-		{[]string{"mem/x.yaml"}, []string{"mem/x.yaml"}}, // loaded from memory
-	} {
-		if got := regenerateArgs(root, tc.sources); !slices.Equal(got, tc.want) {
-			t.Errorf("regenerateArgs(%q) = %q, want %q", tc.sources, got, tc.want)
-		}
 	}
 }
