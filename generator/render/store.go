@@ -350,22 +350,22 @@ func ttlArg(m *schema.Model) jen.Code {
 
 // keyMethods are Get, GetMany, Put, PutMany, Delete and DeleteMany.
 func keyMethods(m *schema.Model) []storeMethod {
-	rec, key, keys := jen.Id(m.Record), jen.Id(m.KeyParam), jen.Id(m.KeysParam)
+	rec, keyArg, keysArg, key := jen.Id(m.Record), jen.Id(m.KeyParam), jen.Id(m.KeysParam), m.KeyField()
 	return []storeMethod{{
-		doc:    []string{"Get returns the " + m.Record + " of " + m.Key.JSONName + ", and false when there is none (or it expired)."},
+		doc:    []string{"Get returns the " + m.Record + " of " + key.JSONName + ", and false when there is none (or it expired)."},
 		name:   "Get",
 		params: []jen.Code{ctxParam, jen.Id(m.KeyParam).String()}, results: []jen.Code{rec, jen.Bool(), jen.Error()},
-		body: []jen.Code{jen.Return(records("Get", key))},
+		body: []jen.Code{jen.Return(records("Get", keyArg))},
 	}, {
-		doc:    []string{"GetMany returns one entry per " + m.Key.JSONName + ", in order: one round trip up to kv.GetManyChunk keys, then one per chunk."},
+		doc:    []string{"GetMany returns one entry per " + key.JSONName + ", in order: one round trip up to kv.GetManyChunk keys, then one per chunk."},
 		name:   "GetMany",
 		params: []jen.Code{ctxParam, jen.Id(m.KeysParam).Index().String()}, results: []jen.Code{jen.Index().Qual(kvPkg, "Entry").Types(rec), jen.Error()},
-		body: []jen.Code{jen.Return(records("GetMany", keys))},
+		body: []jen.Code{jen.Return(records("GetMany", keysArg))},
 	}, {
-		doc:    []string{"Put validates r and writes it under r." + m.Key.GoName + ", replacing any earlier version."},
+		doc:    []string{"Put validates r and writes it under r." + key.GoName + ", replacing any earlier version."},
 		name:   "Put",
 		params: []jen.Code{ctxParam, jen.Id("r").Add(rec)}, results: []jen.Code{jen.Error()},
-		body: []jen.Code{jen.Return(records("Put", jen.Id("r").Dot(m.Key.GoName), jen.Id("r"), ttlArg(m)))},
+		body: []jen.Code{jen.Return(records("Put", jen.Id("r").Dot(key.GoName), jen.Id("r"), ttlArg(m)))},
 	}, {
 		doc: []string{"PutMany validates every record, then writes all of them or none: in one statement,",
 			"or above kv.PutManyChunk records in one transaction of several (see New)."},
@@ -373,67 +373,68 @@ func keyMethods(m *schema.Model) []storeMethod {
 		params: []jen.Code{ctxParam, jen.Id("rs").Index().Add(rec)}, results: []jen.Code{jen.Error()},
 		body: []jen.Code{
 			jen.Id("keys").Op(":=").Make(jen.Index().String(), jen.Len(jen.Id("rs"))),
-			jen.For(jen.Id("i").Op(":=").Range().Id("rs")).Block(jen.Id("keys").Index(jen.Id("i")).Op("=").Id("rs").Index(jen.Id("i")).Dot(m.Key.GoName)),
+			jen.For(jen.Id("i").Op(":=").Range().Id("rs")).Block(jen.Id("keys").Index(jen.Id("i")).Op("=").Id("rs").Index(jen.Id("i")).Dot(key.GoName)),
 			jen.Return(records("PutMany", jen.Id("keys"), jen.Id("rs"), ttlArg(m))),
 		},
 	}, {
-		doc:    []string{"Delete removes the " + m.Record + " of " + m.Key.JSONName + " and reports whether it existed unexpired."},
+		doc:    []string{"Delete removes the " + m.Record + " of " + key.JSONName + " and reports whether it existed unexpired."},
 		name:   "Delete",
 		params: []jen.Code{ctxParam, jen.Id(m.KeyParam).String()}, results: boolErr,
-		body: []jen.Code{jen.Return(records("Delete", key))},
+		body: []jen.Code{jen.Return(records("Delete", keyArg))},
 	}, {
 		doc:    []string{"DeleteMany removes records in one round trip and counts the unexpired ones."},
 		name:   "DeleteMany",
 		params: []jen.Code{ctxParam, jen.Id(m.KeysParam).Index().String()}, results: intErr,
-		body: []jen.Code{jen.Return(records("DeleteMany", keys))},
+		body: []jen.Code{jen.Return(records("DeleteMany", keysArg))},
 	}}
 }
 
 // conditionalMethods are the typed conditional writes over kv.ValueStore's,
 // and GetVersion, whose kv.Version they compare.
 func conditionalMethods(m *schema.Model) []storeMethod {
-	rec, key, r := jen.Id(m.Record), jen.Id(m.KeyParam), jen.Id("r")
+	rec, keyArg, r, key := jen.Id(m.Record), jen.Id(m.KeyParam), jen.Id("r"), m.KeyField()
 	version := jen.Qual(kvPkg, "Version")
 	return []storeMethod{{
 		doc:    []string{"GetVersion is Get with the record's kv.Version, for CompareAndSwap and CompareAndDelete."},
 		name:   "GetVersion",
 		params: []jen.Code{ctxParam, jen.Id(m.KeyParam).String()}, results: []jen.Code{rec, version, jen.Bool(), jen.Error()},
 		body: []jen.Code{
-			jen.List(jen.Id("e"), jen.Id("version"), jen.Err()).Op(":=").Add(records("GetVersion", key)),
+			jen.List(jen.Id("e"), jen.Id("version"), jen.Err()).Op(":=").Add(records("GetVersion", keyArg)),
 			jen.Return(jen.Id("e").Dot("Value"), jen.Id("version"), jen.Id("e").Dot("Found"), jen.Err()),
 		},
 	}, {
-		doc: []string{"CompareAndSwap validates r and writes it under r." + m.Key.GoName + " only if the record there is",
+		doc: []string{"CompareAndSwap validates r and writes it under r." + key.GoName + " only if the record there is",
 			"still at version old, as GetVersion read it, or, with the zero kv.Version, only if",
 			"there is none. False means another writer changed, deleted or created it since:",
 			"read it again and retry, or give up. A deleted record is never brought back."},
 		name:   "CompareAndSwap",
 		params: []jen.Code{ctxParam, r.Clone().Add(rec), jen.Id("old").Add(version)}, results: boolErr,
-		body: []jen.Code{jen.Return(records("CompareAndSwap", r.Clone().Dot(m.Key.GoName), jen.Id("old"), r, ttlArg(m)))},
+		body: []jen.Code{jen.Return(records("CompareAndSwap", r.Clone().Dot(key.GoName), jen.Id("old"), r, ttlArg(m)))},
 	}, {
-		doc: []string{"Replace validates r and writes it only over an existing record of r." + m.Key.GoName + ", and",
+		doc: []string{"Replace validates r and writes it only over an existing record of r." + key.GoName + ", and",
 			"reports whether it did: it never brings back a deleted record."},
 		name:   "Replace",
 		params: []jen.Code{ctxParam, r.Clone().Add(rec)}, results: boolErr,
-		body: []jen.Code{jen.Return(records("Replace", r.Clone().Dot(m.Key.GoName), r, ttlArg(m)))},
+		body: []jen.Code{jen.Return(records("Replace", r.Clone().Dot(key.GoName), r, ttlArg(m)))},
 	}, {
-		doc:    []string{"CompareAndDelete removes the " + m.Record + " of " + m.Key.JSONName + " only if it is still at version old."},
+		doc:    []string{"CompareAndDelete removes the " + m.Record + " of " + key.JSONName + " only if it is still at version old."},
 		name:   "CompareAndDelete",
 		params: []jen.Code{ctxParam, jen.Id(m.KeyParam).String(), jen.Id("old").Add(version)}, results: boolErr,
-		body: []jen.Code{jen.Return(records("CompareAndDelete", key, jen.Id("old")))},
+		body: []jen.Code{jen.Return(records("CompareAndDelete", keyArg, jen.Id("old")))},
 	}, {
-		doc: []string{"GetAndDelete removes the " + m.Record + " of " + m.Key.JSONName + " and returns it, in one step; false when",
+		doc: []string{"GetAndDelete removes the " + m.Record + " of " + key.JSONName + " and returns it, in one step; false when",
 			"there was none."},
 		name:   "GetAndDelete",
 		params: []jen.Code{ctxParam, jen.Id(m.KeyParam).String()}, results: []jen.Code{rec, jen.Bool(), jen.Error()},
-		body: []jen.Code{jen.Return(records("GetAndDelete", key))},
+		body: []jen.Code{jen.Return(records("GetAndDelete", keyArg))},
 	}}
 }
 
 func listMethod(m *schema.Model) storeMethod {
+	key := m.KeyField()
 	return storeMethod{
-		doc: []string{"List returns up to limit records in " + m.Key.JSONName + ` order, after the cursor after ("" to start);`,
-			"pass the last record's " + m.Key.GoName + " as after to read the next page."},
+		doc: []string{"List returns up to limit records in " + key.JSONName + ` order, after the cursor after ("" to start);`,
+			"pass the last record's " + key.GoName + " as after to read the next page."},
 		name:    "List",
 		params:  []jen.Code{ctxParam, jen.Id("after").String(), jen.Id("limit").Int()},
 		results: []jen.Code{jen.Index().Id(m.Record), jen.Error()},
@@ -444,9 +445,10 @@ func listMethod(m *schema.Model) storeMethod {
 // finderMethod is the finder of an indexed field: the backend's Find, with
 // the field's value as the text PostgreSQL's ->> gives for it.
 func finderMethod(m *schema.Model, f schema.Finder) storeMethod {
+	key := m.KeyField()
 	find := records("Find", jen.Lit(f.Field.JSONName), indexText(f.Field.Type.Kind, jen.Id(f.Param)))
 	return storeMethod{
-		doc:     []string{f.Method + " returns the records whose " + f.Field.JSONName + " equals " + f.Param + ", in " + m.Key.JSONName + " order."},
+		doc:     []string{f.Method + " returns the records whose " + f.Field.JSONName + " equals " + f.Param + ", in " + key.JSONName + " order."},
 		name:    f.Method,
 		params:  []jen.Code{ctxParam, jen.Id(f.Param).Add(elemType(f.Field.Type))},
 		results: []jen.Code{jen.Index().Id(m.Record), jen.Error()},

@@ -135,7 +135,6 @@ type Pos struct {
 type Model struct {
 	*Schema
 	Target
-	Key       *Field   // the field whose value is the KV key
 	KeyParam  string   // the Go parameter of one key (clientID)
 	KeysParam string   // the Go parameter of several keys (clientIDs)
 	Finders   []Finder // one per indexed field, in field order
@@ -178,9 +177,9 @@ func NewModel(s *Schema, t Target) (*Model, error) {
 	if why := sourceText(t.Regenerate); why != "" {
 		return nil, fmt.Errorf("kvgen: the command that regenerates %s %s: it cannot be written in its package doc", s.Package, why)
 	}
-	m := &Model{Schema: s, Target: t, Key: s.KeyField()}
-	if m.Key != nil {
-		m.KeyParam = ParamName(m.Key.GoName, "key")
+	m := &Model{Schema: s, Target: t}
+	if key := s.KeyField(); key != nil {
+		m.KeyParam = ParamName(key.GoName, "key")
 		m.KeysParam = m.KeyParam + "s"
 	}
 	for _, f := range s.Indexed() {
