@@ -298,7 +298,7 @@ func nameCases() []propCase {
 	}
 	var indexed []string
 	for i, n := range []string{"ctx", "s", "r", "rs", "i", "items", "keys", "err", "time", "strconv", "kv", "context",
-		"errors", "cmp", "db", "values", "value", "key", "len", "make", "append", "nil", "true", "string", "error",
+		"errors", "cmp", "db", "values", "kvimpl", "version", "old", "e", "value", "key", "len", "make", "append", "nil", "true", "string", "error",
 		"int64", "float64", "bool", "any", "new", "p", "prefix", "msg", "b", "data", "raw", "name", "secret"} {
 		indexed = append(indexed, fmt.Sprintf("  %s: {type: %s, indexed: true}", n, []string{"string", "int", "float", "bool", "timestamp", "unixtime", "url"}[i%7]))
 	}

@@ -1,8 +1,6 @@
 package generator
 
 import (
-	"fmt"
-	"maps"
 	"path"
 	"slices"
 
@@ -21,72 +19,41 @@ import (
 // sqliteDBPackage is the package of sqlc's SQLite code in a record's directory.
 const sqliteDBPackage = "sqlitedb"
 
-// addSQLite adds the SQLite outputs of records (sorted by package) to out,
-// and returns their entries of sqlc.yaml.
-func addSQLite(out outputs, opts Options, records []*schema.Schema) ([]render.SQLCEntry, error) {
-	var using []*schema.Schema
-	for _, s := range records {
-		if s.Uses(schema.SQLite) {
-			using = append(using, s)
-		}
-	}
-	if len(using) == 0 {
+// sqliteTable renders the SQLite DDL file of table into out, when a record
+// of it runs on SQLite, with the indexes of every record of the table, and
+// returns what CreateSQLiteTable runs; nil when none runs on SQLite.
+func sqliteTable(out outputs, table string, records []*schema.Model, opts Options) ([]byte, error) {
+	if !slices.ContainsFunc(records, func(m *schema.Model) bool { return m.Uses(schema.SQLite) }) {
 		return nil, nil
 	}
-	ddl, err := addSQLiteTables(out, opts, records, using)
+	text, err := render.SQLiteTable(table, records)
 	if err != nil {
 		return nil, err
 	}
-	var entries []render.SQLCEntry
-	for _, s := range using {
-		queries, err := render.SQLiteQueries(s)
-		if err != nil {
-			return nil, err
-		}
-		if err := out.add(sqliteQueriesPath(opts, s), queries); err != nil {
-			return nil, err
-		}
-		pkgDir := path.Join(opts.OutDir, s.Package)
-		dbDir := path.Join(pkgDir, sqliteDBPackage)
-		code, err := render.SQLiteBackend(s, string(ddl[s.Table]), opts.ModulePath+"/"+dbDir)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Path, err)
-		}
-		if err := checkStoreFile(s, render.SQLiteBackendFile, code); err != nil {
-			return nil, err
-		}
-		if err := out.add(path.Join(pkgDir, render.SQLiteBackendFile), code); err != nil {
-			return nil, err
-		}
-		entries = append(entries, render.SQLCEntry{
-			Schema:  relTo(opts.SQLCConfig, sqliteTablePath(opts, s.Table)),
-			Queries: relTo(opts.SQLCConfig, sqliteQueriesPath(opts, s)),
-			Out:     relTo(opts.SQLCConfig, dbDir),
-			Engine:  string(schema.SQLite),
-			Package: sqliteDBPackage,
-		})
+	if err := out.add(sqliteTablePath(opts, table), text); err != nil {
+		return nil, err
 	}
-	return entries, nil
+	return render.SQLiteDDL(table, records)
 }
 
-// addSQLiteTables adds the SQLite DDL of every table that a record of using
-// is stored in, with the indexes of all the records of that table, and
-// returns it by table.
-func addSQLiteTables(out outputs, opts Options, records, using []*schema.Schema) (map[string][]byte, error) {
-	tables := byTable(using)
-	all := byTable(records)
-	ddl := map[string][]byte{}
-	for _, table := range slices.Sorted(maps.Keys(tables)) {
-		text, err := render.SQLiteTable(table, all[table])
-		if err != nil {
-			return nil, err
-		}
-		ddl[table] = text
-		if err := out.add(sqliteTablePath(opts, table), text); err != nil {
-			return nil, err
-		}
+// sqliteQueries renders the SQLite queries of m into out, and returns
+// their entry of sqlc.yaml.
+func sqliteQueries(out outputs, m *schema.Model, opts Options) (render.SQLCEntry, error) {
+	queries, err := render.SQLiteQueries(m)
+	if err != nil {
+		return render.SQLCEntry{}, err
 	}
-	return ddl, nil
+	if err := out.add(sqliteQueriesPath(opts, m.Schema), queries); err != nil {
+		return render.SQLCEntry{}, err
+	}
+	return render.SQLCEntry{
+		Source:  m.Source,
+		Schema:  relTo(opts.SQLCConfig, sqliteTablePath(opts, m.Table)),
+		Queries: relTo(opts.SQLCConfig, sqliteQueriesPath(opts, m.Schema)),
+		Out:     relTo(opts.SQLCConfig, path.Join(opts.OutDir, m.Package, sqliteDBPackage)),
+		Engine:  string(schema.SQLite),
+		Package: sqliteDBPackage,
+	}, nil
 }
 
 func sqliteTablePath(opts Options, table string) string {

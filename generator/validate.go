@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kvgen/kvgen/generator/render"
 	"github.com/kvgen/kvgen/generator/schema"
+	"github.com/kvgen/kvgen/kv/pgkv"
 )
 
 // reservedPackage is the package sqlc generates for every record, inside the
@@ -63,9 +63,9 @@ func ValidateSet(schemas []*schema.Schema) error {
 			byPlace[p] = s
 		}
 		for _, f := range s.Indexed() {
-			name := render.IndexName(s.Table, f)
-			if len(name) > render.MaxIdentifier {
-				report(s, f.Pos, "field %q: index name %s is longer than PostgreSQL's %d bytes; shorten the field name (the json option keeps the wire name)", f.Name, name, render.MaxIdentifier)
+			name := schema.IndexName(s.Table, f)
+			if len(name) > pgkv.MaxIdentifier {
+				report(s, f.Pos, "field %q: index name %s is longer than PostgreSQL's %d bytes; shorten the field name (the json option keeps the wire name)", f.Name, name, pgkv.MaxIdentifier)
 				continue
 			}
 			prev, ok := byIndex[name]

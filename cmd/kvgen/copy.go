@@ -12,6 +12,7 @@ import (
 	// The SQLite driver in pure Go: kvgen builds with CGO_ENABLED=0.
 	_ "modernc.org/sqlite"
 
+	"github.com/kvgen/kvgen/generator"
 	"github.com/kvgen/kvgen/generator/render"
 	"github.com/kvgen/kvgen/generator/schema"
 	"github.com/kvgen/kvgen/kv/sqlitekv"
@@ -76,11 +77,15 @@ func openSides(ctx context.Context, dsn, file, table string, schemas []*schema.S
 	if _, err := os.Stat(file); err != nil && !toSQLite {
 		return nil, nil, fmt.Errorf("kvgen: copy: the SQLite file: %w", err)
 	}
-	pgDDL, err := render.Table(table, schemas)
+	tables, err := generator.TableModels(schemas)
 	if err != nil {
 		return nil, nil, err
 	}
-	liteDDL, err := render.SQLiteTable(table, schemas)
+	pgDDL, err := render.Table(table, tables[table])
+	if err != nil {
+		return nil, nil, err
+	}
+	liteDDL, err := render.SQLiteTable(table, tables[table])
 	if err != nil {
 		return nil, nil, err
 	}

@@ -35,7 +35,10 @@ func migrateFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) error 
 			return err
 		}
 		defer pool.Close()
-		tables := byTable(schemas)
+		tables, err := generator.TableModels(schemas)
+		if err != nil {
+			return err
+		}
 		for _, table := range slices.Sorted(maps.Keys(tables)) {
 			if err := migrateTable(ctx, c, pool, table, tables[table], *dropStale); err != nil {
 				return err
@@ -47,7 +50,7 @@ func migrateFlags(fs *flag.FlagSet) func(context.Context, *cli, []string) error 
 
 // migrateTable brings one table to what the schemas of its records want,
 // printing each action as it is reported.
-func migrateTable(ctx context.Context, c *cli, conn pgkv.DBTX, table string, records []*schema.Schema, dropStale bool) error {
+func migrateTable(ctx context.Context, c *cli, conn pgkv.DBTX, table string, records []*schema.Model, dropStale bool) error {
 	ddl, err := render.TableCreate(table)
 	if err != nil {
 		return err
@@ -68,13 +71,4 @@ func migrateTable(ctx context.Context, c *cli, conn pgkv.DBTX, table string, rec
 		return fmt.Errorf("kvgen: migrate %s: %w", table, err)
 	}
 	return nil
-}
-
-// byTable groups records by the table they are stored in.
-func byTable(schemas []*schema.Schema) map[string][]*schema.Schema {
-	out := map[string][]*schema.Schema{}
-	for _, s := range schemas {
-		out[s.Table] = append(out[s.Table], s)
-	}
-	return out
 }

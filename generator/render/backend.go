@@ -1,193 +1,227 @@
 package render
 
 import (
+	"fmt"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/kvgen/kvgen/generator/schema"
 )
 
-// backendFile renders the kv.Backend over the sqlc-generated queries: one
-// query per method, so every method is one round trip.
-func backendFile(s *schema.Schema, dbImport string) *jen.File {
-	f := newFile(s.Package)
-	f.ImportName(dbImport, "db")
-	db := func(name string) *jen.Statement { return jen.Qual(dbImport, name) }
-	ctx := jen.Id("ctx").Qual("context", "Context")
-	recv := jen.Id("b").Op("*").Id("backend")
-	raws := jen.Index().Qual(kvPkg, "Raw")
-	q := func(method string, params jen.Code) *jen.Statement {
-		return jen.Id("b").Dot("q").Dot(method).Call(jen.Id("ctx"), params)
+// backendFile renders backend.go: the kv.Backend over the sqlc queries of
+// package db, a method per query, each one round trip. The methods follow
+// the queries file, and pass each query the parameters it spells there;
+// kvimpl turns rows and counts into what kv.Backend returns.
+func backendFile(m *schema.Model) (*jen.File, error) {
+	text, err := Queries(m)
+	if err != nil {
+		return nil, err
 	}
-	ret := func(vals ...jen.Code) jen.Code { return jen.Return(vals...) }
-	rowsToRaw := func(rows string) []jen.Code {
-		return []jen.Code{
-			jen.Id("out").Op(":=").Make(raws.Clone(), jen.Len(jen.Id(rows))),
-			jen.For(jen.List(jen.Id("i"), jen.Id("row")).Op(":=").Range().Id(rows)).Block(
-				jen.Id("out").Index(jen.Id("i")).Op("=").Qual(pgkvPkg, "Raw").Call(jen.Id("row").Dot("Key"), jen.Id("row").Dot("Value"), jen.Id("row").Dot("ExpiresAt"), jen.Id("row").Dot("Now")),
-			),
-			jen.Return(jen.Id("out"), jen.Nil()),
+	f := newFile(m.Package)
+	f.Add(backendType(m))
+	f.Add(newBackendFunc(m))
+	finders := map[string]sqlcQuery{}
+	for _, q := range readQueries(text) {
+		if isFinder(m, q.Name) {
+			finders[q.Name] = q
+			continue
+		}
+		bm, ok := backendMethods[q.Name]
+		if !ok {
+			return nil, fmt.Errorf("render: the query %s is no method of kv.Backend", q.Name)
+		}
+		method, err := bm.code(m, q)
+		if err != nil {
+			return nil, err
+		}
+		f.Add(method)
+	}
+	find, err := findMethod(m, finders)
+	if err != nil {
+		return nil, err
+	}
+	f.Add(find)
+	return f, nil
+}
+
+func backendType(m *schema.Model) jen.Code {
+	return jen.Comment("backend is the kv.Backend of the sqlc queries of package db.").Line().
+		Type().Id("backend").Struct(jen.Id("q").Op("*").Qual(m.DBImport, "Queries")).Line().Line().
+		Var().Id("_").Qual(kvPkg, "Backend").Op("=").Parens(jen.Op("*").Id("backend")).Parens(jen.Nil())
+}
+
+// newBackendFunc is what New gives kvimpl.Backend: the backend over a
+// connection, or over one transaction of it.
+func newBackendFunc(m *schema.Model) jen.Code {
+	return jen.Comment("newBackend returns the backend over conn, for kvimpl.Backend.").Line().
+		Func().Id("newBackend").Params(jen.Id("conn").Qual(kvimplPkg, "DBTX")).Qual(kvPkg, "Backend").Block(
+		jen.Return(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(m.DBImport, "New").Call(jen.Id("conn"))})),
+	)
+}
+
+// isFinder reports whether query is the finder of an indexed field.
+func isFinder(m *schema.Model, query string) bool {
+	for _, f := range m.Finders {
+		if f.Method == query {
+			return true
 		}
 	}
-	errCheck := func(zero ...jen.Code) jen.Code {
-		return jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(append(zero, jen.Err())...))
-	}
-
-	f.Comment("backend is the PostgreSQL kv.Backend of the sqlc queries in package db.")
-	f.Type().Id("backend").Struct(jen.Id("q").Op("*").Add(db("Queries")))
-	f.Var().Id("_").Qual(kvPkg, "Backend").Op("=").Parens(jen.Op("*").Id("backend")).Parens(jen.Nil())
-
-	// Get and GetAndDelete: a query of one row, or none.
-	oneRow := func(method string) {
-		f.Func().Params(recv.Clone()).Id(method).Params(ctx.Clone(), jen.List(jen.Id("collection"), jen.Id("key")).String()).Params(jen.Qual(kvPkg, "Raw"), jen.Bool(), jen.Error()).Block(
-			jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(q(method, db(method+"Params").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key")}))),
-			jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual("github.com/jackc/pgx/v5", "ErrNoRows"))).Block(ret(jen.Qual(kvPkg, "Raw").Values(), jen.False(), jen.Nil())),
-			errCheck(jen.Qual(kvPkg, "Raw").Values(), jen.False()),
-			ret(jen.Qual(pgkvPkg, "Raw").Call(jen.Id("key"), jen.Id("row").Dot("Value"), jen.Id("row").Dot("ExpiresAt"), jen.Id("row").Dot("Now")), jen.True(), jen.Nil()),
-		)
-	}
-	oneRow("Get")
-	f.Func().Params(recv.Clone()).Id("GetMany").Params(ctx.Clone(), jen.Id("collection").String(), jen.Id("keys").Index().String()).Params(raws.Clone(), jen.Error()).Block(
-		append([]jen.Code{
-			jen.List(jen.Id("rows"), jen.Err()).Op(":=").Add(q("GetMany", db("GetManyParams").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Keys"): jen.Id("keys")}))),
-			errCheck(jen.Nil()),
-		}, rowsToRaw("rows")...)...,
-	)
-	f.Func().Params(recv.Clone()).Id("Put").Params(ctx.Clone(), jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("value").Index().Byte(), jen.Id("ttl").Op("*").Float64()).Error().Block(
-		ret(q("Put", db("PutParams").Values(jen.Dict{
-			jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key"),
-			jen.Id("Value"): jen.Qual(pgkvPkg, "Text").Call(jen.Id("value")), jen.Id("Ttl"): jen.Id("ttl"),
-		}))),
-	)
-	f.Func().Params(recv.Clone()).Id("PutMany").Params(ctx.Clone(), jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.Id("values").Index().Index().Byte(), jen.Id("ttl").Op("*").Float64()).Error().Block(
-		ret(q("PutMany", db("PutManyParams").Values(jen.Dict{
-			jen.Id("Collection"): jen.Id("collection"), jen.Id("Keys"): jen.Id("keys"),
-			jen.Id("Vals"): jen.Qual(pgkvPkg, "Texts").Call(jen.Id("values")), jen.Id("Ttl"): jen.Id("ttl"),
-		}))),
-	)
-	f.Func().Params(recv.Clone()).Id("Delete").Params(ctx.Clone(), jen.List(jen.Id("collection"), jen.Id("key")).String()).Params(jen.Bool(), jen.Error()).Block(
-		jen.List(jen.Id("n"), jen.Err()).Op(":=").Add(q("Delete", db("DeleteParams").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Key"): jen.Id("key")}))),
-		ret(jen.Id("n").Op(">").Lit(0), jen.Err()),
-	)
-	f.Func().Params(recv.Clone()).Id("DeleteMany").Params(ctx.Clone(), jen.Id("collection").String(), jen.Id("keys").Index().String()).Params(jen.Int(), jen.Error()).Block(
-		jen.List(jen.Id("n"), jen.Err()).Op(":=").Add(q("DeleteMany", db("DeleteManyParams").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Keys"): jen.Id("keys")}))),
-		ret(jen.Int().Call(jen.Id("n")), jen.Err()),
-	)
-	pageParams := func(name string) jen.Code {
-		return db(name).Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("After"): jen.Id("after"), jen.Id("Lim"): jen.Qual(pgkvPkg, "Limit").Call(jen.Id("limit"))})
-	}
-	pageArgs := []jen.Code{ctx.Clone(), jen.List(jen.Id("collection"), jen.Id("after")).String(), jen.Id("limit").Int()}
-	f.Func().Params(recv.Clone()).Id("Keys").Params(pageArgs...).Params(jen.Index().String(), jen.Error()).Block(
-		ret(q("Keys", pageParams("KeysParams"))),
-	)
-	f.Func().Params(recv.Clone()).Id("List").Params(pageArgs...).Params(raws.Clone(), jen.Error()).Block(
-		append([]jen.Code{
-			jen.List(jen.Id("rows"), jen.Err()).Op(":=").Add(q("List", pageParams("ListParams"))),
-			errCheck(jen.Nil()),
-		}, rowsToRaw("rows")...)...,
-	)
-	var finders []jen.Code
-	for _, fl := range s.Indexed() {
-		finders = append(finders, jen.Case(jen.Lit(fl.JSONName)).Block(
-			jen.List(jen.Id("rows"), jen.Err()).Op(":=").Add(q(schema.FinderMethod(fl), db(schema.FinderMethod(fl)+"Params").Values(jen.Dict{jen.Id("Collection"): jen.Id("collection"), jen.Id("Value"): jen.Id("value")}))),
-			errCheck(jen.Nil()),
-			jen.Block(rowsToRaw("rows")...),
-		))
-	}
-	finders = append(finders, jen.Default().Block(
-		ret(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": no index on field %q: mark it indexed in the schema"), jen.Id("field"))),
-	))
-	f.Func().Params(recv.Clone()).Id("Find").Params(ctx.Clone(), jen.List(jen.Id("collection"), jen.Id("field"), jen.Id("value")).String()).Params(raws.Clone(), jen.Error()).Block(
-		jen.Switch(jen.Id("field")).Block(finders...),
-	)
-	f.Func().Params(recv.Clone()).Id("Collections").Params(ctx.Clone()).Params(jen.Index().String(), jen.Error()).Block(
-		ret(jen.Id("b").Dot("q").Dot("Collections").Call(jen.Id("ctx"))),
-	)
-	f.Func().Params(recv.Clone()).Id("DeleteCollection").Params(ctx.Clone(), jen.Id("collection").String()).Params(jen.Int(), jen.Error()).Block(
-		jen.List(jen.Id("n"), jen.Err()).Op(":=").Add(q("DeleteCollection", jen.Id("collection"))),
-		ret(jen.Int().Call(jen.Id("n")), jen.Err()),
-	)
-	f.Func().Params(recv.Clone()).Id("Cull").Params(ctx.Clone()).Params(jen.Int(), jen.Error()).Block(
-		jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("b").Dot("q").Dot("Cull").Call(jen.Id("ctx")),
-		ret(jen.Int().Call(jen.Id("n")), jen.Err()),
-	)
-	f.Func().Params(recv.Clone()).Id("Scan").Params(pageArgs...).Params(raws.Clone(), jen.Error()).Block(
-		jen.List(jen.Id("rows"), jen.Err()).Op(":=").Add(q("Scan", pageParams("ScanParams"))),
-		errCheck(jen.Nil()),
-		jen.Id("out").Op(":=").Make(raws.Clone(), jen.Len(jen.Id("rows"))),
-		jen.For(jen.List(jen.Id("i"), jen.Id("row")).Op(":=").Range().Id("rows")).Block(
-			jen.Id("out").Index(jen.Id("i")).Op("=").Qual(kvPkg, "Raw").Values(jen.Dict{jen.Id("Key"): jen.Id("row").Dot("Key"), jen.Id("Value"): jen.Id("row").Dot("Value")}),
-		),
-		ret(jen.Id("out"), jen.Nil()),
-	)
-	f.Func().Params(recv.Clone()).Id("Swap").Params(ctx.Clone(), jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.List(jen.Id("olds"), jen.Id("news")).Index().Index().Byte()).Params(jen.Int(), jen.Error()).Block(
-		jen.List(jen.Id("n"), jen.Err()).Op(":=").Add(q("Swap", db("SwapParams").Values(jen.Dict{
-			jen.Id("Collection"): jen.Id("collection"), jen.Id("Keys"): jen.Id("keys"),
-			jen.Id("Olds"): jen.Qual(pgkvPkg, "Texts").Call(jen.Id("olds")), jen.Id("News"): jen.Qual(pgkvPkg, "Texts").Call(jen.Id("news")),
-		}))),
-		ret(jen.Int().Call(jen.Id("n")), jen.Err()),
-	)
-	conditionalWrites(f, db, oneRow)
-	atomicBackend(f, db)
-	return f
+	return false
 }
 
-// conditionalWrites renders the backend's conditional writes: one query
-// each, whose WHERE clause makes the comparison and the write one step.
-func conditionalWrites(f *jen.File, db func(string) *jen.Statement, oneRow func(string)) {
-	ctx := jen.Id("ctx").Qual("context", "Context")
-	recv := jen.Id("b").Op("*").Id("backend")
-	where := jen.List(jen.Id("collection"), jen.Id("key")).String()
-	newValue := []jen.Code{jen.Id("value").Index().Byte(), jen.Id("ttl").Op("*").Float64()}
-	old := jen.Id("old").Qual(kvPkg, "Raw")
-	// method renders a write whose query counts the rows it wrote.
-	method := func(name string, params []jen.Code, fields jen.Dict) {
-		fields[jen.Id("Collection")] = jen.Id("collection")
-		fields[jen.Id("Key")] = jen.Id("key")
-		f.Func().Params(recv.Clone()).Id(name).Params(append([]jen.Code{ctx.Clone(), where.Clone()}, params...)...).Params(jen.Bool(), jen.Error()).Block(
-			jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("b").Dot("q").Dot(name).Call(jen.Id("ctx"), db(name+"Params").Values(fields)),
-			jen.Return(jen.Id("n").Op(">").Lit(0), jen.Err()),
-		)
-	}
-	written := func() jen.Dict {
-		return jen.Dict{jen.Id("Value"): jen.Qual(pgkvPkg, "Text").Call(jen.Id("value")), jen.Id("Ttl"): jen.Id("ttl")}
-	}
-	compared := func(d jen.Dict) jen.Dict {
-		d[jen.Id("OldValue")] = jen.Qual(pgkvPkg, "Text").Call(jen.Id("old").Dot("Value"))
-		d[jen.Id("OldExpiresAt")] = jen.Qual(pgkvPkg, "Expiry").Call(jen.Id("old").Dot("ExpiresAt"))
-		return d
-	}
-	method("Insert", newValue, written())
-	method("CompareAndSwap", append([]jen.Code{old.Clone()}, newValue...), compared(written()))
-	method("Replace", newValue, written())
-	method("CompareAndDelete", []jen.Code{old.Clone()}, compared(jen.Dict{}))
-	oneRow("GetAndDelete")
+// backendMethod is a method of kv.Backend, by the name of its query: its
+// parameters after ctx, its results, and the kvimpl function that makes
+// them of the query's ("" when they are the query's own).
+type backendMethod struct {
+	params  []jen.Code
+	results []jen.Code
+	result  string
 }
 
-// atomicBackend renders txBackend, the backend that New uses when its
-// connection can begin a transaction, so that a PutMany of more than
-// kv.PutManyChunk keys is several bounded statements that commit together.
-func atomicBackend(f *jen.File, db func(string) *jen.Statement) {
-	const pgx = "github.com/jackc/pgx/v5"
-	f.Comment("beginner is a db.DBTX that can begin a transaction: a pgxpool.Pool, a *pgx.Conn,")
-	f.Comment("or a pgx.Tx, where it begins a savepoint.")
-	f.Type().Id("beginner").Interface(
-		db("DBTX"),
-		jen.Id("Begin").Params(jen.Qual("context", "Context")).Params(jen.Qual(pgx, "Tx"), jen.Error()),
-	)
-	f.Comment("txBackend is the backend over a connection that can begin a transaction: a PutMany")
-	f.Comment("of more than kv.PutManyChunk keys writes its chunks in one (kv.AtomicBackend).")
-	f.Type().Id("txBackend").Struct(
-		jen.Op("*").Id("backend"),
-		jen.Id("conn").Id("beginner"),
-	)
-	f.Var().Id("_").Qual(kvPkg, "AtomicBackend").Op("=").Parens(jen.Op("*").Id("txBackend")).Parens(jen.Nil())
-	f.Comment("Atomic calls fn with a backend over one transaction of b.conn: committed when fn")
-	f.Comment("returns nil, rolled back otherwise, and run again when the database aborts it for serialization (pgkv.Atomic).")
-	f.Func().Params(jen.Id("b").Op("*").Id("txBackend")).Id("Atomic").Params(
-		jen.Id("ctx").Qual("context", "Context"), jen.Id("fn").Func().Params(jen.Qual(kvPkg, "Backend")).Error(),
-	).Error().Block(
-		jen.Return(jen.Qual(pgkvPkg, "Atomic").Call(jen.Id("ctx"), jen.Id("b").Dot("conn"), jen.Func().Params(jen.Id("tx").Qual(pgkvPkg, "DBTX")).Error().Block(
-			jen.Return(jen.Id("fn").Call(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): db("New").Call(jen.Id("tx"))}))),
-		))),
-	)
+// The parameters and results of kv.Backend's methods. Only read: a
+// jen.Statement's methods append to it.
+var (
+	keyParams  = []jen.Code{jen.List(jen.Id("collection"), jen.Id("key")).String()}
+	keysParams = []jen.Code{jen.Id("collection").String(), jen.Id("keys").Index().String()}
+	pageParams = []jen.Code{jen.List(jen.Id("collection"), jen.Id("after")).String(), jen.Id("limit").Int()}
+	newValue   = []jen.Code{jen.Id("value").Index().Byte(), jen.Id("ttl").Op("*").Float64()}
+	oldRaw     = jen.Id("old").Qual(kvPkg, "Raw")
+
+	rawFound = []jen.Code{jen.Qual(kvPkg, "Raw"), jen.Bool(), jen.Error()}
+	raws     = []jen.Code{jen.Index().Qual(kvPkg, "Raw"), jen.Error()}
+	texts    = []jen.Code{jen.Index().String(), jen.Error()}
+	errOnly  = []jen.Code{jen.Error()}
+)
+
+// backendMethods are the methods of kv.Backend but Find, by query.
+var backendMethods = map[string]backendMethod{
+	"Get":     {params: keyParams, results: rawFound, result: "Found"},
+	"GetMany": {params: keysParams, results: raws, result: "Entries"},
+	"Put":     {params: append(keyParams, newValue...), results: errOnly},
+	"PutMany": {
+		params:  []jen.Code{jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.Id("values").Index().Index().Byte(), jen.Id("ttl").Op("*").Float64()},
+		results: errOnly,
+	},
+	"Delete":           {params: keyParams, results: boolErr, result: "Wrote"},
+	"DeleteMany":       {params: keysParams, results: intErr, result: "Count"},
+	"Insert":           {params: append(keyParams, newValue...), results: boolErr, result: "Wrote"},
+	"CompareAndSwap":   {params: append(append(keyParams, oldRaw), newValue...), results: boolErr, result: "Wrote"},
+	"Replace":          {params: append(keyParams, newValue...), results: boolErr, result: "Wrote"},
+	"CompareAndDelete": {params: append(keyParams, oldRaw), results: boolErr, result: "Wrote"},
+	"GetAndDelete":     {params: keyParams, results: rawFound, result: "Found"},
+	"Keys":             {params: pageParams, results: texts},
+	"List":             {params: pageParams, results: raws, result: "Entries"},
+	"Collections":      {results: texts},
+	"DeleteCollection": {params: []jen.Code{jen.Id("collection").String()}, results: intErr, result: "Count"},
+	"Cull":             {results: intErr, result: "Count"},
+	"Scan":             {params: pageParams, results: raws, result: "Stored"},
+	"Swap": {
+		params:  []jen.Code{jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.List(jen.Id("olds"), jen.Id("news")).Index().Index().Byte()},
+		results: intErr, result: "Count",
+	},
+}
+
+// queryArgs are the Go expressions that pass kv.Backend's arguments as the
+// queries' parameters, by the parameters' SQL names.
+var queryArgs = map[string]func() jen.Code{
+	"collection":     func() jen.Code { return jen.Id("collection") },
+	"key":            func() jen.Code { return jen.Id("key") },
+	"keys":           func() jen.Code { return jen.Id("keys") },
+	"after":          func() jen.Code { return jen.Id("after") },
+	"ttl":            func() jen.Code { return jen.Id("ttl") },
+	"value":          func() jen.Code { return jen.Qual(kvimplPkg, "Text").Call(jen.Id("value")) },
+	"vals":           func() jen.Code { return jen.Qual(kvimplPkg, "Texts").Call(jen.Id("values")) },
+	"olds":           func() jen.Code { return jen.Qual(kvimplPkg, "Texts").Call(jen.Id("olds")) },
+	"news":           func() jen.Code { return jen.Qual(kvimplPkg, "Texts").Call(jen.Id("news")) },
+	"lim":            func() jen.Code { return jen.Qual(kvimplPkg, "Limit").Call(jen.Id("limit")) },
+	"old_value":      func() jen.Code { return jen.Qual(kvimplPkg, "Text").Call(jen.Id("old").Dot("Value")) },
+	"old_expires_at": func() jen.Code { return jen.Qual(kvimplPkg, "Expiry").Call(jen.Id("old").Dot("ExpiresAt")) },
+}
+
+// code renders the method of query q.
+func (bm backendMethod) code(m *schema.Model, q sqlcQuery) (jen.Code, error) {
+	call, err := queryCall(m, q, queryArgs)
+	if err != nil {
+		return nil, err
+	}
+	var body []jen.Code
+	switch bm.result {
+	case "":
+		body = []jen.Code{jen.Return(call)}
+	case "Found": // the row has no key: the method's
+		body = []jen.Code{
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call),
+			jen.Return(jen.Qual(kvimplPkg, "Found").Call(jen.Id("key"), jen.Id("row"), jen.Err())),
+		}
+	default:
+		body = []jen.Code{jen.Return(jen.Qual(kvimplPkg, bm.result).Call(call))}
+	}
+	params := append([]jen.Code{ctxParam}, bm.params...)
+	return jen.Func().Params(jen.Id("b").Op("*").Id("backend")).Id(q.Name).Params(params...).Params(bm.results...).Block(body...), nil
+}
+
+// queryCall calls query q of db.Queries with its parameters, as sqlc's
+// method takes them: none, the one, or more in the query's Params type.
+func queryCall(m *schema.Model, q sqlcQuery, args map[string]func() jen.Code) (*jen.Statement, error) {
+	values := make([]jen.Code, len(q.Params))
+	for i, p := range q.Params {
+		arg, ok := args[p]
+		if !ok {
+			return nil, fmt.Errorf("render: the parameter %s of query %s has no argument of kv.Backend's %s", p, q.Name, q.Name)
+		}
+		values[i] = arg()
+	}
+	call := jen.Id("b").Dot("q").Dot(q.Name)
+	switch len(values) {
+	case 0:
+		return call.Call(jen.Id("ctx")), nil
+	case 1:
+		return call.Call(jen.Id("ctx"), values[0]), nil
+	}
+	return call.Call(jen.Id("ctx"), jen.Qual(m.DBImport, schema.SQLCParams(q.Name)).Add(fieldValues(q.Params, values))), nil
+}
+
+// fieldValues is the composite literal of sqlc's parameter type: its fields
+// in the query's order, on one line, or, past three, one per line.
+func fieldValues(params []string, values []jen.Code) jen.Code {
+	fields := make([]keyed, len(params))
+	for i, p := range params {
+		fields[i] = keyed{schema.SQLCName(p), values[i]}
+	}
+	if len(fields) > 3 {
+		return literal(fields...)
+	}
+	items := make([]jen.Code, len(fields))
+	for i, f := range fields {
+		items[i] = jen.Id(f.name).Op(":").Add(f.value)
+	}
+	return jen.Values(items...)
+}
+
+// findMethod renders Find: the finder query of the field, by its JSON
+// name, or an error for a field without one.
+func findMethod(m *schema.Model, finders map[string]sqlcQuery) (jen.Code, error) {
+	args := map[string]func() jen.Code{
+		"collection":       func() jen.Code { return jen.Id("collection") },
+		schema.FinderParam: func() jen.Code { return jen.Id("value") },
+	}
+	noIndex := jen.Return(jen.Nil(), jen.Qual(kvimplPkg, "NoIndex").Call(jen.Lit(m.Package), jen.Id("field")))
+	body := []jen.Code{noIndex}
+	if len(m.Finders) > 0 {
+		var cases []jen.Code
+		for _, f := range m.Finders {
+			q, ok := finders[f.Method]
+			if !ok {
+				return nil, fmt.Errorf("render: the queries of record %s lack %s", m.Record, f.Method)
+			}
+			call, err := queryCall(m, q, args)
+			if err != nil {
+				return nil, err
+			}
+			cases = append(cases, jen.Case(jen.Lit(f.Field.JSONName)).Block(jen.Return(jen.Qual(kvimplPkg, "Entries").Call(call))))
+		}
+		body = []jen.Code{jen.Switch(jen.Id("field")).Block(cases...), noIndex}
+	}
+	return jen.Func().Params(jen.Id("b").Op("*").Id("backend")).Id("Find").
+		Params(ctxParam, jen.List(jen.Id("collection"), jen.Id("field"), jen.Id("value")).String()).Params(raws...).Block(body...), nil
 }

@@ -1,49 +1,39 @@
 package render
 
 import (
-	"bytes"
-	"fmt"
-	"strings"
-
 	"github.com/dave/jennifer/jen"
 
 	"github.com/kvgen/kvgen/generator/schema"
 )
-
-// SQLiteBackendFile is the file of a record's package that SQLiteBackend renders.
-const SQLiteBackendFile = "sqlite.go"
 
 const (
 	sqlitekvPkg = "github.com/kvgen/kvgen/kv/sqlitekv"
 	sqlPkg      = "database/sql"
 )
 
-// SQLiteBackend renders sqlite.go of a record whose schema names engine
-// sqlite: the SQLite DDL, NewSQLite and the kv.Backend over sqlc's
-// database/sql queries in package sqlitedb (dbImport). It reads, top to
-// bottom, like its output: the declarations, the reads, the writes, the
-// conditional writes, the transaction.
-func SQLiteBackend(s *schema.Schema, ddl, dbImport string) ([]byte, error) {
-	r := sqliteRenderer{f: newFile(s.Package), s: s, db: dbImport}
-	r.f.ImportName(dbImport, "sqlitedb")
+// sqliteFile renders sqlite.go of a record whose schema names engine
+// sqlite: the SQLite DDL (ddl), NewSQLite and the kv.Backend over sqlc's
+// database/sql queries in package sqlitedb. It reads, top to bottom, like
+// its output: the declarations, the reads, the writes, the conditional
+// writes, the transaction.
+func sqliteFile(m *schema.Model, ddl []byte) *jen.File {
+	r := sqliteRenderer{f: newFile(m.Package), s: m.Schema, m: m, db: m.SQLiteDBImport}
+	r.f.ImportName(r.db, "sqlitedb")
 	r.f.ImportName(sqlitekvPkg, "sqlitekv")
-	r.declarations(ddl)
+	r.declarations(string(ddl))
 	r.reads()
 	r.finders()
 	r.writes()
 	r.conditionalWrites()
 	r.atomic()
-	var buf bytes.Buffer
-	if err := r.f.Render(&buf); err != nil {
-		return nil, fmt.Errorf("render %s/%s: %w", s.Package, SQLiteBackendFile, err)
-	}
-	return buf.Bytes(), nil
+	return r.f
 }
 
 // sqliteRenderer holds what every piece of sqlite.go needs.
 type sqliteRenderer struct {
 	f  *jen.File
 	s  *schema.Schema
+	m  *schema.Model
 	db string // import path of package sqlitedb
 }
 
@@ -66,14 +56,12 @@ func (r sqliteRenderer) params(query string, fields jen.Dict) *jen.Statement {
 	return r.q(query + "Params").Values(fields)
 }
 
-// keyed is the fields of a query over one key.
-func keyed(extra jen.Dict) jen.Dict {
+// keyDict is the fields of a query over one key.
+func keyDict(extra jen.Dict) jen.Dict {
 	extra[jen.Id("Collection")] = jen.Id("collection")
 	extra[jen.Id("Key")] = jen.Id("key")
 	return extra
 }
-
-func ctxParam() jen.Code { return jen.Id("ctx").Qual("context", "Context") }
 
 func errReturn(zero ...jen.Code) jen.Code {
 	return jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(append(zero, jen.Err())...))
@@ -101,13 +89,13 @@ func (r sqliteRenderer) declarations(ddl string) {
 	)
 	f.Line()
 	f.Add(commentf("%s applies %s. Processes may run it at once: they take turns.", schema.CreateSQLiteTableFunc, schema.SQLiteDDLConst))
-	f.Func().Id(schema.CreateSQLiteTableFunc).Params(ctxParam(), db.Clone()).Error().Block(
+	f.Func().Id(schema.CreateSQLiteTableFunc).Params(ctxParam, db.Clone()).Error().Block(
 		jen.Return(jen.Id("db").Dot("CreateTable").Call(jen.Id("ctx"), jen.Id(schema.SQLiteDDLConst))),
 	)
 	f.Line()
 	f.Add(commentf("%s reports, with an error that says what to do, when the %s table is", schema.CheckSQLiteTableFunc, s.Table))
 	f.Comment("missing or lacks a column the store uses: call it at start-up to fail there.")
-	f.Func().Id(schema.CheckSQLiteTableFunc).Params(ctxParam(), db.Clone()).Error().Block(
+	f.Func().Id(schema.CheckSQLiteTableFunc).Params(ctxParam, db.Clone()).Error().Block(
 		jen.Return(jen.Id("db").Dot("CheckTable").Call(jen.Id("ctx"), jen.Lit(s.Package), jen.Lit(s.Table))),
 	)
 	f.Line()
@@ -120,15 +108,6 @@ func (r sqliteRenderer) declarations(ddl string) {
 	)
 	f.Line()
 	f.Var().Id("_").Qual(kvPkg, "AtomicBackend").Op("=").Parens(jen.Op("*").Id("sqliteBackend")).Parens(jen.Nil())
-}
-
-// rawString renders text as a raw string literal, readable in the source,
-// or as a quoted one when it holds a backquote.
-func rawString(text string) jen.Code {
-	if strings.Contains(text, "`") {
-		return jen.Lit(text)
-	}
-	return jen.Op("`" + text + "`")
 }
 
 // rowsToRaw renders the loop that turns rows of Key, Value, ExpiresAt and
@@ -156,13 +135,13 @@ func manyRaws(query jen.Code) []jen.Code {
 func (r sqliteRenderer) reads() {
 	raw, raws := jen.Qual(kvPkg, "Raw"), jen.Index().Qual(kvPkg, "Raw")
 	where := jen.List(jen.Id("collection"), jen.Id("key")).String()
-	r.method("Get", ctxParam(), where).Params(raw.Clone(), jen.Bool(), jen.Error()).Block(
-		jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call("r", "Get", r.params("Get", keyed(jen.Dict{})))),
+	r.method("Get", ctxParam, where).Params(raw.Clone(), jen.Bool(), jen.Error()).Block(
+		jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call("r", "Get", r.params("Get", keyDict(jen.Dict{})))),
 		jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual(sqlPkg, "ErrNoRows"))).Block(jen.Return(raw.Clone().Values(), jen.False(), jen.Nil())),
 		errReturn(raw.Clone().Values(), jen.False()),
 		jen.Return(jen.Qual(sqlitekvPkg, "Raw").Call(jen.Id("key"), jen.Id("row").Dot("Value"), jen.Id("row").Dot("ExpiresAt"), jen.Id("row").Dot("Now")), jen.True(), jen.Nil()),
 	)
-	r.method("GetMany", ctxParam(), jen.Id("collection").String(), jen.Id("keys").Index().String()).Params(raws.Clone(), jen.Error()).Block(
+	r.method("GetMany", ctxParam, jen.Id("collection").String(), jen.Id("keys").Index().String()).Params(raws.Clone(), jen.Error()).Block(
 		manyRaws(call("r", "GetMany", r.params("GetMany", jen.Dict{
 			jen.Id("Collection"): jen.Id("collection"),
 			jen.Id("Keys"):       jen.Qual(sqlitekvPkg, "Array").Call(jen.Id("keys")),
@@ -175,10 +154,10 @@ func (r sqliteRenderer) reads() {
 			jen.Id("Lim"):        jen.Qual(sqlitekvPkg, "Limit").Call(jen.Id("limit")),
 		}))
 	}
-	pageArgs := []jen.Code{ctxParam(), jen.List(jen.Id("collection"), jen.Id("after")).String(), jen.Id("limit").Int()}
+	pageArgs := []jen.Code{ctxParam, jen.List(jen.Id("collection"), jen.Id("after")).String(), jen.Id("limit").Int()}
 	r.method("Keys", pageArgs...).Params(jen.Index().String(), jen.Error()).Block(jen.Return(page("Keys")))
 	r.method("List", pageArgs...).Params(raws.Clone(), jen.Error()).Block(manyRaws(page("List"))...)
-	r.method("Collections", ctxParam()).Params(jen.Index().String(), jen.Error()).Block(
+	r.method("Collections", ctxParam).Params(jen.Index().String(), jen.Error()).Block(
 		jen.Return(call("r", "Collections")),
 	)
 	r.method("Scan", pageArgs...).Params(raws.Clone(), jen.Error()).Block(
@@ -198,18 +177,18 @@ func (r sqliteRenderer) reads() {
 // finders renders Find: one query per indexed field.
 func (r sqliteRenderer) finders() {
 	var cases []jen.Code
-	for _, fl := range Finders(r.s) {
-		cases = append(cases, jen.Case(jen.Lit(fl.JSONName)).Block(
-			manyRaws(call("r", fl.Query, r.params(fl.Query, jen.Dict{
-				jen.Id("Collection"): jen.Id("collection"),
-				jen.Id(fl.ParamGo):   jen.Id("value"),
+	for _, fl := range r.m.Finders {
+		cases = append(cases, jen.Case(jen.Lit(fl.Field.JSONName)).Block(
+			manyRaws(call("r", fl.Method, r.params(fl.Method, jen.Dict{
+				jen.Id("Collection"):                        jen.Id("collection"),
+				jen.Id(schema.SQLCName(schema.FinderParam)): jen.Id("value"),
 			})))...,
 		))
 	}
 	cases = append(cases, jen.Default().Block(
 		jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(r.s.Package+": no index on field %q: mark it indexed in the schema"), jen.Id("field"))),
 	))
-	r.method("Find", ctxParam(), jen.List(jen.Id("collection"), jen.Id("field"), jen.Id("value")).String()).Params(jen.Index().Qual(kvPkg, "Raw"), jen.Error()).Block(
+	r.method("Find", ctxParam, jen.List(jen.Id("collection"), jen.Id("field"), jen.Id("value")).String()).Params(jen.Index().Qual(kvPkg, "Raw"), jen.Error()).Block(
 		jen.Switch(jen.Id("field")).Block(cases...),
 	)
 }
@@ -221,10 +200,10 @@ func (r sqliteRenderer) writes() {
 	written := func() jen.Dict {
 		return jen.Dict{jen.Id("Value"): jen.Qual(sqlitekvPkg, "Text").Call(jen.Id("value")), jen.Id("Ttl"): jen.Id("ttl")}
 	}
-	r.method("Put", append([]jen.Code{ctxParam(), where.Clone()}, newValue...)...).Error().Block(
-		jen.Return(call("w", "Put", r.params("Put", keyed(written())))),
+	r.method("Put", append([]jen.Code{ctxParam, where.Clone()}, newValue...)...).Error().Block(
+		jen.Return(call("w", "Put", r.params("Put", keyDict(written())))),
 	)
-	r.method("PutMany", ctxParam(), jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.Id("values").Index().Index().Byte(), jen.Id("ttl").Op("*").Float64()).Error().Block(
+	r.method("PutMany", ctxParam, jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.Id("values").Index().Index().Byte(), jen.Id("ttl").Op("*").Float64()).Error().Block(
 		jen.Return(call("w", "PutMany", r.params("PutMany", jen.Dict{
 			jen.Id("Collection"): jen.Id("collection"),
 			jen.Id("Pairs"):      jen.Qual(sqlitekvPkg, "Pairs").Call(jen.Id("keys"), jen.Id("values")),
@@ -238,20 +217,20 @@ func (r sqliteRenderer) writes() {
 			jen.Return(result(jen.Qual(sqlitekvPkg, "Count").Call(jen.Id("alive"))), jen.Err()),
 		}
 	}
-	r.method("Delete", ctxParam(), where.Clone()).Params(jen.Bool(), jen.Error()).Block(
-		counted(call("w", "Delete", r.params("Delete", keyed(jen.Dict{}))), func(n jen.Code) jen.Code { return jen.Add(n).Op(">").Lit(0) })...,
+	r.method("Delete", ctxParam, where.Clone()).Params(jen.Bool(), jen.Error()).Block(
+		counted(call("w", "Delete", r.params("Delete", keyDict(jen.Dict{}))), func(n jen.Code) jen.Code { return jen.Add(n).Op(">").Lit(0) })...,
 	)
 	asIs := func(n jen.Code) jen.Code { return n }
-	r.method("DeleteMany", ctxParam(), jen.Id("collection").String(), jen.Id("keys").Index().String()).Params(jen.Int(), jen.Error()).Block(
+	r.method("DeleteMany", ctxParam, jen.Id("collection").String(), jen.Id("keys").Index().String()).Params(jen.Int(), jen.Error()).Block(
 		counted(call("w", "DeleteMany", r.params("DeleteMany", jen.Dict{
 			jen.Id("Collection"): jen.Id("collection"),
 			jen.Id("Keys"):       jen.Qual(sqlitekvPkg, "Array").Call(jen.Id("keys")),
 		})), asIs)...,
 	)
-	r.method("DeleteCollection", ctxParam(), jen.Id("collection").String()).Params(jen.Int(), jen.Error()).Block(
+	r.method("DeleteCollection", ctxParam, jen.Id("collection").String()).Params(jen.Int(), jen.Error()).Block(
 		counted(call("w", "DeleteCollection", jen.Id("collection")), asIs)...,
 	)
-	r.method("Cull", ctxParam()).Params(jen.Int(), jen.Error()).Block(
+	r.method("Cull", ctxParam).Params(jen.Int(), jen.Error()).Block(
 		jen.List(jen.Id("n"), jen.Err()).Op(":=").Add(call("w", "Cull")),
 		jen.Return(jen.Int().Call(jen.Id("n")), jen.Err()),
 	)
@@ -260,12 +239,12 @@ func (r sqliteRenderer) writes() {
 
 // swap renders Swap: one statement per key, in one transaction.
 func (r sqliteRenderer) swap() {
-	r.method("Swap", ctxParam(), jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.List(jen.Id("olds"), jen.Id("news")).Index().Index().Byte()).Params(jen.Int(), jen.Error()).Block(
+	r.method("Swap", ctxParam, jen.Id("collection").String(), jen.Id("keys").Index().String(), jen.List(jen.Id("olds"), jen.Id("news")).Index().Index().Byte()).Params(jen.Int(), jen.Error()).Block(
 		jen.Id("n").Op(":=").Lit(0),
 		jen.Err().Op(":=").Id("b").Dot("transaction").Call(jen.Id("ctx"), jen.Func().Params(jen.Id("q").Op("*").Add(r.q("Queries"))).Error().Block(
 			jen.Id("n").Op("=").Lit(0),
 			jen.For(jen.List(jen.Id("i"), jen.Id("key")).Op(":=").Range().Id("keys")).Block(
-				jen.List(jen.Id("swapped"), jen.Err()).Op(":=").Id("q").Dot("Swap").Call(jen.Id("ctx"), r.params("Swap", keyed(jen.Dict{
+				jen.List(jen.Id("swapped"), jen.Err()).Op(":=").Id("q").Dot("Swap").Call(jen.Id("ctx"), r.params("Swap", keyDict(jen.Dict{
 					jen.Id("Old"): jen.Qual(sqlitekvPkg, "Text").Call(jen.Id("olds").Index(jen.Id("i"))),
 					jen.Id("New"): jen.Qual(sqlitekvPkg, "Text").Call(jen.Id("news").Index(jen.Id("i"))),
 				}))),
@@ -293,8 +272,8 @@ func (r sqliteRenderer) conditionalWrites() {
 		return d
 	}
 	wrote := func(name string, params []jen.Code, fields jen.Dict) {
-		r.method(name, append([]jen.Code{ctxParam(), where.Clone()}, params...)...).Params(jen.Bool(), jen.Error()).Block(
-			jen.List(jen.Id("n"), jen.Err()).Op(":=").Add(call("w", name, r.params(name, keyed(fields)))),
+		r.method(name, append([]jen.Code{ctxParam, where.Clone()}, params...)...).Params(jen.Bool(), jen.Error()).Block(
+			jen.List(jen.Id("n"), jen.Err()).Op(":=").Add(call("w", name, r.params(name, keyDict(fields)))),
 			jen.Return(jen.Id("n").Op(">").Lit(0), jen.Err()),
 		)
 	}
@@ -303,8 +282,8 @@ func (r sqliteRenderer) conditionalWrites() {
 	wrote("Replace", newValue, written())
 	wrote("CompareAndDelete", []jen.Code{old.Clone()}, compared(jen.Dict{}))
 	raw := jen.Qual(kvPkg, "Raw")
-	r.method("GetAndDelete", ctxParam(), where.Clone()).Params(raw.Clone(), jen.Bool(), jen.Error()).Block(
-		jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call("w", "GetAndDelete", r.params("GetAndDelete", keyed(jen.Dict{})))),
+	r.method("GetAndDelete", ctxParam, where.Clone()).Params(raw.Clone(), jen.Bool(), jen.Error()).Block(
+		jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call("w", "GetAndDelete", r.params("GetAndDelete", keyDict(jen.Dict{})))),
 		jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual(sqlPkg, "ErrNoRows"))).Block(jen.Return(raw.Clone().Values(), jen.False(), jen.Nil())),
 		errReturn(raw.Clone().Values(), jen.False()),
 		jen.Comment("sqlc's SQLite engine names RETURNING columns by position: Column3 is the database's now."),
@@ -327,7 +306,7 @@ func (r sqliteRenderer) atomic() {
 	r.f.Line()
 	r.f.Comment("Atomic calls fn with a backend over one transaction (see transaction): committed")
 	r.f.Comment("when fn returns nil, rolled back otherwise.")
-	r.f.Func().Params(jen.Id("b").Op("*").Id("sqliteBackend")).Id("Atomic").Params(ctxParam(), jen.Id("fn").Func().Params(jen.Qual(kvPkg, "Backend")).Error()).Error().Block(
+	r.f.Func().Params(jen.Id("b").Op("*").Id("sqliteBackend")).Id("Atomic").Params(ctxParam, jen.Id("fn").Func().Params(jen.Qual(kvPkg, "Backend")).Error()).Error().Block(
 		jen.Return(jen.Id("b").Dot("transaction").Call(jen.Id("ctx"), jen.Func().Params(jen.Id("q").Add(queries.Clone())).Error().Block(
 			jen.Return(jen.Id("fn").Call(jen.Op("&").Id("sqliteBackend").Values(jen.Dict{jen.Id("r"): jen.Id("q"), jen.Id("w"): jen.Id("q")}))),
 		))),
@@ -335,7 +314,7 @@ func (r sqliteRenderer) atomic() {
 	r.f.Line()
 	r.f.Comment("transaction calls fn with the queries of one BEGIN IMMEDIATE transaction of the")
 	r.f.Comment("writing connection (sqlitekv.DB.Atomic), or, in a transaction already, of that one.")
-	r.f.Func().Params(jen.Id("b").Op("*").Id("sqliteBackend")).Id("transaction").Params(ctxParam(), jen.Id("fn").Func().Params(queries.Clone()).Error()).Error().Block(
+	r.f.Func().Params(jen.Id("b").Op("*").Id("sqliteBackend")).Id("transaction").Params(ctxParam, jen.Id("fn").Func().Params(queries.Clone()).Error()).Error().Block(
 		jen.If(jen.Id("b").Dot("db").Op("==").Nil()).Block(jen.Return(jen.Id("fn").Call(jen.Id("b").Dot("w")))),
 		jen.Return(jen.Id("b").Dot("db").Dot("Atomic").Call(jen.Id("ctx"), jen.Func().Params(jen.Id("tx").Qual(sqlitekvPkg, "DBTX")).Error().Block(
 			jen.Return(jen.Id("fn").Call(r.q("New").Call(jen.Id("tx")))),

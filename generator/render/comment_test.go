@@ -53,7 +53,7 @@ func TestGoStoreRefusesDescriptions(t *testing.T) {
 	} {
 		s := testRecord("p", "t")
 		tc.set(s)
-		_, err := GoStore(s, "", nil, "example.com/m/p/db")
+		_, err := GoStore(model(s), TableDDL{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want %q", err, tc.want)
 		}
@@ -68,13 +68,13 @@ func TestQueriesRefuseCommentText(t *testing.T) {
 		{"x\ry", `cannot be written in a SQL comment: it holds U+000D`},
 	} {
 		s := testRecord("p", "t", field("x", "X", tc.jsonName))
-		if _, err := Queries(s); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Queries(model(s)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want %q", tc.jsonName, err, tc.want)
 		}
 	}
 	s := testRecord("p", "t")
 	s.Record = "Rec\n-- name: Evil :exec"
-	if _, err := Queries(s); err == nil {
+	if _, err := Queries(model(s)); err == nil {
 		t.Errorf("a record name of two lines was written into a comment")
 	}
 }

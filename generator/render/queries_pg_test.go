@@ -49,7 +49,7 @@ func applyDDL(t *testing.T, pool *pgxpool.Pool, ddl []byte) {
 func TestTableDDLOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	ddl, err := Table("kv_clients", []*schema.Schema{pgRecord()})
+	ddl, err := Table("kv_clients", models(pgRecord()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +93,11 @@ func TestTableDDLOnPostgres(t *testing.T) {
 // with the simple protocol (PgBouncer's transaction pooling).
 func TestQueriesOnPostgres(t *testing.T) {
 	s := pgRecord()
-	ddl, err := Table(s.Table, []*schema.Schema{s})
+	ddl, err := Table(s.Table, models(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := Queries(s)
+	text, err := Queries(model(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,11 +366,11 @@ func TestFloatFinderOnPostgres(t *testing.T) {
 	text := func(v float64) string { return strconv.FormatFloat(v+0, 'f', -1, 64) }
 
 	s := testRecord("floats", "kv_floats", &schema.Field{Name: "score", GoName: "Score", JSONName: "score", Type: &schema.Type{Kind: schema.Float}})
-	ddl, err := Table(s.Table, []*schema.Schema{s})
+	ddl, err := Table(s.Table, models(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := Queries(s)
+	q, err := Queries(model(s))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 package render
 
 import (
-	"bytes"
 	"fmt"
+	"slices"
 	"text/template"
 
 	"github.com/kvgen/kvgen/generator/schema"
@@ -12,35 +12,52 @@ import (
 // The SQLite files: the same table and queries as PostgreSQL's, in
 // SQLite's dialect, for sqlc's sqlite engine.
 
-var sqliteTemplates = template.Must(template.New("sqlite/table.sql").
-	Funcs(template.FuncMap{"sqlString": sqlString, "sqlComment": sqlComment}).
-	Parse(templates.SQLiteTableSQL))
-
 func init() {
-	template.Must(sqliteTemplates.New("sqlite/queries.sql").Parse(templates.SQLiteQueriesSQL))
+	template.Must(sqlTemplates.New("sqlite/table.sql").Parse(templates.SQLiteTableSQL))
+	template.Must(sqlTemplates.New("sqlite/queries.sql").Parse(templates.SQLiteQueriesSQL))
 }
 
-// SQLiteTable renders the SQLite DDL of table: the six columns, the expiry
-// index and the expression indexes of every record stored in it, named as
-// on PostgreSQL. Applying it twice is harmless.
-func SQLiteTable(table string, records []*schema.Schema) ([]byte, error) {
-	if !sqlIdent.MatchString(table) {
-		return nil, fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
-	}
-	for _, s := range records {
-		if s.Table != table {
-			return nil, fmt.Errorf("render: record %s is stored in table %s, not %s", s.Record, s.Table, table)
-		}
-	}
-	indexes, err := Indexes(table, records)
+// SQLiteTable renders <table>.sqlite.schema.sql, the SQLite DDL of table:
+// the six columns, the expiry index and the expression indexes of every
+// record stored in it, named as on PostgreSQL. Applying it twice is
+// harmless.
+func SQLiteTable(table string, records []*schema.Model) ([]byte, error) {
+	data, sources, err := sqliteTableData(table, records)
 	if err != nil {
 		return nil, err
 	}
-	return executeSQLite("sqlite/table.sql", map[string]any{
-		"Table":        table,
-		"ExpiresIndex": ExpiresIndexName(table),
-		"Indexes":      indexes,
-	})
+	return execute("sqlite/table.sql", "--", sources, data)
+}
+
+// SQLiteDDL renders SQLiteTable's statements without the file's header:
+// what the generated CreateSQLiteTable runs.
+func SQLiteDDL(table string, records []*schema.Model) ([]byte, error) {
+	data, _, err := sqliteTableData(table, records)
+	if err != nil {
+		return nil, err
+	}
+	return executeBody("sqlite/table.sql", data)
+}
+
+// sqliteTableData checks the records of table and returns the template's
+// data and the records' sorted schema files.
+func sqliteTableData(table string, records []*schema.Model) (map[string]any, []string, error) {
+	if !schema.IsTableName(table) {
+		return nil, nil, fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
+	}
+	var sources []string
+	for _, m := range records {
+		if m.Table != table {
+			return nil, nil, fmt.Errorf("render: record %s is stored in table %s, not %s", m.Record, m.Table, table)
+		}
+		sources = append(sources, m.Source)
+	}
+	indexes, err := Indexes(table, records)
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(sources)
+	return tableData(table, indexes), slices.Compact(sources), nil
 }
 
 // sqliteFinder is a finder query in SQLite: Match is the SQL that the
@@ -49,7 +66,7 @@ func SQLiteTable(table string, records []*schema.Schema) ([]byte, error) {
 // INTEGER for a JSON integer, a REAL for a fraction and 1 or 0 for a
 // boolean, which never equal the text of the same value.
 type sqliteFinder struct {
-	Finder
+	schema.Finder
 	Kind  string // what the text is read as, for the query's comment
 	Match string
 }
@@ -61,7 +78,7 @@ type sqliteFinder struct {
 // SQLite would otherwise apply to the indexed expression, and then not use
 // the index.
 func sqliteMatch(k schema.Kind) (kind, match string) {
-	const text = "CAST(@" + finderParam + " AS TEXT)"
+	const text = "CAST(@" + schema.FinderParam + " AS TEXT)"
 	switch k {
 	case schema.Int, schema.Unixtime:
 		return "an integer", "+CAST(" + text + " AS INTEGER)"
@@ -73,37 +90,27 @@ func sqliteMatch(k schema.Kind) (kind, match string) {
 	return "text", "+" + text
 }
 
-// SQLiteQueries renders the sqlc-annotated SQLite queries of one record.
-func SQLiteQueries(s *schema.Schema) ([]byte, error) {
-	if !sqlIdent.MatchString(s.Table) {
-		return nil, fmt.Errorf("render: table name %q of record %s is not a safe SQL identifier", s.Table, s.Record)
+// SQLiteQueries renders <package>.sqlite.queries.sql, the sqlc-annotated
+// SQLite queries of one record.
+func SQLiteQueries(m *schema.Model) ([]byte, error) {
+	if !schema.IsTableName(m.Table) {
+		return nil, fmt.Errorf("render: table name %q of record %s is not a safe SQL identifier", m.Table, m.Record)
 	}
 	var finders []sqliteFinder
-	for _, f := range Finders(s) {
-		if !fieldName.MatchString(f.Field.Name) {
-			return nil, fmt.Errorf("render: field name %q of record %s is not a safe SQL name", f.Field.Name, s.Record)
+	for _, f := range m.Finders {
+		if !schema.IsFieldName(f.Field.Name) {
+			return nil, fmt.Errorf("render: field name %q of record %s is not a safe SQL name", f.Field.Name, m.Record)
 		}
-		if !isExported(f.Field.GoName) {
+		if !schema.IsExportedIdent(f.Field.GoName) {
 			return nil, fmt.Errorf("render: Go name %q of field %s is not an exported identifier", f.Field.GoName, f.Field.Name)
 		}
 		kind, match := sqliteMatch(f.Field.Type.Kind)
 		finders = append(finders, sqliteFinder{Finder: f, Kind: kind, Match: match})
 	}
-	return executeSQLite("sqlite/queries.sql", map[string]any{
-		"Record":  s.Record,
-		"Package": s.Package,
-		"Table":   s.Table,
+	return execute("sqlite/queries.sql", "--", []string{m.Source}, map[string]any{
+		"Record":  m.Record,
+		"Package": m.Package,
+		"Table":   m.Table,
 		"Finders": finders,
 	})
-}
-
-func executeSQLite(name string, data any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := sqliteTemplates.ExecuteTemplate(&buf, name, data); err != nil {
-		return nil, fmt.Errorf("render %s: %w", name, err)
-	}
-	if buf.Len() > 0 && buf.Bytes()[buf.Len()-1] != '\n' {
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes(), nil
 }

@@ -31,11 +31,11 @@ var sqlcNarg = regexp.MustCompile(`sqlc\.narg\((\w+)\)`)
 
 func newSQLiteRunner(t *testing.T, s *schema.Schema) *sqliteRunner {
 	t.Helper()
-	ddl, err := SQLiteTable(s.Table, []*schema.Schema{s})
+	ddl, err := SQLiteTable(s.Table, models(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := SQLiteQueries(s)
+	text, err := SQLiteQueries(model(s))
 	if err != nil {
 		t.Fatal(err)
 	}

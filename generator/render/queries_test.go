@@ -28,6 +28,27 @@ func testRecord(pkg, table string, indexed ...*schema.Field) *schema.Schema {
 	}
 }
 
+// model is the model of s as the generator would make it.
+func model(s *schema.Schema) *schema.Model {
+	m, err := schema.NewModel(s, schema.Target{
+		Source:     s.Path,
+		Regenerate: "go tool kvgen generate " + s.Path,
+		DBImport:   "example.com/m/generated/" + s.Package + "/db",
+	})
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func models(ss ...*schema.Schema) []*schema.Model {
+	out := make([]*schema.Model, len(ss))
+	for i, s := range ss {
+		out[i] = model(s)
+	}
+	return out
+}
+
 func field(name, goName, jsonName string) *schema.Field {
 	return &schema.Field{Name: name, GoName: goName, JSONName: jsonName}
 }
@@ -37,7 +58,7 @@ var createIndex = regexp.MustCompile(`(?m)^CREATE INDEX (CONCURRENTLY )?IF NOT E
 func TestTableHasLayoutAndIndexes(t *testing.T) {
 	a := testRecord("a", "shared", field("software_id", "SoftwareID", "software_id"), field("kind", "Kind", "kind"))
 	b := testRecord("b", "shared", field("software_id", "SoftwareID", "software_id"), field("owner", "Owner", "owner's"))
-	ddl, err := Table("shared", []*schema.Schema{a, b})
+	ddl, err := Table("shared", models(a, b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +97,7 @@ func TestTableHasLayoutAndIndexes(t *testing.T) {
 // cannot build concurrently.
 func TestTableCreateIsTheTableWithoutFieldIndexes(t *testing.T) {
 	a := testRecord("a", "shared", field("kind", "Kind", "kind"))
-	file, err := Table("shared", []*schema.Schema{a})
+	file, err := Table("shared", models(a))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +105,8 @@ func TestTableCreateIsTheTableWithoutFieldIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(file, create) || bytes.Contains(create, []byte("CONCURRENTLY")) || bytes.Contains(create, []byte("shared_kind_idx")) {
+	_, body, _ := bytes.Cut(file, []byte("\n\n")) // after the header
+	if !bytes.HasPrefix(body, create) || bytes.Contains(create, []byte("CONCURRENTLY")) || bytes.Contains(create, []byte("shared_kind_idx")) {
 		t.Errorf("TableCreate is not the DDL file without its field indexes:\n%s\n--- file:\n%s", create, file)
 	}
 	if _, err := TableCreate("Shared"); err == nil {
@@ -105,7 +127,7 @@ func TestTableRefusesUnsafeNames(t *testing.T) {
 		{"record of another table", "t", testRecord("a", "u")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if ddl, err := Table(tc.table, []*schema.Schema{tc.record}); err == nil {
+			if ddl, err := Table(tc.table, models(tc.record)); err == nil {
 				t.Errorf("Table rendered:\n%s", ddl)
 			}
 		})
@@ -115,26 +137,12 @@ func TestTableRefusesUnsafeNames(t *testing.T) {
 func TestTableIndexNameConflicts(t *testing.T) {
 	a := testRecord("a", "t", field("sw", "Sw", "software_id"))
 	b := testRecord("b", "t", field("sw", "Sw", "sw"))
-	if _, err := Table("t", []*schema.Schema{a, b}); err == nil || !strings.Contains(err.Error(), "t_sw_idx") {
+	if _, err := Table("t", models(a, b)); err == nil || !strings.Contains(err.Error(), "t_sw_idx") {
 		t.Errorf("one index name over two members: err = %v", err)
 	}
 	long := testRecord("a", "t", field(strings.Repeat("f", 60), "F", "f"))
-	if _, err := Table("t", []*schema.Schema{long}); err == nil || !strings.Contains(err.Error(), "longer than 63") {
+	if _, err := Table("t", models(long)); err == nil || !strings.Contains(err.Error(), "longer than 63") {
 		t.Errorf("index name over 63 bytes: err = %v", err)
-	}
-}
-
-func TestExpiresIndexNameMatchesPyKeyValue(t *testing.T) {
-	if got := ExpiresIndexName("oauth_clients"); got != "idx_oauth_clients_expires_at" {
-		t.Errorf("got %s", got)
-	}
-	// PostgreSQLStore's fallback past 63 bytes: idx_ + sha256(table)[:16] + _exp.
-	// The digest was computed with Python's hashlib.
-	if got := ExpiresIndexName(strings.Repeat("a", 50)); got != "idx_160b4e433e384e05_exp" {
-		t.Errorf("long table: got %s", got)
-	}
-	if got := ExpiresIndexName(strings.Repeat("a", 48)); got != "idx_"+strings.Repeat("a", 48)+"_expires_at" {
-		t.Errorf("63-byte name must be kept: got %s", got)
 	}
 }
 
@@ -142,7 +150,7 @@ var queryName = regexp.MustCompile(`(?m)^-- name: (\S+) (:\S+)$`)
 
 func TestQueriesNamesAndParams(t *testing.T) {
 	s := testRecord("oauthclients", "oauth_clients", field("software_id", "SoftwareID", "software_id"), field("redirect_url", "RedirectURL", "redirect-url"))
-	q, err := Queries(s)
+	q, err := Queries(model(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,16 +203,7 @@ func TestQueriesNamesAndParams(t *testing.T) {
 
 func TestFinderParamIsFixed(t *testing.T) {
 	s := testRecord("p", "t", field("collection", "Collection", "collection"), field("redirect_url", "RedirectURL", "redirect_url"))
-	got := Finders(s)
-	if len(got) != 2 {
-		t.Fatalf("got %d finders", len(got))
-	}
-	for i, want := range []string{"FindByCollection", "FindByRedirectURL"} {
-		if f := got[i]; f.Query != want || f.Param != "value" || f.ParamGo != "Value" {
-			t.Errorf("finder %d: %+v", i, f)
-		}
-	}
-	q, err := Queries(s)
+	q, err := Queries(model(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,17 +211,61 @@ func TestFinderParamIsFixed(t *testing.T) {
 	if !strings.Contains(string(q), "WHERE collection = @collection AND value->>'collection' = @value::text AND") {
 		t.Errorf("the finder of field collection:\n%s", q)
 	}
+	var finders []sqlcQuery
+	for _, query := range readQueries(q) {
+		if strings.HasPrefix(query.Name, "FindBy") {
+			finders = append(finders, query)
+		}
+	}
+	want := []sqlcQuery{
+		{Name: "FindByCollection", Command: ":many", Params: []string{"collection", "value"}},
+		{Name: "FindByRedirectURL", Command: ":many", Params: []string{"collection", "value"}},
+	}
+	if !slices.EqualFunc(finders, want, func(a, b sqlcQuery) bool {
+		return a.Name == b.Name && a.Command == b.Command && slices.Equal(a.Params, b.Params)
+	}) {
+		t.Errorf("finder queries:\n got %+v\nwant %+v", finders, want)
+	}
+}
+
+// TestReadQueries: the parameters of a query are what sqlc finds in it,
+// in order of first use, and nothing inside comments, string literals or
+// quoted names, where a JSON name may hold an @ or sqlc.arg(…).
+func TestReadQueries(t *testing.T) {
+	text := []byte(`-- header @nope
+;
+
+-- name: A :one
+-- A's doc, @nope and sqlc.arg(nope)
+SELECT @b, sqlc.narg(c)::float8, @b, value->>'x @nope sqlc.arg(nope) '' @nope2' AS "q @nope"
+WHERE d = sqlc.arg(d_e) AND f @> @g;
+
+-- name: B :execrows
+DELETE FROM t;
+`)
+	got := readQueries(text)
+	want := []sqlcQuery{
+		{Name: "A", Command: ":one", Params: []string{"b", "c", "d_e", "g"}},
+		{Name: "B", Command: ":execrows"},
+	}
+	if !slices.EqualFunc(got, want, func(a, b sqlcQuery) bool {
+		return a.Name == b.Name && a.Command == b.Command && slices.Equal(a.Params, b.Params)
+	}) {
+		t.Errorf("readQueries:\n got %+v\nwant %+v", got, want)
+	}
 }
 
 func TestSQLCConfig(t *testing.T) {
 	got, err := SQLCConfig([]SQLCEntry{
-		{Schema: "queries/t.schema.sql", Queries: "queries/zeta.queries.sql", Out: "generated/zeta/db"},
-		{Schema: "../my queries/t.schema.sql", Queries: "queries/alpha.queries.sql", Out: "generated/alpha/db"},
+		{Source: "zeta.yaml", Schema: "queries/t.schema.sql", Queries: "queries/zeta.queries.sql", Out: "generated/zeta/db"},
+		{Source: "alpha.yaml", Schema: "../my queries/t.schema.sql", Queries: "queries/alpha.queries.sql", Out: "generated/alpha/db"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `# Code generated by kvgen. DO NOT EDIT.
+# source: alpha.yaml, zeta.yaml
+
 version: "2"
 sql:
   - engine: postgresql

@@ -18,7 +18,7 @@ var writes = regexp.MustCompile(`(?i)\b(insert|update|delete|for\s+update|for\s+
 // query but Scan (whose rows re-encryption rewrites next) is on the list,
 // so that renaming a query cannot silently move its reads.
 func TestReplicaReadsAreTheReadQueries(t *testing.T) {
-	text, err := Queries(pgRecord())
+	text, err := Queries(model(pgRecord()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 // SQLCEntry is one sql entry of sqlc.yaml, for one record. Paths are
 // slash-separated and relative to the directory of sqlc.yaml, as sqlc reads them.
 type SQLCEntry struct {
+	Source  string // the record's schema file, as the header names it
 	Schema  string // the DDL file of the record's table
 	Queries string // the record's queries file
 	Out     string // the directory of the generated db package
@@ -36,7 +37,12 @@ func SQLCConfig(entries []SQLCEntry) ([]byte, error) {
 			}
 		}
 	}
-	return execute("sqlc.yaml", sorted)
+	sources := make([]string, len(sorted))
+	for i, e := range sorted {
+		sources[i] = e.Source
+	}
+	slices.Sort(sources)
+	return execute("sqlc.yaml", "#", sources, sorted)
 }
 
 var yamlPlain = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_./-]*$`)

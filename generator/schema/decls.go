@@ -1,5 +1,7 @@
 package schema
 
+import "slices"
+
 // The exported names that a generated package declares besides the record
 // and its object types. The renderers declare them under these names, and
 // the loader keeps every Go name a schema brings (the record, its object
@@ -37,8 +39,19 @@ const (
 var packageDecls = []string{
 	StoreType, OptionsType, NewFunc, NewMemoryFunc, NewWithBackendFunc, CreateTableFunc,
 	CheckTableFunc, CreateIndexesFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
-	NewSQLiteFunc, CreateSQLiteTableFunc, CheckSQLiteTableFunc, SQLiteDDLConst,
 }
+
+// sqliteDecls are the package-level declarations of sqlite.go.
+var sqliteDecls = []string{NewSQLiteFunc, CreateSQLiteTableFunc, CheckSQLiteTableFunc, SQLiteDDLConst}
+
+// SQLiteDecls returns the package-level declarations that a package
+// declares when its schema names engine sqlite.
+func SQLiteDecls() []string { return slices.Clone(sqliteDecls) }
+
+// PackageDecls returns the exported package-level declarations of every
+// generated package besides its types of the schema (DefaultTTL with a ttl
+// only): what the loader keeps records and object types clear of.
+func PackageDecls() []string { return slices.Concat(packageDecls, sqliteDecls) }
 
 // Methods of the record type and of every object type.
 const (

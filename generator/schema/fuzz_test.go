@@ -116,7 +116,16 @@ fields:
 // checkRendered renders the Go files and the queries of s and checks them.
 func checkRendered(t *testing.T, s *schema.Schema) {
 	t.Helper()
-	files, err := render.GoStore(s, "-- the DDL", nil, "example.com/m/generated/"+s.Package+"/db")
+	m, err := schema.NewModel(s, schema.Target{
+		Source:         "fuzz.yaml",
+		Regenerate:     "kvgen generate fuzz.yaml",
+		DBImport:       "example.com/m/generated/" + s.Package + "/db",
+		SQLiteDBImport: "example.com/m/generated/" + s.Package + "/sqlitedb",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := render.GoStore(m, render.TableDDL{Create: []byte("-- the DDL")})
 	if err != nil {
 		t.Fatalf("rendering an accepted schema: %v", err)
 	}
@@ -142,7 +151,7 @@ func checkRendered(t *testing.T, s *schema.Schema) {
 	if want := wantDecls(s); !slices.Equal(got, want) {
 		t.Errorf("the generated package declares\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	queries, err := render.Queries(s)
+	queries, err := render.Queries(m)
 	if err != nil {
 		t.Fatalf("rendering the queries of an accepted schema: %v", err)
 	}
@@ -225,14 +234,22 @@ func declsOf(t *testing.T, f *ast.File) []string {
 // schema language: the fixed API, the record and its object types, their
 // fields, and the methods that fields give.
 func wantDecls(s *schema.Schema) []string {
-	out := []string{
-		"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "CreateIndexes", "CheckTable", "DDL", "DefaultCollection",
-		"codec", "backend", "txBackend", "beginner", "values", "indexes",
-		"codec.Encode", "codec.Decode", "txBackend.Atomic",
-		"Store.field records", "Store.field untyped", "Store.field codec",
-		"codec.field enc", "codec.field plaintext", "txBackend.field conn",
-		"Options.field Collection",
+	var out []string
+	for _, d := range schema.PackageDecls() { // what the loader keeps schemas clear of
+		switch {
+		case d == schema.DefaultTTLConst && s.TTL == 0:
+		case slices.Contains(schema.SQLiteDecls(), d) && !s.Uses(schema.SQLite):
+		default:
+			out = append(out, d)
+		}
 	}
+	out = append(out,
+		"codec", "backend", "newBackend", "indexes",
+		"codec.Encode", "codec.Decode",
+		"Store.field records", "Store.field untyped", "Store.field codec",
+		"codec.field enc", "codec.field plaintext",
+		"Options.field Collection",
+	)
 	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "GetVersion", "CompareAndSwap",
 		"Replace", "CompareAndDelete", "GetAndDelete", "List", "Cull", "KV", "Untyped", "PlaintextReads"} {
 		out = append(out, "Store."+m)
@@ -242,8 +259,12 @@ func wantDecls(s *schema.Schema) []string {
 		out = append(out, "backend."+m)
 	}
 	out = append(out, "backend.field q")
-	if s.TTL > 0 {
-		out = append(out, "DefaultTTL")
+	if s.Uses(schema.SQLite) {
+		out = append(out, "sqliteBackend", "sqliteBackend.field db", "sqliteBackend.field r", "sqliteBackend.field w", "sqliteBackend.transaction")
+		for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Insert", "CompareAndSwap", "Replace",
+			"CompareAndDelete", "GetAndDelete", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap", "Atomic"} {
+			out = append(out, "sqliteBackend."+m)
+		}
 	}
 	if s.Encryption != schema.EncryptNone {
 		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext",

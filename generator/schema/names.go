@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/kvgen/kvgen/kv/pgkv"
 )
 
 // initialisms are the words Go writes in one case (golint's list, plus the
@@ -70,6 +72,11 @@ func exportedIdent(name string) string {
 
 var asciiIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// IsExportedIdent reports whether name can be an exported Go identifier of
+// generated code (see exportedIdent). The renderers check again what the
+// loader checked, so that a schema built by hand brings nothing else.
+func IsExportedIdent(name string) bool { return exportedIdent(name) == "" }
+
 var packageName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // goPackage explains why name cannot be the Go package of a typed store.
@@ -93,13 +100,29 @@ var unusablePackages = map[string]string{
 	"internal":      "would make the store importable only from its parent directory; choose another",
 }
 
-// fieldName is the form of a YAML field key. Indexed fields reach SQL as
-// value->>'name', so nothing but these characters may ever get there.
+// fieldName is the form of a YAML field key. An indexed field's name makes
+// its index's name, so nothing but these characters may ever get there.
 var fieldName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
-// tableName is a Postgres identifier that needs no quoting: lower case (an
-// unquoted name is folded to it) and at most 63 bytes (NAMEDATALEN-1).
-var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+// IsFieldName reports whether name has the form of a field key.
+func IsFieldName(name string) bool { return fieldName.MatchString(name) }
+
+// tableName is a Postgres identifier that needs no quoting (pgkv.TablePattern).
+var tableName = regexp.MustCompile(pgkv.TablePattern)
+
+// IsTableName reports whether name has the form of a table name: safe to
+// write into SQL unquoted.
+func IsTableName(name string) bool { return tableName.MatchString(name) }
+
+// IndexName is the name of the expression index of an indexed field
+// (pgkv.IndexName: the runtime's drift check knows kvgen's indexes by it).
+// It is derived from the YAML field name, which a schema can change without
+// changing the wire name (with the json option).
+func IndexName(table string, f *Field) string { return pgkv.IndexName(table, f.Name) }
+
+// ExpiresIndexName is the name of the index on expires_at: the name
+// py-key-value's PostgreSQLStore gives it (pgkv.ExpiresIndexName).
+func ExpiresIndexName(table string) string { return pgkv.ExpiresIndexName(table) }
 
 // sqlReserved are PostgreSQL's reserved key words, including those allowed
 // only as function or type names: none of them can name a table unquoted.
@@ -124,7 +147,7 @@ func init() {
 func sqlTable(name string) string {
 	switch {
 	case !tableName.MatchString(name):
-		return "must match ^[a-z_][a-z0-9_]{0,62}$"
+		return "must match " + pgkv.TablePattern
 	case sqlReserved[name]:
 		return "is a reserved word in SQL"
 	}

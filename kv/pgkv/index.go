@@ -9,10 +9,6 @@ import (
 	"unicode/utf8"
 )
 
-// maxIdentifier is PostgreSQL's identifier limit (NAMEDATALEN-1 bytes): a
-// longer name is silently truncated by the server.
-const maxIdentifier = 63
-
 // Index is the expression index kvgen builds for an indexed field of a
 // record: over (collection, value->>Member), the columns its finder
 // searches, named IndexName of the table and field.
@@ -34,7 +30,7 @@ func IndexName(table, field string) string {
 // index, not two.
 func ExpiresIndexName(table string) string {
 	name := "idx_" + table + "_expires_at"
-	if len(name) > maxIdentifier {
+	if len(name) > MaxIdentifier {
 		sum := sha256.Sum256([]byte(table))
 		name = "idx_" + hex.EncodeToString(sum[:])[:16] + "_exp"
 	}
@@ -50,7 +46,7 @@ func CreateIndexSQL(table string, idx Index) (string, error) {
 		return "", fmt.Errorf("pgkv: table %q is not a lower-case SQL identifier", table)
 	}
 	if !tableName.MatchString(idx.Name) {
-		return "", fmt.Errorf("pgkv: index name %q is not a lower-case SQL identifier of at most %d bytes", idx.Name, maxIdentifier)
+		return "", fmt.Errorf("pgkv: index name %q is not a lower-case SQL identifier of at most %d bytes", idx.Name, MaxIdentifier)
 	}
 	member, err := sqlString(idx.Member)
 	if err != nil {

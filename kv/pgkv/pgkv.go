@@ -1,34 +1,14 @@
-// Package pgkv holds the small PostgreSQL helpers that kvgen's generated
-// backends share, so that generated code stays thin.
+// Package pgkv is the PostgreSQL side of kvgen's runtime: how the generated
+// stores run their statements (Wrap: unprepared, retried on serialization
+// failures, read-only servers named), their transactions (Atomic), their DDL
+// (CreateTable, CheckTable), and Table, which rewrites a whole table for
+// `kvgen reencrypt`. Generated code reaches it through kv/kvimpl.
 package pgkv
 
 import (
 	"math"
-	"time"
 	"unsafe"
-
-	"github.com/jackc/pgx/v5/pgtype"
-
-	"github.com/kvgen/kvgen/kv"
 )
-
-// Raw builds a kv.Raw from a row; the time left is expires minus the
-// database's now(), so expiry follows the database clock alone.
-func Raw(key string, value []byte, expires, now pgtype.Timestamptz) kv.Raw {
-	r := kv.Raw{Key: key, Value: value}
-	if expires.Valid {
-		r.Expires = true
-		r.TTL = expires.Time.Sub(now.Time)
-		r.ExpiresAt = expires.Time
-	}
-	return r
-}
-
-// Expiry is a kv.Raw's ExpiresAt as the expires_at it was read from: NULL
-// when zero, so that a conditional write compares it exactly.
-func Expiry(at time.Time) pgtype.Timestamptz {
-	return pgtype.Timestamptz{Time: at, Valid: !at.IsZero()}
-}
 
 // Text passes an encoded value as a text parameter without copying it: JSON
 // sent as text is read as jsonb in every pgx mode, whereas []byte is taken for

@@ -10,8 +10,17 @@ import (
 	"github.com/kvgen/kvgen/kv"
 )
 
-// tableName is the safe identifier a schema's table must be.
-var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+// MaxIdentifier is PostgreSQL's identifier limit (NAMEDATALEN-1 bytes). The
+// server silently truncates a longer name, so two long names could end up
+// the same.
+const MaxIdentifier = 63
+
+// TablePattern is the form of a table name that kvgen's schemas, the
+// generated SQL and Table accept: an identifier PostgreSQL takes unquoted
+// (lower case, as it folds an unquoted name) of at most MaxIdentifier bytes.
+const TablePattern = `^[a-z_][a-z0-9_]{0,62}$`
+
+var tableName = regexp.MustCompile(TablePattern)
 
 // Table is a kv.TableRewriter over any table of py-key-value's layout,
 // whatever records it holds: what `kvgen reencrypt` rotates a whole table
