@@ -21,6 +21,8 @@ var (
 	ErrUndeclared = errors.New("kv: sealed members in a collection no schema declares")
 	// ErrReadOnly is a write refused by a server that takes none: a hot
 	// standby, default_transaction_read_only, a read-only transaction.
+	// On SQLite it is a write to a database this process may only read:
+	// a file or file system it may not write, or a read-only open.
 	ErrReadOnly = errors.New("kv: the server is read-only")
 	// ErrSerialization is a statement the database aborted to keep
 	// transactions serializable or to break a deadlock (SQLSTATE 40001,
@@ -28,6 +30,12 @@ var (
 	// over the caller's transaction it cannot, and the caller must roll
 	// back and run the whole transaction again.
 	ErrSerialization = errors.New("kv: serialization failure")
+	// ErrBusy is a statement that waited out SQLite's busy timeout for a
+	// lock another process held, and did not run: nothing of it was
+	// written. The caller may try it again later; when it keeps failing,
+	// some process holds the database's write lock too long (a long
+	// transaction, a backup, a sqlite3 shell left inside BEGIN).
+	ErrBusy = errors.New("kv: the database is busy")
 )
 
 // ValidationError lists every failing field of a record; errors.Is(err, ErrInvalid).

@@ -21,8 +21,8 @@ import (
 
 // BusyTimeout is how long, in milliseconds, a statement waits for another
 // process's write lock (SQLite's busy_timeout) before it fails with
-// "database is locked". Within one process writers never meet at the lock:
-// DB lets one write at a time.
+// "database is locked", named kv.ErrBusy (see Error). Within one process
+// writers never meet at the lock: DB lets one write at a time.
 const BusyTimeout = 10_000
 
 // DB is a SQLite database as the generated stores use it: a pool of
@@ -38,7 +38,7 @@ type DB struct {
 }
 
 // Reader is the pool of read-only connections. A write through it fails
-// ("attempt to write a readonly database"): writes go through Writer.
+// with kv.ErrReadOnly: writes go through Writer.
 func (db *DB) Reader() *sql.DB { return db.read }
 
 // Writer is the pool of the one connection that writes.
@@ -75,6 +75,9 @@ const MinVersion = "3.42.0"
 // needs shared memory: no network file systems) or when the driver's SQLite
 // is older than MinVersion. path is a file name, not a URI: ":memory:"
 // would give every connection a database of its own (use kv.NewMemory).
+// The statements of both pools report SQLite's refusals as an Error named
+// for errors.Is (kv.ErrReadOnly, kv.ErrBusy), when the driver's errors say
+// SQLite's result code, as modernc.org/sqlite's do.
 func Open(ctx context.Context, driverName, path string) (*DB, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
@@ -87,8 +90,9 @@ func Open(ctx context.Context, driverName, path string) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{
-		read:  sql.OpenDB(pragmaConnector{Connector: base, pragmas: append(slices.Clip(connPragmas), "PRAGMA query_only = ON")}),
-		write: sql.OpenDB(pragmaConnector{Connector: base, pragmas: connPragmas}),
+		read: sql.OpenDB(pragmaConnector{Connector: base, pragmas: append(slices.Clip(connPragmas), "PRAGMA query_only = ON"),
+			n: namer{path: path, reader: true}}),
+		write: sql.OpenDB(pragmaConnector{Connector: base, pragmas: connPragmas, n: namer{path: path}}),
 		path:  path,
 	}
 	db.write.SetMaxOpenConns(1)
@@ -186,10 +190,12 @@ func (c dsnConnector) Driver() driver.Driver                        { return c.d
 
 // pragmaConnector runs pragmas on every connection it opens: they are
 // settings of a connection, not of the file, and database/sql opens
-// connections whenever it likes.
+// connections whenever it likes. The connections it returns name their
+// refusals with n (see namedConn).
 type pragmaConnector struct {
 	driver.Connector
 	pragmas []string
+	n       namer
 }
 
 func (c pragmaConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -203,7 +209,7 @@ func (c pragmaConnector) Connect(ctx context.Context) (driver.Conn, error) {
 			return nil, fmt.Errorf("sqlitekv: %s: %w", p, err)
 		}
 	}
-	return conn, nil
+	return namedConn{Conn: conn, n: c.n}, nil
 }
 
 // execDriver runs a statement without arguments on a driver connection.

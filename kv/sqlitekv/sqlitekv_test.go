@@ -14,6 +14,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/kvgen/kvgen/kv"
 	"github.com/kvgen/kvgen/kv/sqlitekv"
 )
 
@@ -77,8 +78,8 @@ func TestReaderIsReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := db.Reader().ExecContext(t.Context(), `INSERT INTO t (collection, key, value) VALUES ('c', 'k', '{}')`)
-	if err == nil || !strings.Contains(err.Error(), "readonly") {
-		t.Errorf("a write through Reader: %v, want a read-only error", err)
+	if !errors.Is(err, kv.ErrReadOnly) || !strings.Contains(err.Error(), "write through Writer") {
+		t.Errorf("a write through Reader: %v, want kv.ErrReadOnly saying to write through Writer", err)
 	}
 }
 
