@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"sync/atomic"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // The encryption modes of a schema (encryption: ...).
@@ -131,18 +133,17 @@ func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, erro
 	values := make([][]byte, len(names))
 	var problems []FieldProblem
 	for i, name := range names {
-		data, err := marshalCompact(v[name])
+		data, err := wire.MarshalCompact(v[name])
 		if err != nil {
-			problems = append(problems, FieldProblem{Path: memberPath("", name), Message: msgNotJSONValue})
+			problems = append(problems, FieldProblem{Path: wire.MemberPath("", name), Message: wire.MsgNotJSONValue})
 			continue
 		}
-		var f fault
-		if !checkMember(name, v[name], 0, &f) {
-			problems = append(problems, FieldProblem{Path: f.path(""), Message: f.msg})
+		if path, msg := wire.CheckMember("", name, v[name]); msg != "" {
+			problems = append(problems, FieldProblem{Path: path, Message: msg})
 			continue
 		}
 		if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && v[name] != nil {
-			if data, err = Seal(c.Encrypter, binding{collection, key, name}.seal(asciiJSON(data))); err != nil {
+			if data, err = Seal(c.Encrypter, wire.Binding{Collection: collection, Key: key, Field: name}.Seal(asciiJSON(data))); err != nil {
 				return nil, fmt.Errorf("kv: member %q: %w", name, err)
 			}
 		}
@@ -157,7 +158,7 @@ func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, erro
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		quoted, _ := marshalCompact(name) // a string always marshals
+		quoted, _ := wire.MarshalCompact(name) // a string always marshals
 		b.Write(quoted)
 		b.WriteByte(':')
 		b.Write(values[i])
@@ -205,7 +206,7 @@ func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, e
 			if err != nil {
 				return fail(ErrDecrypt, name, err)
 			}
-			value, bound, err := binding{collection, key, name}.open(opened)
+			value, bound, err := wire.Binding{Collection: collection, Key: key, Field: name}.Open(opened)
 			if err != nil {
 				return fail(ErrDecrypt, name, err)
 			}
@@ -238,18 +239,6 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, errors.New("not valid JSON: data after the value")
 	}
 	return v, nil
-}
-
-// marshalCompact is json.Marshal without the HTML escaping of <, > and &,
-// which Python's json.dumps does not do either.
-func marshalCompact(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // asciiJSON escapes every non-ASCII character (and DEL) of a JSON text as

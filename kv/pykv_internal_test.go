@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // TestPlaintextBytesMatchPython decrypts the values Python wrote and checks
@@ -54,7 +56,7 @@ func TestPlaintextBytesMatchPython(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mine, err := marshalCompact(v)
+			mine, err := wire.MarshalCompact(v)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // URLSchemes is the set of URL forms a url field accepts: the schemes option
@@ -93,7 +95,7 @@ func CheckURL(s string, allowed URLSchemes) string {
 	u, err := url.Parse(s) // refuses every control character, NUL included
 	switch {
 	case err != nil:
-		if msg := CheckText(s); msg != "" {
+		if msg := wire.CheckText(s); msg != "" {
 			return msg
 		}
 		if strings.ContainsAny(s, "\t\r\n") {
@@ -103,7 +105,7 @@ func CheckURL(s string, allowed URLSchemes) string {
 	case strings.IndexByte(s, ' ') >= 0:
 		return "not a URL: contains white space"
 	case !utf8.ValidString(s):
-		return msgInvalidUTF8
+		return wire.MsgInvalidUTF8
 	case u.Scheme == "":
 		return "not an absolute URL: no scheme"
 	case u.Host == "" && u.Opaque == "" && u.Path == "":
