@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The envelope is py-key-value's FernetEncryptionWrapper format:
@@ -144,7 +145,11 @@ func shortText(s string) string {
 // a Get does for every sealed value. ok is false for any other shape, which
 // Token then reads with encoding/json, to accept it or to name what is
 // wrong with it.
-func FastToken(raw []byte) (token []byte, ok bool) {
+func FastToken(raw []byte) (token []byte, ok bool) { return AppendToken(nil, raw) }
+
+// AppendToken is FastToken appending the token to dst, so that a buffer
+// can serve for many.
+func AppendToken(dst, raw []byte) (token []byte, ok bool) {
 	text, ok := envelopeText(raw)
 	if !ok {
 		return nil, false
@@ -152,12 +157,15 @@ func FastToken(raw []byte) (token []byte, ok bool) {
 	// Decode refuses every byte outside the base64 alphabet (a quote or a
 	// backslash included) but the line breaks, which it skips and a JSON
 	// string cannot hold unescaped.
-	token = make([]byte, base64.StdEncoding.DecodedLen(len(text)))
-	n, err := base64.StdEncoding.Decode(token, text)
-	if err != nil || bytes.IndexByte(text, '\n') >= 0 || bytes.IndexByte(text, '\r') >= 0 {
+	if bytes.IndexByte(text, '\n') >= 0 || bytes.IndexByte(text, '\r') >= 0 {
 		return nil, false
 	}
-	return token[:n], true
+	dst = slices.Grow(dst, base64.StdEncoding.DecodedLen(len(text)))
+	token, err := base64.StdEncoding.AppendDecode(dst, text)
+	if err != nil {
+		return nil, false
+	}
+	return token, true
 }
 
 // envelopeText returns the text of the data member of an envelope in

@@ -1,0 +1,104 @@
+package kvimpl_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
+)
+
+const sealedSecret = "s3cr3t-bound-value"
+
+// TestSealerBindsMembersToTheirPlace: a secret sealed in fields mode opens
+// only under the collection, key and path it was sealed for; a token
+// copied anywhere else is ErrDecrypt, and the error holds no plaintext.
+func TestSealerBindsMembersToTheirPlace(t *testing.T) {
+	ring := newRing(t, 1)
+	at := kvimpl.Sealer{Encrypter: ring, Collection: "clients", Key: "c1", Expect: true, Plaintext: new(kv.PlaintextCounter)}
+	sealed, err := at.Seal(nil, "client_secret", sealedSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := at.Open("client_secret", sealed); err != nil || got != sealedSecret || at.Plaintext.Load() != 0 {
+		t.Fatalf("Open where it was sealed = %q, %v, counted %d", got, err, at.Plaintext.Load())
+	}
+	elsewhere := map[string]struct {
+		s     kvimpl.Sealer
+		field string
+	}{
+		"another key":        {kvimpl.Sealer{Encrypter: ring, Collection: "clients", Key: "c2"}, "client_secret"},
+		"another collection": {kvimpl.Sealer{Encrypter: ring, Collection: "other", Key: "c1"}, "client_secret"},
+		"another member":     {at, "refresh_token"},
+		// the parts are length-prefixed: moving bytes between them is another place
+		"shifted parts": {kvimpl.Sealer{Encrypter: ring, Collection: "clientsc", Key: "1"}, "client_secret"},
+	}
+	for name, e := range elsewhere {
+		got, err := e.s.Open(e.field, sealed)
+		if !errors.Is(err, kv.ErrDecrypt) || got != "" {
+			t.Errorf("Open in %s = %q, %v; want ErrDecrypt", name, got, err)
+		}
+		if err != nil && strings.Contains(err.Error(), sealedSecret) {
+			t.Errorf("Open in %s: the error holds the plaintext: %v", name, err)
+		}
+	}
+
+	// A binding of a version this code does not know is refused, not read as
+	// an unbound member.
+	future, err := kv.Seal(ring, []byte("\x00kv\x02"+strings.Repeat("\x00", 16)+`"`+sealedSecret+`"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := at.Open("client_secret", future); !errors.Is(err, kv.ErrDecrypt) {
+		t.Errorf("Open of binding version 2 = %q, %v; want ErrDecrypt", got, err)
+	}
+}
+
+// TestSealerOlderForms: plaintext and a member sealed before members were
+// bound are read and counted where an envelope is expected, refused there
+// with Strict, and read without a count inside a value sealed as a whole.
+func TestSealerOlderForms(t *testing.T) {
+	ring := newRing(t, 1)
+	unbound, err := kv.Seal(ring, []byte(`"`+sealedSecret+`"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, raw := range map[string][]byte{
+		"plaintext": []byte(`"` + sealedSecret + `"`),
+		"unbound":   unbound,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := kvimpl.Sealer{Encrypter: ring, Collection: "clients", Key: "c1", Expect: true, Plaintext: new(kv.PlaintextCounter)}
+			if got, err := s.Open("client_secret", raw); err != nil || got != sealedSecret || s.Plaintext.Load() != 1 {
+				t.Errorf("Open = %q, %v, counted %d; want it read and counted once", got, err, s.Plaintext.Load())
+			}
+			s.Strict = true
+			got, err := s.Open("client_secret", raw)
+			if !errors.Is(err, kv.ErrDecrypt) || got != "" || s.Plaintext.Load() != 1 {
+				t.Errorf("strict Open = %q, %v, counted %d; want ErrDecrypt, not counted", got, err, s.Plaintext.Load())
+			}
+			if err != nil && strings.Contains(err.Error(), sealedSecret) {
+				t.Errorf("strict Open: the error holds the plaintext: %v", err)
+			}
+			s.Expect = false // inside a value sealed as a whole
+			if got, err := s.Open("client_secret", raw); err != nil || got != sealedSecret || s.Plaintext.Load() != 1 {
+				t.Errorf("Open where no envelope is expected = %q, %v, counted %d; want it read, not counted", got, err, s.Plaintext.Load())
+			}
+		})
+	}
+}
+
+// newRing returns a key ring of one new key.
+func newRing(t *testing.T, _ int) *kv.KeyRing {
+	t.Helper()
+	key, err := kv.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := kv.ParseKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
