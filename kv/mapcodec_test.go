@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 	"github.com/kvgen/kvgen/kv/kvtest"
 )
 
@@ -230,5 +231,27 @@ func TestMapCodecLookAlikeIsData(t *testing.T) {
 		if got, err := codec.Decode("c", "k", stored); err != nil || !kvtest.JSONEqual(got, v) {
 			t.Errorf("%s mode read %v, %v; want jwks as written", mode, got, err)
 		}
+	}
+}
+
+// TestMapCodecBindsSensitiveMembers: the untyped view of fields mode binds
+// its sealed members too, and reads what the typed codec's Sealer wrote.
+func TestMapCodecBindsSensitiveMembers(t *testing.T) {
+	ring := newRing(t, 1)
+	codec := mustCodec(t, kv.EncryptionFields, ring, "s")
+	stored, err := codec.Encode("c", "k1", map[string]any{"s": "s3cr3t-bound-value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := codec.Decode("c", "k2", stored); !errors.Is(err, kv.ErrDecrypt) {
+		t.Errorf("Decode under another key: %v; want ErrDecrypt", err)
+	}
+	typed, err := kvimpl.Sealer{Encrypter: ring, Collection: "c", Key: "k1"}.Seal([]byte(`{"s":`), "s", "s3cr3t-bound-value")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := codec.Decode("c", "k1", append(typed, '}'))
+	if err != nil || got["s"] != "s3cr3t-bound-value" || codec.PlaintextReads() != 0 {
+		t.Errorf("Decode of the typed codec's member = %v, %v, counted %d", got, err, codec.PlaintextReads())
 	}
 }
