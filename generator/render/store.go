@@ -88,7 +88,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 		// The schema's go_only is checked at generate time, and every write
 		// checks its collection (the codec); a default collection given at
 		// run time fails here already.
-		build = append(build, jen.If(jen.Err().Op(":=").Qual(kvPkg, "CheckGoOnlyCollection").Call(jen.Id("opts").Dot("Collection")), jen.Err().Op("!=").Nil()).Block(
+		build = append(build, jen.If(jen.Err().Op(":=").Qual(kvimplPkg, "CheckGoOnlyCollection").Call(jen.Id("opts").Dot("Collection")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(s.Package+": %w"), jen.Err())),
 		))
 	}
