@@ -227,8 +227,8 @@ func declsOf(t *testing.T, f *ast.File) []string {
 func wantDecls(s *schema.Schema) []string {
 	out := []string{
 		"Store", "Options", "New", "NewMemory", "NewWithBackend", "CreateTable", "CheckTable", "DDL", "DefaultCollection",
-		"codec", "backend", "txBackend", "beginner", "values",
-		"codec.Encode", "codec.Decode", "txBackend.Atomic",
+		"codec", "backend", "txBackend", "beginner", "values", "record",
+		"codec.Encode", "codec.Decode", "codec.crypto", "txBackend.Atomic",
 		"Store.field records", "Store.field untyped", "Store.field codec",
 		"codec.field enc", "codec.field plaintext", "txBackend.field conn",
 		"Options.field Collection",
@@ -247,14 +247,13 @@ func wantDecls(s *schema.Schema) []string {
 	}
 	if s.Encryption != schema.EncryptNone {
 		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext",
-			"Options.field Strict", "codec.field strict", "codec.sealer")
+			"Options.field Strict", "codec.field strict")
 	}
 	for _, f := range s.Indexed() {
 		out = append(out, "Store.FindBy"+f.GoName)
 	}
 	typeDecls := func(name string, fields []*schema.Field, record bool) {
-		out = append(out, name, name+".appendJSON", name+".decodeJSON", name+".MarshalJSON", name+".UnmarshalJSON",
-			name+".applyDefaults", name+".validate", name+".field extra")
+		out = append(out, name, "fieldsOf"+name, name+".MarshalJSON", name+".UnmarshalJSON", name+".Format", name+".field unknown")
 		if record {
 			out = append(out, name+".Validate")
 		}
