@@ -191,7 +191,7 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	)
 	if s.Encryption != schema.EncryptNone {
 		sealedFields, sealedDoc := jen.Code(jen.Nil()), "sealed as a whole: no field on its own"
-		if s.Encryption == schema.EncryptFields && len(s.Sensitive()) > 0 {
+		if s.Encryption == schema.EncryptFields && len(s.SensitivePaths()) > 0 {
 			sealedFields, sealedDoc = sensitiveNames(s), "the sensitive fields, each sealed on its own"
 		} else if s.Encryption == schema.EncryptFields {
 			sealedDoc = "no sensitive field to seal"
@@ -228,12 +228,12 @@ func storeFile(s *schema.Schema, ddl, dbImport string) *jen.File {
 	return f
 }
 
-// sensitiveNames renders the JSON names of the schema's sensitive fields:
-// the only places, besides a whole value, where an envelope belongs.
+// sensitiveNames renders the paths of the schema's sensitive fields: the
+// only places, besides a whole value, where an envelope belongs.
 func sensitiveNames(s *schema.Schema) jen.Code {
 	var names []jen.Code
-	for _, fl := range s.Sensitive() {
-		names = append(names, jen.Lit(fl.JSONName))
+	for _, path := range s.SensitivePaths() {
+		names = append(names, jen.Lit(path))
 	}
 	if names == nil {
 		return jen.Nil()
