@@ -34,15 +34,15 @@ func Open(e Encrypter, raw []byte) ([]byte, error) { return wire.Open(e, raw) }
 // collection, under e's first key, and reports whether it changed anything.
 // It opens envelopes only where a schema puts them: a value sealed as a
 // whole (a top-level "__encrypted_data__", py-key-value's rule, in every
-// mode), and the top-level members named in fields (encryption: fields),
-// each sealed bound to collection, key and its name. An envelope-shaped
-// object anywhere else is data that a client sent (a jwks may hold one) and
-// is left as it is, as is plaintext: Reencrypt rotates keys, it does not
-// encrypt data written before encryption was turned on. A member sealed
-// before members were bound is sealed again with its binding; the bytes and
-// order of the other members are kept. When e has an IsPrimary(token)
-// method (KeyRing does), what is already under the first key (and bound) is
-// left alone.
+// mode), and the members at the sealed paths fields (encryption: fields:
+// client_secret, upstream.access_token, tokens[].secret), each sealed bound
+// to collection, key and its place. An envelope-shaped object anywhere else
+// is data that a client sent (a jwks may hold one) and is left as it is, as
+// is plaintext: Reencrypt rotates keys, it does not encrypt data written
+// before encryption was turned on. A member sealed before members were
+// bound is sealed again with its binding; the other bytes of the value are
+// kept. When e has an IsPrimary(token) method (KeyRing does), what is
+// already under the first key (and bound) is left alone.
 func Reseal(e Encrypter, collection, key string, raw []byte, fields []string) ([]byte, bool, error) {
 	if IsEnvelope(raw) {
 		return resealValue(e, raw)
@@ -50,39 +50,34 @@ func Reseal(e Encrypter, collection, key string, raw []byte, fields []string) ([
 	if len(fields) == 0 || !bytes.Contains(raw, []byte(`"`+wire.DataKey+`"`)) {
 		return raw, false, nil
 	}
-	members, err := objectMembers(raw)
-	if err != nil {
-		return nil, false, err
+	if i := wire.SkipSpace(raw, 0); i == len(raw) || raw[i] != '{' || !json.Valid(raw) {
+		return nil, false, errNotObject
 	}
-	changed := false
-	for i, m := range members {
-		if !slices.Contains(fields, m.name) || !IsEnvelope(m.value) {
-			continue
-		}
-		sealed, ok, err := resealField(e, wire.Binding{Collection: collection, Key: key, Field: m.name}, m.value)
+	var edits []edit
+	for _, path := range parseSealedPaths(fields) {
+		err := sealedAt(raw, 0, path, "", func(start, end int, place string) error {
+			value := raw[start:end]
+			if !IsEnvelope(value) || slices.ContainsFunc(edits, func(e edit) bool { return e.start == start }) {
+				return nil
+			}
+			sealed, ok, err := resealField(e, wire.Binding{Collection: collection, Key: key, Field: place}, value)
+			if err != nil {
+				return &memberError{Field: place, Err: err}
+			}
+			if ok {
+				edits = append(edits, edit{start, end, sealed})
+			}
+			return nil
+		})
 		if err != nil {
-			return nil, false, &memberError{Field: m.name, Err: err}
-		}
-		if ok {
-			members[i].value, changed = sealed, true
+			return nil, false, err
 		}
 	}
-	if !changed {
+	if len(edits) == 0 {
 		return raw, false, nil
 	}
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range members {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		name, _ := json.Marshal(m.name) // a string always marshals
-		b.Write(name)
-		b.WriteByte(':')
-		b.Write(m.value)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), true, nil
+	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
+	return splice(raw, edits), true, nil
 }
 
 // resealValue reseals a value sealed as a whole.
@@ -147,37 +142,3 @@ func (e *memberError) Unwrap() error { return e.Err }
 
 // errNotObject is a value that Reseal cannot look into.
 var errNotObject = errors.New("value is not a JSON object")
-
-type member struct {
-	name  string
-	value json.RawMessage
-}
-
-// objectMembers splits a JSON object into its members, in order, each value
-// as its exact bytes.
-func objectMembers(raw []byte) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, errNotObject
-	}
-	var out []member
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, errNotObject
-		}
-		name, _ := t.(string)
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return nil, errNotObject
-		}
-		out = append(out, member{name: name, value: value})
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return nil, errNotObject
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errNotObject
-	}
-	return out, nil
-}

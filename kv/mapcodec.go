@@ -69,8 +69,8 @@ func (c *PlaintextCounter) Load() int64 {
 //
 // Writing seals per Mode with Encrypter; a nil Encrypter writes plaintext
 // whatever the mode (the generated stores allow that only when told to). In
-// fields mode each Sensitive member is sealed bound to the collection, key
-// and member name it is stored under (see Sealer).
+// fields mode each member at a Sensitive path is sealed bound to the
+// collection, key and place it is stored under.
 //
 // Reading accepts, whatever the mode, the forms the table can hold where
 // envelopes belong: a value sealed as a whole is opened, then each Sensitive
@@ -82,7 +82,11 @@ func (c *PlaintextCounter) Load() int64 {
 type MapCodec struct {
 	Encrypter Encrypter
 	Mode      string   // EncryptionNone ("" too), EncryptionFields or EncryptionValue
-	Sensitive []string // top-level members sealed in fields mode, and opened in every mode
+	// Sensitive are the paths of the members sealed in fields mode, and
+	// opened in every mode: member names joined by dots, [] after the name
+	// of a list for each of its elements (client_secret,
+	// upstream.access_token, tokens[].secret).
+	Sensitive []string
 	Counter   *PlaintextCounter
 }
 
@@ -142,9 +146,9 @@ func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, erro
 			problems = append(problems, FieldProblem{Path: path, Message: msg})
 			continue
 		}
-		if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && v[name] != nil {
-			if data, err = Seal(c.Encrypter, wire.Binding{Collection: collection, Key: key, Field: name}.Seal(asciiJSON(data))); err != nil {
-				return nil, fmt.Errorf("kv: member %q: %w", name, err)
+		if c.sealing(EncryptionFields) && v[name] != nil {
+			if data, err = c.sealMember(collection, key, name, data); err != nil {
+				return nil, err
 			}
 		}
 		values[i] = data
@@ -202,11 +206,7 @@ func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, e
 		raw := members[name]
 		sensitive := slices.Contains(c.Sensitive, name)
 		if sensitive && IsEnvelope(raw) {
-			opened, err := Open(c.Encrypter, raw)
-			if err != nil {
-				return fail(ErrDecrypt, name, err)
-			}
-			value, bound, err := wire.Binding{Collection: collection, Key: key, Field: name}.Open(opened)
+			value, bound, err := c.open(collection, key, name, raw)
 			if err != nil {
 				return fail(ErrDecrypt, name, err)
 			}
@@ -218,12 +218,92 @@ func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, e
 		if err != nil {
 			return fail(ErrCorrupt, name, err)
 		}
+		for _, path := range c.nested(name) {
+			v, err = sealedIn(v, path, name, func(leaf any, place string) (any, error) {
+				if m, ok := leaf.(map[string]any); ok && m[wire.DataKey] != nil {
+					envelope, _ := wire.MarshalCompact(m) // it was JSON
+					value, bound, err := c.open(collection, key, place, envelope)
+					if err != nil {
+						return nil, &ValueError{Kind: ErrDecrypt, Collection: collection, Key: key, Field: place, Err: err}
+					}
+					plaintext = plaintext || !bound
+					return decodeJSON(value)
+				}
+				plaintext = plaintext || (leaf != nil && c.sealing(EncryptionFields))
+				return leaf, nil
+			})
+			if err != nil {
+				var ve *ValueError
+				if errors.As(err, &ve) {
+					return nil, err
+				}
+				return fail(ErrCorrupt, name, err)
+			}
+		}
 		out[name] = v
 	}
 	if plaintext {
 		c.Counter.Add()
 	}
 	return out, nil
+}
+
+// sealMember seals the member name, whose JSON is data, or the members
+// inside it at the Sensitive paths that go through it.
+func (c MapCodec) sealMember(collection, key, name string, data []byte) ([]byte, error) {
+	if slices.Contains(c.Sensitive, name) {
+		sealed, err := Seal(c.Encrypter, wire.Binding{Collection: collection, Key: key, Field: name}.Seal(asciiJSON(data)))
+		if err != nil {
+			return nil, fmt.Errorf("kv: member %q: %w", name, err)
+		}
+		return sealed, nil
+	}
+	paths := c.nested(name)
+	if paths == nil {
+		return data, nil
+	}
+	v, err := decodeJSON(data) // written by encoding/json: whatever Go value it was, now maps and slices
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range paths {
+		v, err = sealedIn(v, path, name, func(leaf any, place string) (any, error) {
+			if leaf == nil {
+				return nil, nil
+			}
+			plain, _ := wire.MarshalCompact(leaf) // it was JSON
+			sealed, err := Seal(c.Encrypter, wire.Binding{Collection: collection, Key: key, Field: place}.Seal(asciiJSON(plain)))
+			if err != nil {
+				return nil, fmt.Errorf("kv: member %q: %w", place, err)
+			}
+			return json.RawMessage(sealed), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return wire.MarshalCompact(v)
+}
+
+// open opens the envelope raw of the member at place, bound to it.
+func (c MapCodec) open(collection, key, place string, raw []byte) (value []byte, bound bool, err error) {
+	opened, err := Open(c.Encrypter, raw)
+	if err != nil {
+		return nil, false, err
+	}
+	return wire.Binding{Collection: collection, Key: key, Field: place}.Open(opened)
+}
+
+// nested returns the rest of the Sensitive paths that go through member
+// name to a member inside it.
+func (c MapCodec) nested(name string) []sealedPath {
+	var out []sealedPath
+	for _, p := range c.Sensitive {
+		if path := parseSealedPath(p); len(path) > 1 && path[0].name == name {
+			out = append(out, path[1:])
+		}
+	}
+	return out
 }
 
 // decodeJSON reads one JSON document, numbers as json.Number. Its errors
