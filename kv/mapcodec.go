@@ -81,7 +81,7 @@ func (c *PlaintextCounter) Load() int64 {
 // sealed before members were bound, are read and counted in Counter.
 type MapCodec struct {
 	Encrypter Encrypter
-	Mode      string   // EncryptionNone ("" too), EncryptionFields or EncryptionValue
+	Mode      string // EncryptionNone ("" too), EncryptionFields or EncryptionValue
 	// Sensitive are the paths of the members sealed in fields mode, and
 	// opened in every mode: member names joined by dots, [] after the name
 	// of a list for each of its elements (client_secret,

@@ -129,7 +129,9 @@ func TestNestedSecretsFieldsMode(t *testing.T) {
 	}
 	var tree struct {
 		Secret json.RawMessage
-		Up     struct{ AccessToken json.RawMessage `json:"access_token"` }
+		Up     struct {
+			AccessToken json.RawMessage `json:"access_token"`
+		}
 		Tokens []struct{ Kind, Value json.RawMessage }
 	}
 	if err := json.Unmarshal(stored, &tree); err != nil {
