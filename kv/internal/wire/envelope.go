@@ -171,6 +171,26 @@ func AppendToken(dst, raw []byte) (token []byte, ok bool) {
 // envelopeText returns the text of the data member of an envelope in
 // FastToken's shape, or false.
 func envelopeText(raw []byte) ([]byte, bool) {
+	text, end, ok := envelopeAt(raw)
+	if !ok || SkipSpace(raw, end) != len(raw) {
+		return nil, false
+	}
+	return text, true
+}
+
+// envelopeLen returns the length of the envelope in FastToken's shape that
+// data starts with, or false: where a scan of the value would end.
+func envelopeLen(data []byte) (int, bool) {
+	text, end, ok := envelopeAt(data)
+	if !ok || bytes.IndexByte(text, '\\') >= 0 {
+		return 0, false
+	}
+	return end, true
+}
+
+// envelopeAt reads the envelope in FastToken's shape at the start of raw:
+// the text of its data member, and its end.
+func envelopeAt(raw []byte) (text []byte, end int, ok bool) {
 	i := 0
 	token := func(lit string) bool {
 		i = SkipSpace(raw, i)
@@ -181,18 +201,18 @@ func envelopeText(raw []byte) ([]byte, bool) {
 		return true
 	}
 	if !token("{") || !token(`"`+DataKey+`"`) || !token(":") || !token(`"`) {
-		return nil, false
+		return nil, 0, false
 	}
-	end := bytes.IndexByte(raw[i:], '"')
-	if end < 0 {
-		return nil, false
+	n := bytes.IndexByte(raw[i:], '"')
+	if n < 0 {
+		return nil, 0, false
 	}
-	text := raw[i : i+end]
-	i += end + 1
+	text = raw[i : i+n]
+	i += n + 1
 	if !token(",") || !token(`"`+VersionKey+`"`) || !token(":") || !token("1") || !token("}") {
-		return nil, false
+		return nil, 0, false
 	}
-	return text, SkipSpace(raw, i) == len(raw)
+	return text, i, true
 }
 
 // envelopeKeyTail is the envelope's data member name and its closing quote:

@@ -206,15 +206,102 @@ func (e *Elements) Next() (bool, error) {
 // object data, in order, and stops at fn's first error. name is valid only
 // during the call (see Members.Name).
 func Object(data []byte, fn func(name, raw []byte) error) error {
-	m := NewMembers(data)
+	return EachMember(data, func(name []byte, start, end int, _ bool) error {
+		return fn(name, data[start:end])
+	})
+}
+
+// EachMember is what Members reads, in one loop that keeps its place in
+// registers: fn is called with the name and the extent of the value of each
+// member of the JSON object data (and whether the value is a plain string,
+// see Members.Plain), and EachMember stops at its first error.
+func EachMember(data []byte, fn func(name []byte, start, end int, plain bool) error) error {
+	i := SkipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return &TypeError{Want: "object", Got: KindOf(data[i:])}
+	}
+	i = SkipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return trailing(data, i+1)
+	}
+	var scratch []byte // names with escapes are unquoted here
 	for {
-		ok, err := m.Next()
-		if !ok {
+		if i >= len(data) || data[i] != '"' {
+			return ErrSyntax
+		}
+		end, plain := plainStringEnd(data, i)
+		if !plain {
+			var err error
+			if end, err = skipString(data, i); err != nil {
+				return err
+			}
+		}
+		name := data[i+1 : end-1]
+		if !plain && !plainString(name) {
+			var err error
+			if scratch, err = appendUnquoted(scratch[:0], name); err != nil {
+				return err
+			}
+			name = scratch
+		}
+		i = SkipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return ErrSyntax
+		}
+		i = SkipSpace(data, i+1)
+		vend, plainValue, err := valueEnd(data, i)
+		if err != nil {
+			return FieldErr(string(name), err)
+		}
+		if err := fn(name, i, vend, plainValue); err != nil {
 			return err
 		}
-		if err := fn(m.Name, data[m.Start:m.End]); err != nil {
+		i = SkipSpace(data, vend)
+		if i >= len(data) {
+			return ErrSyntax
+		}
+		if data[i] == '}' {
+			return trailing(data, i+1)
+		}
+		if data[i] != ',' {
+			return ErrSyntax
+		}
+		i = SkipSpace(data, i+1)
+	}
+}
+
+// EachElement is what Elements reads, in one loop: fn is called with the
+// index and the extent of each element of the JSON array data (and whether
+// it is a plain string, see Members.Plain); EachElement stops at fn's
+// first error.
+func EachElement(data []byte, fn func(index, start, end int, plain bool) error) error {
+	i := SkipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return &TypeError{Want: "array", Got: KindOf(data[i:])}
+	}
+	i = SkipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return trailing(data, i+1)
+	}
+	for n := 0; ; n++ {
+		end, plain, err := valueEnd(data, i)
+		if err != nil {
 			return err
 		}
+		if err := fn(n, i, end, plain); err != nil {
+			return err
+		}
+		i = SkipSpace(data, end)
+		if i >= len(data) {
+			return ErrSyntax
+		}
+		if data[i] == ']' {
+			return trailing(data, i+1)
+		}
+		if data[i] != ',' {
+			return ErrSyntax
+		}
+		i = SkipSpace(data, i+1)
 	}
 }
 
@@ -224,6 +311,11 @@ func valueEnd(data []byte, i int) (int, bool, error) {
 	if i < len(data) && data[i] == '"' {
 		if end, plain := plainStringEnd(data, i); plain {
 			return end, true, nil
+		}
+	}
+	if i < len(data) && data[i] == '{' {
+		if n, ok := envelopeLen(data[i:]); ok {
+			return i + n, false, nil // a sealed member: its base64 is not scanned twice
 		}
 	}
 	end, err := SkipValue(data, i)
