@@ -29,8 +29,8 @@ func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]
 
 // checkJSON reports, at the path of the failing part, what raw JSON may
 // not be stored (see wire.CheckJSON).
-func checkJSON(p *problems, path string, v *json.RawMessage, _ bool) {
-	if at, msg := wire.CheckJSON(path, *v); msg != "" {
+func checkJSON(p *problems, path string, v json.RawMessage, _ bool) {
+	if at, msg := wire.CheckJSON(path, v); msg != "" {
 		p.add(at, msg)
 	}
 }

@@ -3,6 +3,7 @@ package kvimpl
 import (
 	"cmp"
 	"slices"
+	"sync"
 
 	"github.com/kvgen/kvgen/kv/internal/wire"
 )
@@ -10,9 +11,10 @@ import (
 // Fields are the members of the record or object type R, in the order they
 // are written; unknown says where R keeps the members its schema does not
 // know. Generated code declares one per type, and reads, writes and checks
-// through it.
+// through it; a value is read by the type's read method (see Read).
 type Fields[R any] struct {
 	list    []Field[R]
+	types   []any // the *Type[T] of each field, for Read
 	unknown func(*R) *Unknown
 	index   map[string]int // of list, by name
 	// jsonbNext[i] is the field that follows list[i] in the order jsonb
@@ -23,6 +25,18 @@ type Fields[R any] struct {
 	jsonbNext []int
 	secrets   bool // a field holds a secret, at any depth
 	room      int  // bytes to make room for when writing a record
+	// works are the *work[R] of calls done: a record handed through the
+	// accessors of a table leaves the stack, so the copy a write works on
+	// is reused rather than allocated each time.
+	works sync.Pool
+}
+
+// work is the state of one write or check: the record worked on, its
+// encoder, the problems found.
+type work[R any] struct {
+	r R
+	e encoder
+	p problems
 }
 
 // NewFields returns the table of the fields of R.
@@ -30,6 +44,7 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 	fs := &Fields[R]{list: fields, unknown: unknown, index: make(map[string]int, len(fields)), room: 2}
 	for i := range fields {
 		f := &fs.list[i]
+		fs.types = append(fs.types, f.typ)
 		f.member = "," + string(wire.AppendString(nil, f.name)) + ":"
 		fs.index[f.name] = i
 		fs.secrets = fs.secrets || f.secrets
@@ -77,6 +92,20 @@ func (fs *Fields[R]) find(name []byte, guess1, guess2 int) int {
 	return -1
 }
 
+func (fs *Fields[R]) getWork() *work[R] {
+	if w, ok := fs.works.Get().(*work[R]); ok {
+		return w
+	}
+	return new(work[R])
+}
+
+// putWork clears w, so that it holds nothing of the call, and keeps it.
+func (fs *Fields[R]) putWork(w *work[R]) {
+	var zero R
+	w.r, w.e, w.p = zero, encoder{}, w.p[:0]
+	fs.works.Put(w)
+}
+
 // check reports the problems of r, the object at prefix ("" or a path
 // ending in a dot): its fields in order, then the members it kept.
 func (fs *Fields[R]) check(p *problems, prefix string, r *R) {
@@ -98,14 +127,16 @@ func (fs *Fields[R]) applyDefaults(r *R) {
 
 // Marshal writes r as it is stored, with its secrets redacted: a record or
 // object printed or logged as JSON never shows a secret (MarshalJSON).
-func (fs *Fields[R]) Marshal(r *R) ([]byte, error) {
-	return fs.append(&encoder{secrets: redactSecrets}, "", make([]byte, 0, fs.room), r)
+func (fs *Fields[R]) Marshal(r R) ([]byte, error) {
+	w := fs.getWork()
+	defer fs.putWork(w)
+	w.r, w.e = r, encoder{secrets: redactSecrets}
+	return fs.append(&w.e, "", make([]byte, 0, fs.room), &w.r)
 }
 
-// Unmarshal reads r from JSON whose secrets are plain strings, as an API
-// request carries it (UnmarshalJSON). It sets no default.
-func (fs *Fields[R]) Unmarshal(data []byte, r *R) error {
-	var zero R
-	*r = zero
-	return fs.read(newDecoder(data), "", wholeSpan(data), r, false)
+// Unmarshal reads, with read, the type's read method, JSON whose secrets
+// are plain strings, as an API request carries it (UnmarshalJSON), into a
+// zero value. It sets no default.
+func (fs *Fields[R]) Unmarshal(data []byte, read func(*Decoder, int) error) error {
+	return fs.decode(newDecoder(data), "", wholeSpan(data), false, read)
 }

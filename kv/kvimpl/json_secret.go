@@ -39,6 +39,9 @@ func (s Sealer) Seal(b []byte, path, plain string) ([]byte, error) {
 
 // Open reads the secret at path from raw, its stored JSON.
 func (s Sealer) Open(path string, raw []byte) (string, error) {
+	if len(raw) > 0 && raw[0] == '"' { // plaintext: never an envelope
+		return s.plain(raw)
+	}
 	buf := tokens.Get().(*[]byte)
 	defer tokens.Put(buf)
 	token, ok := wire.AppendToken((*buf)[:0], raw)
@@ -46,14 +49,7 @@ func (s Sealer) Open(path string, raw []byte) (string, error) {
 		*buf = token[:0] // grown, for the next one
 	}
 	if !ok && !wire.IsEnvelope(raw) {
-		v, err := wire.DecodeString(raw)
-		if err != nil || s.Encrypter == nil {
-			return v, err
-		}
-		if err := s.unexpected("plaintext where the schema expects an envelope"); err != nil {
-			return "", err
-		}
-		return v, nil
+		return s.plain(raw)
 	}
 	if s.Encrypter == nil {
 		return "", fmt.Errorf("%w: encrypted, and the store has no key", kv.ErrDecrypt)
@@ -78,6 +74,19 @@ func (s Sealer) Open(path string, raw []byte) (string, error) {
 		}
 	}
 	return wire.DecodeString(value)
+}
+
+// plain reads a secret stored as a JSON string (or something else that is
+// no envelope, which DecodeString refuses).
+func (s Sealer) plain(raw []byte) (string, error) {
+	v, err := wire.DecodeString(raw)
+	if err != nil || s.Encrypter == nil {
+		return v, err
+	}
+	if err := s.unexpected("plaintext where the schema expects an envelope"); err != nil {
+		return "", err
+	}
+	return v, nil
 }
 
 // unexpected handles a secret in a form older than the schema expects:

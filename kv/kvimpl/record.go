@@ -32,39 +32,52 @@ func (c Crypto) sealer(collection, key string, expect bool) Sealer {
 
 // Validate reports every field of r that breaks the schema, or that
 // PostgreSQL or Python could not read back, as a *kv.ValidationError.
-func (rec *Record[R]) Validate(r *R) error {
-	var p problems
-	rec.Fields.check(&p, "", r)
-	rec.Fields.unknown(r).checkReserved(&p)
-	return p.err()
+func (rec *Record[R]) Validate(r R) error {
+	w := rec.Fields.getWork()
+	defer rec.Fields.putWork(w)
+	w.r = r
+	return rec.validate(w)
 }
 
-// Encode is kv.Codec's Encode for the record v, which it may change (its
-// key): give it a copy.
-func (rec *Record[R]) Encode(c Crypto, collection, key string, v *R) ([]byte, error) {
+// validate is Validate of w.r, with w's problems.
+func (rec *Record[R]) validate(w *work[R]) error {
+	rec.Fields.check(&w.p, "", &w.r)
+	rec.Fields.unknown(&w.r).checkReserved(&w.p)
+	err := w.p.err()
+	if err != nil {
+		w.p = nil // the error holds them
+	}
+	return err
+}
+
+// Encode is kv.Codec's Encode.
+func (rec *Record[R]) Encode(c Crypto, collection, key string, v R) ([]byte, error) {
 	if rec.Encryption == kv.EncryptionFields {
 		// whatever collection a caller names, KV() included
 		if err := CheckGoOnlyCollection(collection); err != nil {
 			return nil, err
 		}
 	}
-	if k := rec.Key(v); *k == "" {
+	w := rec.Fields.getWork()
+	defer rec.Fields.putWork(w)
+	w.r = v
+	if k := rec.Key(&w.r); *k == "" {
 		*k = key
 	} else if *k != key {
 		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
 			Path: rec.KeyName, Message: "differs from the key the record is stored under",
 		}}}
 	}
-	if err := rec.Validate(v); err != nil {
+	if err := rec.validate(w); err != nil {
 		return nil, err
 	}
-	e := &encoder{secrets: plainSecrets}
+	w.e = encoder{secrets: plainSecrets}
 	if rec.Encryption == kv.EncryptionFields && c.Encrypter != nil {
-		e.secrets, e.sealer = sealSecrets, c.sealer(collection, key, true)
+		w.e = encoder{secrets: sealSecrets, sealer: c.sealer(collection, key, true)}
 	}
 	// One allocation for a usual record, instead of doubling from nothing:
 	// objects and lists append into the same buffer.
-	data, err := rec.Fields.append(e, "", make([]byte, 0, rec.Fields.room), v)
+	data, err := rec.Fields.append(&w.e, "", make([]byte, 0, rec.Fields.room), &w.r)
 	if err != nil {
 		return nil, encodeError(err)
 	}
@@ -74,53 +87,46 @@ func (rec *Record[R]) Encode(c Crypto, collection, key string, v *R) ([]byte, er
 	return data, nil
 }
 
-// Decode is kv.Codec's Decode. Reads accept every form the table can hold
-// where the schema puts envelopes, whatever the mode: a whole value sealed
-// (py-key-value's wrapper), sealed secrets, or plaintext. Plaintext where
-// the mode expects an envelope is counted once per value in value mode, per
-// secret in fields mode (or refused when strict).
-func (rec *Record[R]) Decode(c Crypto, collection, key string, data []byte) (R, error) {
-	var v R
-	if err := rec.decode(c, collection, key, data, &v); err != nil {
-		var zero R
-		return zero, err
+// Decode is kv.Codec's Decode, into the zero record whose read method read
+// is. Reads accept every form the table can hold where the schema puts
+// envelopes, whatever the mode: a whole value sealed (py-key-value's
+// wrapper), sealed secrets, or plaintext. Plaintext where the mode expects
+// an envelope is counted once per value in value mode, per secret in
+// fields mode (or refused when strict). A record without its key takes the
+// row's, as Encode gives it; one with another key is not the record of
+// that key (a row copied or moved under another key).
+func (rec *Record[R]) Decode(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error) error {
+	err := rec.decode(c, collection, key, data, read)
+	if errors.Is(err, errKeyMismatch) {
+		return keyMismatch(collection, key, rec.KeyName)
 	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch k := rec.Key(&v); *k {
-	case key:
-	case "":
-		*k = key
-	default:
-		var zero R
-		return zero, keyMismatch(collection, key, rec.KeyName)
-	}
-	rec.Fields.applyDefaults(&v)
-	return v, nil
+	return decodeError(collection, key, err)
 }
 
-// decode reads data into v, opening a value sealed as a whole. The decoder
-// itself tells such a value (errSealedValue), so that a read of anything
-// else costs no search for one; the usual envelope is told by its first
-// bytes and its shape, and not read as a record first.
-func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, v *R) error {
+// decode reads data, opening a value sealed as a whole. The decoder itself
+// tells such a value (errSealedValue), so that a read of anything else
+// costs no search for one; the usual envelope is told by its first bytes
+// and its shape, and not read as a record first.
+func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error) error {
+	keyAt := rec.Fields.index[rec.KeyName]
 	if rec.Encryption == kv.EncryptionNone {
-		return decodeError(collection, key, rec.Fields.read(newDecoder(data), "", wholeSpan(data), v, false))
+		d := newDecoder(data)
+		d.defaults = true
+		return rec.Fields.decodeRecord(d, "", wholeSpan(data), false, read, keyAt, key)
 	}
 	buf := tokens.Get().(*[]byte)
 	defer tokens.Put(buf)
 	var token []byte
 	sealed := false
 	if wire.StartsSealed(data) {
-		token, sealed = wire.AppendToken((*buf)[:0], data)
-		if sealed {
+		if token, sealed = wire.AppendToken((*buf)[:0], data); sealed {
 			*buf = token[:0] // grown, for the next one
 		}
 	}
 	var err error
 	if !sealed {
 		d := newStoredDecoder(data, c.sealer(collection, key, rec.Encryption == kv.EncryptionFields))
-		err = rec.Fields.read(d, "", wholeSpan(data), v, true)
+		err = rec.Fields.decodeRecord(d, "", wholeSpan(data), true, read, keyAt, key)
 	}
 	switch {
 	case sealed || errors.Is(err, errSealedValue):
@@ -128,15 +134,16 @@ func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, v *R
 		if openErr != nil {
 			return openErr
 		}
-		var zero R
-		*v = zero
+		if !sealed {
+			rec.Fields.zero(read) // what was read before the envelope's member
+		}
 		// sealed as a whole: its secrets are plain by design
 		d := newStoredDecoder(plain, c.sealer(collection, key, false))
-		err = rec.Fields.read(d, "", wholeSpan(plain), v, true)
+		return rec.Fields.decodeRecord(d, "", wholeSpan(plain), true, read, keyAt, key)
 	case err == nil && c.Encrypter != nil && rec.Encryption == kv.EncryptionValue:
-		err = unsealedValue(c, collection, key)
+		return unsealedValue(c, collection, key)
 	}
-	return decodeError(collection, key, err)
+	return err
 }
 
 // tokens are buffers for the Fernet tokens of envelopes, which are done with
