@@ -11,16 +11,21 @@ import (
 const kvimplPkg = "github.com/kvgen/kvgen/kv/kvimpl"
 
 // codecFile renders codec.go: the table that describes each field of the
-// record and of its objects to the runtime (kvimpl), their JSON methods,
-// and the kv.Codec that adds the store's encryption. kvimpl does the work.
+// record and of its objects to the runtime (kvimpl), the read method that
+// puts each member read in its field, their JSON methods, and the kv.Codec
+// that adds the store's encryption. kvimpl does the work.
 func codecFile(s *schema.Schema) *jen.File {
 	f := newFile(s.Package)
 	f.Add(recordVar(s))
-	f.Line()
-	f.Add(fieldsVar(s.Record, s.Fields))
-	for _, t := range objectTypes(s.Fields) {
+	describe := func(owner string, fields []*schema.Field) {
 		f.Line()
-		f.Add(fieldsVar(t.GoName, t.Fields))
+		f.Add(fieldsVar(owner, fields))
+		f.Line()
+		f.Add(readMethod(owner, fields))
+	}
+	describe(s.Record, s.Fields)
+	for _, t := range objectTypes(s.Fields) {
+		describe(t.GoName, t.Fields)
 	}
 	jsonMethods(f, s.Record, "the record", "a record")
 	for _, t := range objectTypes(s.Fields) {
@@ -73,6 +78,36 @@ func fieldEntry(owner string, fl *schema.Field) jen.Code {
 	return jen.Qual(kvimplPkg, ctor).Call(jen.Lit(fl.JSONName), accessor(owner, fl), fieldType(fl))
 }
 
+// readMethod renders read, which the runtime calls with each member of a
+// value read, as field of its table (-1: a member the schema does not
+// know): a switch of static calls, so that a record read on the stack stays
+// there.
+func readMethod(owner string, fields []*schema.Field) jen.Code {
+	cases := make([]jen.Code, len(fields))
+	for i, fl := range fields {
+		field := jen.Op("&").Id("r").Dot(fl.GoName)
+		read := jen.Qual(kvimplPkg, "Read").Call(jen.Id("d"), field)
+		switch {
+		case fl.Sensitive || fl.Hashed:
+		case isString(fl.Type):
+			read = jen.Id("d").Dot("String").Call(field)
+		case fl.Type.Kind == schema.List && isString(fl.Type.Elem):
+			read = jen.Id("d").Dot("Strings").Call(field)
+		}
+		cases[i] = jen.Case(jen.Lit(i)).Block(jen.Return(read))
+	}
+	return commentf("read reads the member of r that d has at hand, field of %s.", fieldsVarName(owner)).Line().
+		Func().Params(jen.Id("r").Op("*").Id(owner)).Id("read").Params(jen.Id("d").Op("*").Qual(kvimplPkg, "Decoder"), jen.Id("field").Int()).Error().Block(
+		jen.Switch(jen.Id("field")).Block(cases...),
+		jen.Return(jen.Id("d").Dot("Keep").Call(jen.Op("&").Id("r").Dot("unknown"))),
+	)
+}
+
+// isString reports the types whose Go value is a string read as it is.
+func isString(t *schema.Type) bool {
+	return t.Kind == schema.String || t.Kind == schema.URL || t.Kind == schema.Enum
+}
+
 // accessor renders the function that points at field fl of an owner, on
 // one line: a table reads best with one row per line.
 func accessor(owner string, fl *schema.Field) jen.Code {
@@ -112,7 +147,7 @@ func valueType(t *schema.Type) *jen.Statement {
 		}
 		return jen.Qual(kvimplPkg, "Enum").Call(values...)
 	case schema.Object:
-		return jen.Qual(kvimplPkg, "Object").Call(jen.Id(fieldsVarName(t.GoName)))
+		return jen.Qual(kvimplPkg, "Object").Call(jen.Id(fieldsVarName(t.GoName)), jen.Parens(jen.Op("*").Id(t.GoName)).Dot("read"))
 	case schema.List:
 		return jen.Qual(kvimplPkg, "List").Call(valueType(t.Elem))
 	}
@@ -132,12 +167,13 @@ func jsonMethods(f *jen.File, owner, the, a string) {
 	f.Commentf("MarshalJSON writes %s as stored, with sensitive fields redacted: %s", the, a)
 	f.Comment("printed or logged as JSON never shows a secret.")
 	f.Func().Params(jen.Id("r").Id(owner)).Id(schema.MarshalJSONMethod).Params().Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Return(fields.Clone().Dot("Marshal").Call(jen.Op("&").Id("r"))),
+		jen.Return(fields.Clone().Dot("Marshal").Call(jen.Id("r"))),
 	)
 	f.Line()
 	f.Commentf("UnmarshalJSON reads %s with plaintext sensitive fields, as an API request carries it.", the)
 	f.Func().Params(jen.Id("r").Op("*").Id(owner)).Id(schema.UnmarshalJSONMethod).Params(jen.Id("data").Index().Byte()).Error().Block(
-		jen.Return(fields.Clone().Dot("Unmarshal").Call(jen.Id("data"), jen.Id("r"))),
+		jen.Op("*").Id("r").Op("=").Id(owner).Values(),
+		jen.Return(fields.Clone().Dot("Unmarshal").Call(jen.Id("data"), jen.Id("r").Dot("read"))),
 	)
 	f.Line()
 }
@@ -159,11 +195,15 @@ func codecType(f *jen.File, s *schema.Schema) {
 	f.Type().Id("codec").Struct(fields...)
 	f.Line()
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Return(jen.Id("record").Dot("Encode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Op("&").Id("v"))),
+		jen.Return(jen.Id("record").Dot("Encode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Id("v"))),
 	)
 	f.Line()
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Decode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("data").Index().Byte()).Params(rec.Clone(), jen.Error()).Block(
-		jen.Return(jen.Id("record").Dot("Decode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Id("data"))),
+		jen.Var().Id("v").Add(rec.Clone()),
+		jen.If(jen.Err().Op(":=").Id("record").Dot("Decode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Id("data"), jen.Id("v").Dot("read")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(rec.Clone().Values(), jen.Err()),
+		),
+		jen.Return(jen.Id("v"), jen.Nil()),
 	)
 	f.Line()
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("crypto").Params().Qual(kvimplPkg, "Crypto").Block(

@@ -34,7 +34,7 @@ func recordFile(s *schema.Schema) *jen.File {
 	f.Comment("numbers outside float64, anywhere in the record) as a *kv.ValidationError,")
 	f.Comment("errors.Is(err, kv.ErrInvalid). Put calls it before any write.")
 	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id(schema.ValidateMethod).Params().Error().Block(
-		jen.Return(jen.Id("record").Dot("Validate").Call(jen.Id("r"))),
+		jen.Return(jen.Id("record").Dot("Validate").Call(jen.Op("*").Id("r"))),
 	)
 	formatMethod(f, s.Record, "the record")
 	for _, t := range objectTypes(s.Fields) {
