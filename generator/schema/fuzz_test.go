@@ -253,7 +253,7 @@ func wantDecls(s *schema.Schema) []string {
 		out = append(out, "Store.FindBy"+f.GoName)
 	}
 	typeDecls := func(name string, fields []*schema.Field, record bool) {
-		out = append(out, name, "fieldsOf"+name, name+".MarshalJSON", name+".UnmarshalJSON", name+".Format", name+".field unknown")
+		out = append(out, name, "fieldsOf"+name, name+".read", name+".MarshalJSON", name+".UnmarshalJSON", name+".Format", name+".field unknown")
 		if record {
 			out = append(out, name+".Validate")
 		}
