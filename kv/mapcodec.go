@@ -29,17 +29,6 @@ var FastMCPCollections = []string{
 	"mcp-upstream-tokens", "mcp-jti-mappings", "mcp-refresh-tokens",
 }
 
-// CheckGoOnlyCollection refuses, as ErrInvalid, a write of a store of
-// encryption: fields into one of FastMCPCollections: Python could not read
-// the row it would write.
-func CheckGoOnlyCollection(collection string) error {
-	if slices.Contains(FastMCPCollections, collection) {
-		return fmt.Errorf("%w: collection %q is FastMCP's, which Python reads: a store of encryption: fields "+
-			"seals fields one by one, which Python cannot open", ErrInvalid, collection)
-	}
-	return nil
-}
-
 // PlaintextCounter counts values read with plaintext where an envelope was
 // expected: data written before encryption was turned on. Such values are
 // read, not dropped, and the count tells an operator that Reencrypt-style
