@@ -14,21 +14,35 @@
 #
 #	bench/compare.sh ddd16ff                          # Codec decode, 5 pairs
 #	bench/compare.sh -n 7 -bench 'Codec/op=encode' ddd16ff HEAD
+#
+# On a machine that others load too, wall-clock time swings with their
+# work. -cpu ITERATIONS measures instead the CPU time of the test process
+# (perf stat's task-clock, GOMAXPROCS=1 so that the collector's work is
+# counted where it is done), for ITERATIONS iterations of the one benchmark
+# that -bench must then select, setup included in both sides:
+#
+#	bench/compare.sh -cpu 200000 -bench 'Codec/op=decode/mode=value/impl=generated$' ddd16ff
+#
+# DATABASE_URL set to a running server keeps the harness from starting one
+# per run.
 set -eu
 
+usage="usage: $0 [-n pairs] [-bench regexp] [-benchtime d | -cpu iterations] OLD [NEW]"
 pairs=5
 bench='Codec/op=decode'
 benchtime=2s
+cpu=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) pairs=$2; shift 2 ;;
 	-bench) bench=$2; shift 2 ;;
 	-benchtime) benchtime=$2; shift 2 ;;
-	-*) echo "usage: $0 [-n pairs] [-bench regexp] [-benchtime d] OLD [NEW]" >&2; exit 2 ;;
+	-cpu) cpu=$2; shift 2 ;;
+	-*) echo "$usage" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || { echo "usage: $0 [-n pairs] [-bench regexp] [-benchtime d] OLD [NEW]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
 old=$1
 new=${2:-}
 
@@ -52,14 +66,26 @@ else
 	build "$root" "$work/new.test"
 fi
 
-echo "old: $old, new: $new; -bench '$bench' -benchtime $benchtime, $pairs pairs" >&2
 cd "$root/bench" # the tests read testdata/ from the package directory
+
+# run SIDE PAIR: "PAIR SIDE NAME NS/OP" for each benchmark of one run
+run() {
+	if [ -n "$cpu" ]; then
+		GOMAXPROCS=1 perf stat -x, -e task-clock "$work/$1.test" -test.run '^$' -test.bench "$bench" -test.benchtime "${cpu}x" 2>&1 >/dev/null |
+			awk -F, -v side="$1" -v pair="$2" -v n="$cpu" -v name="$bench" '$3 == "task-clock" { print pair, side, "cpu:" name, $1 * 1e6 / n }'
+		return
+	fi
+	"$work/$1.test" -test.run '^$' -test.bench "$bench" -test.benchtime "$benchtime" |
+		awk -v side="$1" -v pair="$2" '/^Benchmark/ { for (f = 2; f < NF; f++) if ($(f+1) == "ns/op") print pair, side, $1, $f }'
+}
+
+measure="-benchtime $benchtime"
+[ -z "$cpu" ] || measure="-cpu $cpu (task-clock)"
+echo "old: $old, new: $new; -bench '$bench' $measure, $pairs pairs" >&2
 i=1
 while [ "$i" -le "$pairs" ]; do
-	for side in old new; do
-		"$work/$side.test" -test.run '^$' -test.bench "$bench" -test.benchtime "$benchtime" |
-			awk -v side="$side" -v pair="$i" '/^Benchmark/ { for (f = 2; f < NF; f++) if ($(f+1) == "ns/op") print pair, side, $1, $f }'
-	done
+	run old "$i"
+	run new "$i"
 	i=$((i + 1))
 done | awk '
 	{ ns[$3, $1, $2] = $4; if (!($3 in seen)) { seen[$3] = 1; names[++n] = $3 }; if ($1 > pairs) pairs = $1 }
