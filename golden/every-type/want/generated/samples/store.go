@@ -9,6 +9,7 @@ import (
 	"example.com/golden/every-type/generated/samples/db"
 	"fmt"
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 	"github.com/kvgen/kvgen/kv/pgkv"
 	"time"
 )
@@ -81,7 +82,7 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	if opts.Encrypter == nil && opts.Strict {
 		return nil, errors.New("samples: Options.Strict needs an Encrypter: it refuses plaintext")
 	}
-	if err := kv.CheckGoOnlyCollection(opts.Collection); err != nil {
+	if err := kvimpl.CheckGoOnlyCollection(opts.Collection); err != nil {
 		return nil, fmt.Errorf("samples: %w", err)
 	}
 	c := &codec{

@@ -9,6 +9,7 @@ import (
 	"example.com/golden/indexed/generated/devices/db"
 	"fmt"
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 	"github.com/kvgen/kvgen/kv/pgkv"
 )
 
@@ -77,7 +78,7 @@ func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	if opts.Encrypter == nil && opts.Strict {
 		return nil, errors.New("devices: Options.Strict needs an Encrypter: it refuses plaintext")
 	}
-	if err := kv.CheckGoOnlyCollection(opts.Collection); err != nil {
+	if err := kvimpl.CheckGoOnlyCollection(opts.Collection); err != nil {
 		return nil, fmt.Errorf("devices: %w", err)
 	}
 	c := &codec{
