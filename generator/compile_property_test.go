@@ -230,8 +230,10 @@ func fieldAllowed(mode schema.Encryption, typ string, opts []string, top bool) s
 	has := func(o string) bool { return slices.Contains(opts, o) }
 	scalar := !strings.HasPrefix(typ, "list") && typ != "json" && typ != "object"
 	switch {
-	case !top && (has("sensitive") || has("hashed") || has("indexed")):
+	case !top && (has("hashed") || has("indexed")):
 		return "puts a record-only option on an object's field"
+	case has("sensitive") && has("json"):
+		return "gives a sensitive field a JSON name with a '.' (its envelope is bound to its path)"
 	case (has("sensitive") || has("hashed")) && typ != "string":
 		return "makes a non-string field sensitive or hashed"
 	case has("sensitive") && (has("hashed") || has("indexed")):

@@ -207,6 +207,48 @@ func TestReseal(t *testing.T) {
 			t.Errorf("Reseal of members bound elsewhere: %v; want an error naming member secret", err)
 		}
 	})
+	t.Run("NestedFields", func(t *testing.T) {
+		old := string(oldEnvelope)
+		raw := []byte(`{"up": {"tok": ` + old + `, "jwks": ` + old + `}, "list": [{"s": ` + old + `}, {"s": null}, 3, {"t": ` + old + `}],` +
+			` "other": {"tok": ` + old + `}, "none": null}`)
+		fields := []string{"up.tok", "list[].s", "none.tok", "absent[].s"}
+		out, changed, err := kv.Reseal(rotated, "c", "k", raw, fields)
+		if err != nil || !changed {
+			t.Fatalf("Reseal = changed %v, %v", changed, err)
+		}
+		var tree struct {
+			Up    map[string]json.RawMessage
+			List  []json.RawMessage
+			Other json.RawMessage
+		}
+		if err := json.Unmarshal(out, &tree); err != nil {
+			t.Fatal(err)
+		}
+		for what, got := range map[string]string{"up.jwks": string(tree.Up["jwks"]), "list[3]": string(tree.List[3]), "other": string(tree.Other)} {
+			if want := map[string]string{"up.jwks": old, "list[3]": `{"t": ` + old + `}`, "other": `{"tok": ` + old + `}`}[what]; got != want {
+				t.Errorf("%s = %s, want its bytes kept: %s", what, got, want)
+			}
+		}
+		reader := mustCodec(t, kv.EncryptionFields, mustRing(t, keys[0]), fields...)
+		got, err := reader.Decode("c", "k", out)
+		if err != nil || reader.PlaintextReads() != 0 {
+			t.Fatalf("resealed members read %v, %v, %d unbound; want them bound under the first key", got, err, reader.PlaintextReads())
+		}
+		if tok := got["up"].(map[string]any)["tok"]; tok != "s3cr3t" {
+			t.Errorf("up.tok reads %v", tok)
+		}
+		if s := got["list"].([]any)[0].(map[string]any)["s"]; s != "s3cr3t" {
+			t.Errorf("list[0].s reads %v", s)
+		}
+		if again, changed, err := kv.Reseal(rotated, "c", "k", out, fields); err != nil || changed || !bytes.Equal(again, out) {
+			t.Errorf("a second Reseal = changed %v, %v; want it left alone", changed, err)
+		}
+		// list[0].s is bound to its place: moved to list[1], it does not open
+		moved := bytes.Replace(out, []byte(`{"s": null}`), []byte(`{"s": `+string(tree.List[0][len(`{"s": `):len(tree.List[0])-1])+`}`), 1)
+		if _, _, err := kv.Reseal(rotated, "c", "k", moved, fields); err == nil || !strings.Contains(err.Error(), `"list[1].s"`) {
+			t.Errorf("Reseal of a member moved to another element: %v; want an error naming list[1].s", err)
+		}
+	})
 	t.Run("Plaintext", func(t *testing.T) {
 		raw := []byte(`{"secret":"written before encryption","__note":"__encrypted_data__"}`)
 		for _, fields := range [][]string{nil, {"secret"}} {

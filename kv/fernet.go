@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -165,9 +166,10 @@ func (r *KeyRing) IsPrimary(token []byte) bool {
 }
 
 func (r *KeyRing) decrypt(token []byte, keys []*opener) ([]byte, error) {
-	raw := make([]byte, base64.URLEncoding.DecodedLen(len(token)))
-	n, err := base64.URLEncoding.Decode(raw, token)
-	raw = raw[:n]
+	buf := rawTokens.Get().(*[]byte)
+	defer rawTokens.Put(buf)
+	raw, err := base64.URLEncoding.AppendDecode((*buf)[:0], token)
+	*buf = raw[:0] // grown, for the next one
 	if err != nil || len(raw) < minTokenBytes || (len(raw)-minTokenBytes)%aes.BlockSize != 0 || raw[0] != fernetVersion {
 		return nil, errToken
 	}
@@ -178,6 +180,10 @@ func (r *KeyRing) decrypt(token []byte, keys []*opener) ([]byte, error) {
 	}
 	return nil, errToken
 }
+
+// rawTokens are buffers for decoded tokens, which are done with once
+// decrypted: decrypt writes the plaintext to a slice of its own.
+var rawTokens = sync.Pool{New: func() any { return new([]byte) }}
 
 // fernetVersion is the first byte of every Fernet token.
 const fernetVersion = 0x80
@@ -217,21 +223,35 @@ func (o *opener) verify(raw []byte) bool {
 	return ok
 }
 
-// decrypt returns the plaintext of a verified token, decrypted in place.
-// The padding is checked as PKCS #7 wants it; fernet-go would also take a
-// final byte of 0 or above 16, which only a key holder can produce.
+// decrypt returns the plaintext of a verified token, in a slice of its own
+// length. The last block is decrypted first, for the padding, which says
+// that length. The padding is checked as PKCS #7 wants it; fernet-go would
+// also take a final byte of 0 or above 16, which only a key holder can
+// produce.
 func (o *opener) decrypt(raw []byte) ([]byte, error) {
-	const ivAt, payloadAt = 1 + 8, 1 + 8 + aes.BlockSize
-	payload := raw[payloadAt : len(raw)-sha256.Size]
-	cipher.NewCBCDecrypter(o.block, raw[ivAt:payloadAt]).CryptBlocks(payload, payload)
-	pad := int(payload[len(payload)-1])
-	if pad == 0 || pad > aes.BlockSize {
+	const ivAt, payloadAt, size = 1 + 8, 1 + 8 + aes.BlockSize, aes.BlockSize
+	payload := raw[payloadAt : len(raw)-sha256.Size] // a positive multiple of size
+	n := len(payload)
+	var last [size]byte
+	o.block.Decrypt(last[:], payload[n-size:])
+	subtle.XORBytes(last[:], last[:], raw[payloadAt+n-2*size:payloadAt+n-size]) // the IV for a single block
+	pad := int(last[size-1])
+	if pad == 0 || pad > size {
 		return nil, errToken
 	}
-	for _, b := range payload[len(payload)-pad:] {
+	for _, b := range last[size-pad:] {
 		if int(b) != pad {
 			return nil, errToken
 		}
 	}
-	return payload[:len(payload)-pad], nil
+	out := make([]byte, n-pad)
+	prev := raw[ivAt:payloadAt]
+	for at := 0; at < n-size; at += size {
+		block := out[at : at+size]
+		o.block.Decrypt(block, payload[at:at+size])
+		subtle.XORBytes(block, block, prev)
+		prev = payload[at : at+size]
+	}
+	copy(out[n-size:], last[:size-pad])
+	return out, nil
 }

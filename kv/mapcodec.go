@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"sync/atomic"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // The encryption modes of a schema (encryption: ...).
@@ -25,17 +27,6 @@ const (
 var FastMCPCollections = []string{
 	"mcp-oauth-proxy-clients", "mcp-oauth-transactions", "mcp-authorization-codes",
 	"mcp-upstream-tokens", "mcp-jti-mappings", "mcp-refresh-tokens",
-}
-
-// CheckGoOnlyCollection refuses, as ErrInvalid, a write of a store of
-// encryption: fields into one of FastMCPCollections: Python could not read
-// the row it would write.
-func CheckGoOnlyCollection(collection string) error {
-	if slices.Contains(FastMCPCollections, collection) {
-		return fmt.Errorf("%w: collection %q is FastMCP's, which Python reads: a store of encryption: fields "+
-			"seals fields one by one, which Python cannot open", ErrInvalid, collection)
-	}
-	return nil
 }
 
 // PlaintextCounter counts values read with plaintext where an envelope was
@@ -67,8 +58,8 @@ func (c *PlaintextCounter) Load() int64 {
 //
 // Writing seals per Mode with Encrypter; a nil Encrypter writes plaintext
 // whatever the mode (the generated stores allow that only when told to). In
-// fields mode each Sensitive member is sealed bound to the collection, key
-// and member name it is stored under (see Sealer).
+// fields mode each member at a Sensitive path is sealed bound to the
+// collection, key and place it is stored under.
 //
 // Reading accepts, whatever the mode, the forms the table can hold where
 // envelopes belong: a value sealed as a whole is opened, then each Sensitive
@@ -79,8 +70,12 @@ func (c *PlaintextCounter) Load() int64 {
 // sealed before members were bound, are read and counted in Counter.
 type MapCodec struct {
 	Encrypter Encrypter
-	Mode      string   // EncryptionNone ("" too), EncryptionFields or EncryptionValue
-	Sensitive []string // top-level members sealed in fields mode, and opened in every mode
+	Mode      string // EncryptionNone ("" too), EncryptionFields or EncryptionValue
+	// Sensitive are the paths of the members sealed in fields mode, and
+	// opened in every mode: member names joined by dots, [] after the name
+	// of a list for each of its elements (client_secret,
+	// upstream.access_token, tokens[].secret).
+	Sensitive []string
 	Counter   *PlaintextCounter
 }
 
@@ -131,19 +126,18 @@ func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, erro
 	values := make([][]byte, len(names))
 	var problems []FieldProblem
 	for i, name := range names {
-		data, err := marshalCompact(v[name])
+		data, err := wire.MarshalCompact(v[name])
 		if err != nil {
-			problems = append(problems, FieldProblem{Path: memberPath("", name), Message: msgNotJSONValue})
+			problems = append(problems, FieldProblem{Path: wire.MemberPath("", name), Message: wire.MsgNotJSONValue})
 			continue
 		}
-		var f fault
-		if !checkMember(name, v[name], 0, &f) {
-			problems = append(problems, FieldProblem{Path: f.path(""), Message: f.msg})
+		if path, msg := wire.CheckMember("", name, v[name]); msg != "" {
+			problems = append(problems, FieldProblem{Path: path, Message: msg})
 			continue
 		}
-		if c.sealing(EncryptionFields) && slices.Contains(c.Sensitive, name) && v[name] != nil {
-			if data, err = Seal(c.Encrypter, binding{collection, key, name}.seal(asciiJSON(data))); err != nil {
-				return nil, fmt.Errorf("kv: member %q: %w", name, err)
+		if c.sealing(EncryptionFields) && v[name] != nil {
+			if data, err = c.sealMember(collection, key, name, data); err != nil {
+				return nil, err
 			}
 		}
 		values[i] = data
@@ -157,7 +151,7 @@ func (c MapCodec) Encode(collection, key string, v map[string]any) ([]byte, erro
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		quoted, _ := marshalCompact(name) // a string always marshals
+		quoted, _ := wire.MarshalCompact(name) // a string always marshals
 		b.Write(quoted)
 		b.WriteByte(':')
 		b.Write(values[i])
@@ -201,11 +195,7 @@ func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, e
 		raw := members[name]
 		sensitive := slices.Contains(c.Sensitive, name)
 		if sensitive && IsEnvelope(raw) {
-			opened, err := Open(c.Encrypter, raw)
-			if err != nil {
-				return fail(ErrDecrypt, name, err)
-			}
-			value, bound, err := binding{collection, key, name}.open(opened)
+			value, bound, err := c.open(collection, key, name, raw)
 			if err != nil {
 				return fail(ErrDecrypt, name, err)
 			}
@@ -217,12 +207,92 @@ func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, e
 		if err != nil {
 			return fail(ErrCorrupt, name, err)
 		}
+		for _, path := range c.nested(name) {
+			v, err = sealedIn(v, path, name, func(leaf any, place string) (any, error) {
+				if m, ok := leaf.(map[string]any); ok && m[wire.DataKey] != nil {
+					envelope, _ := wire.MarshalCompact(m) // it was JSON
+					value, bound, err := c.open(collection, key, place, envelope)
+					if err != nil {
+						return nil, &ValueError{Kind: ErrDecrypt, Collection: collection, Key: key, Field: place, Err: err}
+					}
+					plaintext = plaintext || !bound
+					return decodeJSON(value)
+				}
+				plaintext = plaintext || (leaf != nil && c.sealing(EncryptionFields))
+				return leaf, nil
+			})
+			if err != nil {
+				var ve *ValueError
+				if errors.As(err, &ve) {
+					return nil, err
+				}
+				return fail(ErrCorrupt, name, err)
+			}
+		}
 		out[name] = v
 	}
 	if plaintext {
 		c.Counter.Add()
 	}
 	return out, nil
+}
+
+// sealMember seals the member name, whose JSON is data, or the members
+// inside it at the Sensitive paths that go through it.
+func (c MapCodec) sealMember(collection, key, name string, data []byte) ([]byte, error) {
+	if slices.Contains(c.Sensitive, name) {
+		sealed, err := Seal(c.Encrypter, wire.Binding{Collection: collection, Key: key, Field: name}.Seal(asciiJSON(data)))
+		if err != nil {
+			return nil, fmt.Errorf("kv: member %q: %w", name, err)
+		}
+		return sealed, nil
+	}
+	paths := c.nested(name)
+	if paths == nil {
+		return data, nil
+	}
+	v, err := decodeJSON(data) // written by encoding/json: whatever Go value it was, now maps and slices
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range paths {
+		v, err = sealedIn(v, path, name, func(leaf any, place string) (any, error) {
+			if leaf == nil {
+				return nil, nil
+			}
+			plain, _ := wire.MarshalCompact(leaf) // it was JSON
+			sealed, err := Seal(c.Encrypter, wire.Binding{Collection: collection, Key: key, Field: place}.Seal(asciiJSON(plain)))
+			if err != nil {
+				return nil, fmt.Errorf("kv: member %q: %w", place, err)
+			}
+			return json.RawMessage(sealed), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return wire.MarshalCompact(v)
+}
+
+// open opens the envelope raw of the member at place, bound to it.
+func (c MapCodec) open(collection, key, place string, raw []byte) (value []byte, bound bool, err error) {
+	opened, err := Open(c.Encrypter, raw)
+	if err != nil {
+		return nil, false, err
+	}
+	return wire.Binding{Collection: collection, Key: key, Field: place}.Open(opened)
+}
+
+// nested returns the rest of the Sensitive paths that go through member
+// name to a member inside it.
+func (c MapCodec) nested(name string) []sealedPath {
+	var out []sealedPath
+	for _, p := range c.Sensitive {
+		if path := parseSealedPath(p); len(path) > 1 && path[0].name == name {
+			out = append(out, path[1:])
+		}
+	}
+	return out
 }
 
 // decodeJSON reads one JSON document, numbers as json.Number. Its errors
@@ -238,18 +308,6 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, errors.New("not valid JSON: data after the value")
 	}
 	return v, nil
-}
-
-// marshalCompact is json.Marshal without the HTML escaping of <, > and &,
-// which Python's json.dumps does not do either.
-func marshalCompact(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // asciiJSON escapes every non-ASCII character (and DEL) of a JSON text as

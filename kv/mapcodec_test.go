@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 	"github.com/kvgen/kvgen/kv/kvtest"
 )
 
@@ -230,5 +231,93 @@ func TestMapCodecLookAlikeIsData(t *testing.T) {
 		if got, err := codec.Decode("c", "k", stored); err != nil || !kvtest.JSONEqual(got, v) {
 			t.Errorf("%s mode read %v, %v; want jwks as written", mode, got, err)
 		}
+	}
+}
+
+// TestMapCodecBindsSensitiveMembers: the untyped view of fields mode binds
+// its sealed members too, and reads what the typed codec's Sealer wrote.
+func TestMapCodecBindsSensitiveMembers(t *testing.T) {
+	ring := newRing(t, 1)
+	codec := mustCodec(t, kv.EncryptionFields, ring, "s")
+	stored, err := codec.Encode("c", "k1", map[string]any{"s": "s3cr3t-bound-value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := codec.Decode("c", "k2", stored); !errors.Is(err, kv.ErrDecrypt) {
+		t.Errorf("Decode under another key: %v; want ErrDecrypt", err)
+	}
+	typed, err := kvimpl.Sealer{Encrypter: ring, Collection: "c", Key: "k1"}.Seal([]byte(`{"s":`), "s", "s3cr3t-bound-value")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := codec.Decode("c", "k1", append(typed, '}'))
+	if err != nil || got["s"] != "s3cr3t-bound-value" || codec.PlaintextReads() != 0 {
+		t.Errorf("Decode of the typed codec's member = %v, %v, counted %d", got, err, codec.PlaintextReads())
+	}
+}
+
+// TestMapCodecNestedSensitive: a Sensitive path below the top level (a
+// member of an object, of each element of a list) is sealed in place in
+// fields mode, bound to its place with the element's index, read back in
+// every mode, and counted when it is plaintext where fields mode expects an
+// envelope. Nothing else is sealed or opened.
+func TestMapCodecNestedSensitive(t *testing.T) {
+	keys := newKeys(t, 1)
+	ring := mustRing(t, keys[0])
+	paths := []string{"up.tok", "list[].s", "none.tok"}
+	codec := mustCodec(t, kv.EncryptionFields, ring, paths...)
+	v := map[string]any{
+		"up":   map[string]any{"tok": "t0ken-secret", "id": "u1"},
+		"list": []any{map[string]any{"s": "first-secret"}, map[string]any{"s": nil}, map[string]any{"s": "third-secret", "n": json.Number("2")}},
+		"none": nil,
+		"tok":  "not-sensitive",
+	}
+	stored, err := codec.Encode("c", "k", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"t0ken-secret", "first-secret", "third-secret"} {
+		if strings.Contains(string(stored), leak) {
+			t.Errorf("stored value %s holds %q", stored, leak)
+		}
+	}
+	var tree struct {
+		Up   map[string]json.RawMessage
+		List []map[string]json.RawMessage
+		Tok  string
+	}
+	if err := json.Unmarshal(stored, &tree); err != nil {
+		t.Fatal(err)
+	}
+	if string(tree.Up["id"]) != `"u1"` || string(tree.List[1]["s"]) != "null" || tree.Tok != "not-sensitive" {
+		t.Errorf("members off the paths are not stored as they are: %s", stored)
+	}
+	for place, raw := range map[string]json.RawMessage{"up.tok": tree.Up["tok"], "list[2].s": tree.List[2]["s"]} {
+		if !kv.IsEnvelope(raw) {
+			t.Errorf("%s stored as %s, want an envelope", place, raw)
+		}
+	}
+	// value mode counts the value, not sealed as a whole
+	for mode, plaintext := range map[string]int64{kv.EncryptionFields: 0, kv.EncryptionValue: 1, kv.EncryptionNone: 0} {
+		reader := mustCodec(t, mode, ring, paths...)
+		got, err := reader.Decode("c", "k", stored)
+		if err != nil || !kvtest.JSONEqual(got, v) || reader.PlaintextReads() != plaintext {
+			t.Errorf("mode %s: Decode(Encode(v)) = %v, %v, %d plaintext", mode, got, err, reader.PlaintextReads())
+		}
+	}
+	// an envelope holds its place: list[2].s copied to list[0].s does not open
+	moved := map[string]any{}
+	if err := json.Unmarshal(stored, &moved); err != nil {
+		t.Fatal(err)
+	}
+	list := moved["list"].([]any)
+	list[0].(map[string]any)["s"] = list[2].(map[string]any)["s"]
+	copied, _ := json.Marshal(moved)
+	if _, err := codec.Decode("c", "k", copied); !errors.Is(err, kv.ErrDecrypt) || !strings.Contains(err.Error(), `"list[0].s"`) {
+		t.Errorf("Decode of an envelope moved to another element: %v; want ErrDecrypt naming list[0].s", err)
+	}
+	plain, _ := json.Marshal(v)
+	if _, err := codec.Decode("c", "k", plain); err != nil || codec.PlaintextReads() != 1 {
+		t.Errorf("Decode of plaintext at the paths: %v, %d plaintext; want it read and counted once", err, codec.PlaintextReads())
 	}
 }

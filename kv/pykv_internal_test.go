@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // TestPlaintextBytesMatchPython decrypts the values Python wrote and checks
@@ -42,26 +44,26 @@ func TestPlaintextBytesMatchPython(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", row.Key, err)
 		}
-		members, err := objectMembers(plain)
-		if err != nil {
-			t.Fatalf("%s: %v", row.Key, err)
-		}
-		for _, m := range members {
-			if bytes.HasPrefix(m.value, []byte("{")) {
-				continue // nested member order is Python's insertion order, Go's is sorted
+		err = wire.Object(plain, func(name, value []byte) error {
+			if bytes.HasPrefix(value, []byte("{")) {
+				return nil // nested member order is Python's insertion order, Go's is sorted
 			}
-			v, err := decodeJSON(m.value)
+			v, err := decodeJSON(value)
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
-			mine, err := marshalCompact(v)
+			mine, err := wire.MarshalCompact(v)
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
-			if got := asciiJSON(mine); !bytes.Equal(got, m.value) {
-				t.Errorf("%s.%s: Go writes %s, Python wrote %s", row.Key, m.name, got, m.value)
+			if got := asciiJSON(mine); !bytes.Equal(got, value) {
+				t.Errorf("%s.%s: Go writes %s, Python wrote %s", row.Key, name, got, value)
 			}
 			compared++
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", row.Key, err)
 		}
 	}
 	if compared < 50 {

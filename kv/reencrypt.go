@@ -13,15 +13,18 @@ type ReencryptOptions struct {
 	Collection string // "" is the store's default collection
 	After      string // resume after this key: a Cursor of an earlier run
 	BatchSize  int    // rows read per round trip; <= 0 is DefaultReencryptBatch
-	// Fields names the top-level members that the schema seals one by one
-	// (encryption: fields); a generated store sets it. They, and a value
-	// sealed as a whole, are the only places where Reencrypt opens an
-	// envelope: an envelope-shaped object anywhere else is data (a client's
-	// jwks may hold one) and is left as it is.
+	// Fields are the paths of the members that the schema seals one by
+	// one (encryption: fields): member names joined by dots, [] after the
+	// name of a list for each of its elements (client_secret,
+	// upstream.access_token, tokens[].secret); a generated store sets it.
+	// They, and a value sealed as a whole, are the only places where
+	// Reencrypt opens an envelope: an envelope-shaped object anywhere else
+	// is data (a client's jwks may hold one) and is left as it is.
 	Fields []string
 	// Undeclared says that no schema declares the collection (the untyped
 	// view's, py-key-value's): a value sealed as a whole is resealed,
-	// plaintext is left, and a row with a sealed member is ErrUndeclared.
+	// plaintext is left, and a row with a sealed member, at any depth, is
+	// ErrUndeclared.
 	Undeclared bool
 	Encrypter  Encrypter // required: its first key is the one written
 	// Progress, when set, is called after each batch with the running totals.

@@ -234,3 +234,22 @@ func TestReencryptOptionsChecked(t *testing.T) {
 		t.Errorf("Reencrypt with a NUL cursor: %v, want ErrInvalidKey", err)
 	}
 }
+
+// TestReencryptUndeclaredNestedEnvelope: in a collection no schema declares,
+// a row with an envelope below its top level may be a fields-mode record
+// with nested secrets: it is refused as ErrUndeclared rather than left
+// under a key about to leave the ring.
+func TestReencryptUndeclaredNestedEnvelope(t *testing.T) {
+	r := newRotation(t)
+	sealed, err := kv.Seal(r.oldRing, []byte(`"s3cr3t"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.mem.Put(t.Context(), "clients", "k1", []byte(`{"up":{"tokens":[{"s":`+string(sealed)+`}]}}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = kv.Reencrypt(t.Context(), r.mem, kv.ReencryptOptions{Collection: "clients", Undeclared: true, Encrypter: r.rotated})
+	if !errors.Is(err, kv.ErrUndeclared) {
+		t.Errorf("Reencrypt = %v; want ErrUndeclared", err)
+	}
+}

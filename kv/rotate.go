@@ -1,9 +1,11 @@
 package kv
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"slices"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // TableRewriter is a Rewriter over every collection of one table.
@@ -17,9 +19,9 @@ type TableRewriter interface {
 // ReencryptTableOptions configures ReencryptTable.
 type ReencryptTableOptions struct {
 	Encrypter Encrypter // required: its first key is the one written
-	// Declared maps each collection that a schema declares to the members
-	// that schema seals one by one (encryption: fields; none for value and
-	// none mode). Every other collection of the table is rotated as
+	// Declared maps each collection that a schema declares to the paths of
+	// the members that schema seals one by one (encryption: fields; none for
+	// value and none mode), as ReencryptOptions.Fields has them. Every other collection of the table is rotated as
 	// py-key-value and the untyped view write it (ReencryptOptions.Undeclared).
 	Declared map[string][]string
 	// AfterCollection and AfterKey resume a run: the Collection and Cursor
@@ -67,12 +69,36 @@ func ReencryptTable(ctx context.Context, t TableRewriter, opts ReencryptTableOpt
 	return done, nil
 }
 
-// hasSealedMember reports whether a top-level member of the object raw is
-// an envelope: the mark of a fields-mode record.
+// hasSealedMember reports whether a member of the object raw, at any depth,
+// is an envelope: the mark of a fields-mode record. Below the top level it
+// may also be data that looks like one (a client's jwks): no schema says
+// which, so such a row is not rotated blindly either way.
 func hasSealedMember(raw []byte) bool {
-	members, err := objectMembers(raw)
-	if err != nil {
+	if !bytes.Contains(raw, []byte(`"`+wire.DataKey+`"`)) {
 		return false
 	}
-	return slices.ContainsFunc(members, func(m member) bool { return IsEnvelope(m.value) })
+	found := false
+	var inside func(data []byte)
+	visit := func(value []byte) {
+		if found = IsEnvelope(value); !found {
+			inside(value)
+		}
+	}
+	// inside visits the members or elements of data
+	inside = func(data []byte) {
+		for m := wire.NewMembers(data); !found; {
+			if ok, _ := m.Next(); !ok {
+				break
+			}
+			visit(data[m.Start:m.End])
+		}
+		for e := wire.NewElements(data); !found; {
+			if ok, _ := e.Next(); !ok {
+				break
+			}
+			visit(data[e.Start:e.End])
+		}
+	}
+	inside(raw)
+	return found
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // URLSchemes is the set of URL forms a url field accepts: the schemes option
@@ -90,10 +92,22 @@ func isPrivateUse(scheme string) bool {
 //
 // The message never repeats s: URLs can carry credentials.
 func CheckURL(s string, allowed URLSchemes) string {
+	if scheme, host, port, ok := plainURL(s); ok {
+		ip, numeric := hostIP(host)
+		if msg := checkScheme(scheme, host, ip, allowed); msg != "" {
+			return msg
+		}
+		return checkHost(ip, numeric, port)
+	}
+	return checkParsedURL(s, allowed)
+}
+
+// checkParsedURL is CheckURL of any string, through url.Parse.
+func checkParsedURL(s string, allowed URLSchemes) string {
 	u, err := url.Parse(s) // refuses every control character, NUL included
 	switch {
 	case err != nil:
-		if msg := CheckText(s); msg != "" {
+		if msg := wire.CheckText(s); msg != "" {
 			return msg
 		}
 		if strings.ContainsAny(s, "\t\r\n") {
@@ -103,7 +117,7 @@ func CheckURL(s string, allowed URLSchemes) string {
 	case strings.IndexByte(s, ' ') >= 0:
 		return "not a URL: contains white space"
 	case !utf8.ValidString(s):
-		return msgInvalidUTF8
+		return wire.MsgInvalidUTF8
 	case u.Scheme == "":
 		return "not an absolute URL: no scheme"
 	case u.Host == "" && u.Opaque == "" && u.Path == "":
@@ -118,6 +132,62 @@ func CheckURL(s string, allowed URLSchemes) string {
 		return checkHost(ip, numeric, u.Port())
 	}
 	return ""
+}
+
+// plainURL reads the usual URL without url.Parse, which takes most of the
+// time of validating a record: http:// or https://, a host of lower-case
+// letters, digits, dots and hyphens, an optional port of digits, and then
+// nothing, or a path, query or fragment of characters that need no escape.
+// For such a URL it returns what url.Parse gives (the Scheme, Hostname and
+// Port of its URL); ok is false for every other string, which CheckURL then
+// parses.
+func plainURL(s string) (scheme, host, port string, ok bool) {
+	rest, found := strings.CutPrefix(s, "https://")
+	scheme = "https"
+	if !found {
+		if rest, found = strings.CutPrefix(s, "http://"); !found {
+			return "", "", "", false
+		}
+		scheme = "http"
+	}
+	end := 0
+	for end < len(rest) && isHostByte(rest[end]) {
+		end++
+	}
+	host, rest = rest[:end], rest[end:]
+	if host == "" {
+		return "", "", "", false
+	}
+	if after, isPort := strings.CutPrefix(rest, ":"); isPort {
+		end = 0
+		for end < len(after) && end < 5 && after[end] >= '0' && after[end] <= '9' {
+			end++
+		}
+		if end == 0 {
+			return "", "", "", false
+		}
+		port, rest = after[:end], after[end:]
+	}
+	if rest != "" && rest[0] != '/' && rest[0] != '?' {
+		return "", "", "", false
+	}
+	for i := 0; i < len(rest); i++ {
+		if !isPlainPathByte(rest[i]) {
+			return "", "", "", false
+		}
+	}
+	return scheme, host, port, true
+}
+
+func isHostByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-'
+}
+
+// isPlainPathByte reports the bytes that a path, query or fragment holds
+// as they are: no escape (%), no white space or control character, nothing
+// url.Parse reads otherwise ([, ], #).
+func isPlainPathByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/?=&:@!$'()*+,;", c) >= 0
 }
 
 // hostIP returns the address of a host written as a number, ip invalid

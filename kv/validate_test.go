@@ -106,14 +106,3 @@ func TestReadableValuesAccepted(t *testing.T) {
 		t.Fatalf("Put: %v", err)
 	}
 }
-
-func TestCheckText(t *testing.T) {
-	for s, want := range map[string]string{
-		"plain": "", "Hello 世界 🌍": "", "\t\n\x01": "", "\uFFFD": "",
-		"a\x00b": "NUL", "a\xffb": "UTF-8", "\xed\xa0\x80": "UTF-8", "\xc3": "UTF-8",
-	} {
-		if got := kv.CheckText(s); (want == "") != (got == "") || !strings.Contains(got, want) {
-			t.Errorf("CheckText(%q) = %q; want %q", s, got, want)
-		}
-	}
-}

@@ -126,16 +126,15 @@ func sharedTable(schemas []*schema.Schema) (string, error) {
 	return table, nil
 }
 
-// declared maps each schema's collection to the members it seals one by
-// one: where envelopes sit comes from the schemas, not from the data.
+// declared maps each schema's collection to the paths of the members it
+// seals one by one: where envelopes sit comes from the schemas, not from
+// the data.
 func declared(schemas []*schema.Schema) map[string][]string {
 	out := make(map[string][]string, len(schemas))
 	for _, s := range schemas {
 		var fields []string
 		if s.Encryption == schema.EncryptFields {
-			for _, f := range s.Sensitive() {
-				fields = append(fields, f.JSONName)
-			}
+			fields = s.SensitivePaths()
 		}
 		out[s.Collection] = fields
 	}

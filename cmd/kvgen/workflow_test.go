@@ -433,7 +433,7 @@ func storedValue(t *testing.T, dsn, fernetKey, key string) storedRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := kv.OpenValue(ring, "mcp-oauth-proxy-clients", key, []byte(row.text))
+	plain, err := kv.Open(ring, []byte(row.text))
 	if err != nil {
 		t.Fatalf("the row of %s is not sealed as a whole with the workflow's key: %v", key, err)
 	}

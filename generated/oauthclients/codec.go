@@ -5,770 +5,195 @@ package oauthclients
 
 import (
 	"encoding/json"
-	"errors"
-	"slices"
+	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 1548)
-	var err error
-	b = append(b, "{\"redirect_uris\":"...)
-	if len(r.RedirectURIs) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.RedirectURIs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"token_endpoint_auth_method\":"...)
-	if r.TokenEndpointAuthMethod == "" {
-		b = append(b, "\"client_secret_basic\""...)
-	} else {
-		b = kv.AppendString(b, r.TokenEndpointAuthMethod)
-	}
-	b = append(b, ",\"grant_types\":"...)
-	if len(r.GrantTypes) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.GrantTypes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"response_types\":"...)
-	if len(r.ResponseTypes) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.ResponseTypes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"scope\":"...)
-	if r.Scope == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Scope)
-	}
-	b = append(b, ",\"client_name\":"...)
-	if r.ClientName == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.ClientName)
-	}
-	b = append(b, ",\"client_uri\":"...)
-	if r.ClientURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.ClientURI)
-	}
-	b = append(b, ",\"logo_uri\":"...)
-	if r.LogoURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.LogoURI)
-	}
-	b = append(b, ",\"contacts\":"...)
-	if len(r.Contacts) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Contacts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"tos_uri\":"...)
-	if r.TosURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.TosURI)
-	}
-	b = append(b, ",\"policy_uri\":"...)
-	if r.PolicyURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.PolicyURI)
-	}
-	b = append(b, ",\"jwks_uri\":"...)
-	if r.JWKSURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.JWKSURI)
-	}
-	b = append(b, ",\"jwks\":"...)
-	if len(r.JWKS) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b, err = kv.AppendRaw(b, r.JWKS)
-		if err != nil {
-			return b, kv.FieldErr("jwks", err)
-		}
-	}
-	b = append(b, ",\"software_id\":"...)
-	if r.SoftwareID == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.SoftwareID)
-	}
-	b = append(b, ",\"software_version\":"...)
-	if r.SoftwareVersion == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.SoftwareVersion)
-	}
-	b = append(b, ",\"client_id\":"...)
-	b = kv.AppendString(b, r.ClientID)
-	b = append(b, ",\"client_secret\":"...)
-	if r.ClientSecret == "" {
-		b = append(b, "null"...)
-	} else {
-		b, err = secret(b, "client_secret", string(r.ClientSecret))
-		if err != nil {
-			return b, kv.FieldErr("client_secret", err)
-		}
-	}
-	b = append(b, ",\"client_id_issued_at\":"...)
-	if r.ClientIDIssuedAt.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendUnix(b, r.ClientIDIssuedAt)
-	}
-	b = append(b, ",\"client_secret_expires_at\":"...)
-	if r.ClientSecretExpiresAt.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendUnix(b, r.ClientSecretExpiresAt)
-	}
-	b = append(b, ",\"cimd_document\":"...)
-	if r.CimdDocument == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = r.CimdDocument.appendJSON(b)
-		if err != nil {
-			return b, kv.FieldErr("cimd_document", err)
-		}
-	}
-	b = append(b, ",\"allowed_redirect_uri_patterns\":"...)
-	if len(r.AllowedRedirectURIPatterns) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.AllowedRedirectURIPatterns {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"cimd_fetched_at\":"...)
-	if r.CimdFetchedAt == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = kv.AppendFloat(b, *r.CimdFetchedAt)
-		if err != nil {
-			return b, kv.FieldErr("cimd_fetched_at", err)
-		}
-	}
-	b = append(b, ",\"registration_access_token\":"...)
-	if r.RegistrationAccessToken.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.RegistrationAccessToken.Digest())
-	}
-	b = append(b, ",\"registration_client_uri\":"...)
-	if r.RegistrationClientURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.RegistrationClientURI)
-	}
-	b = append(b, ",\"application_type\":"...)
-	if r.ApplicationType == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.ApplicationType)
-	}
-	b = append(b, ",\"issuer\":"...)
-	if r.Issuer == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Issuer)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Client as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Client]{
+	Fields:     fieldsOfClient,
+	Key:        func(r *Client) *string { return &r.ClientID },
+	KeyName:    "client_id",
+	Encryption: kv.EncryptionValue,
 }
 
-func (r *Client) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "redirect_uris":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("redirect_uris", err)
-			}
-			r.RedirectURIs = v
-		case "token_endpoint_auth_method":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("token_endpoint_auth_method", err)
-			}
-			r.TokenEndpointAuthMethod = v
-		case "grant_types":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("grant_types", err)
-			}
-			r.GrantTypes = v
-		case "response_types":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("response_types", err)
-			}
-			r.ResponseTypes = v
-		case "scope":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("scope", err)
-			}
-			r.Scope = v
-		case "client_name":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_name", err)
-			}
-			r.ClientName = v
-		case "client_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_uri", err)
-			}
-			r.ClientURI = v
-		case "logo_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("logo_uri", err)
-			}
-			r.LogoURI = v
-		case "contacts":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("contacts", err)
-			}
-			r.Contacts = v
-		case "tos_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("tos_uri", err)
-			}
-			r.TosURI = v
-		case "policy_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("policy_uri", err)
-			}
-			r.PolicyURI = v
-		case "jwks_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("jwks_uri", err)
-			}
-			r.JWKSURI = v
-		case "jwks":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			r.JWKS = kv.DecodeRaw(raw)
-		case "software_id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("software_id", err)
-			}
-			r.SoftwareID = v
-		case "software_version":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("software_version", err)
-			}
-			r.SoftwareVersion = v
-		case "client_id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_id", err)
-			}
-			r.ClientID = v
-		case "client_secret":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			s, err := secret("client_secret", raw)
-			if err != nil {
-				return kv.FieldErr("client_secret", err)
-			}
-			r.ClientSecret = kv.Secret(s)
-		case "client_id_issued_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeUnix(raw)
-			if err != nil {
-				return kv.FieldErr("client_id_issued_at", err)
-			}
-			r.ClientIDIssuedAt = v
-		case "client_secret_expires_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeUnix(raw)
-			if err != nil {
-				return kv.FieldErr("client_secret_expires_at", err)
-			}
-			r.ClientSecretExpiresAt = v
-		case "cimd_document":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v ClientCimdDocument
-			if err := v.decodeJSON(raw); err != nil {
-				return kv.FieldErr("cimd_document", err)
-			}
-			r.CimdDocument = &v
-		case "allowed_redirect_uri_patterns":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("allowed_redirect_uri_patterns", err)
-			}
-			r.AllowedRedirectURIPatterns = v
-		case "cimd_fetched_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("cimd_fetched_at", err)
-			}
-			r.CimdFetchedAt = &v
-		case "registration_access_token":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			h, err := kv.DecodeHashed(raw)
-			if err != nil {
-				return kv.FieldErr("registration_access_token", err)
-			}
-			r.RegistrationAccessToken = h
-		case "registration_client_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("registration_client_uri", err)
-			}
-			r.RegistrationClientURI = v
-		case "application_type":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("application_type", err)
-			}
-			r.ApplicationType = v
-		case "issuer":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("issuer", err)
-			}
-			r.Issuer = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfClient are the fields of Client, in the order they are written.
+var fieldsOfClient = kvimpl.NewFields(
+	func(r *Client) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("redirect_uris", func(r *Client) *[]string { return &r.RedirectURIs }, kvimpl.List(kvimpl.URL(kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse))),
+	kvimpl.Optional("token_endpoint_auth_method", func(r *Client) *string { return &r.TokenEndpointAuthMethod }, kvimpl.Enum("none", "client_secret_post", "client_secret_basic", "private_key_jwt").Default("client_secret_basic")),
+	kvimpl.Optional("grant_types", func(r *Client) *[]string { return &r.GrantTypes }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("response_types", func(r *Client) *[]string { return &r.ResponseTypes }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("scope", func(r *Client) *string { return &r.Scope }, kvimpl.String),
+	kvimpl.Optional("client_name", func(r *Client) *string { return &r.ClientName }, kvimpl.String),
+	kvimpl.Optional("client_uri", func(r *Client) *string { return &r.ClientURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("logo_uri", func(r *Client) *string { return &r.LogoURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("contacts", func(r *Client) *[]string { return &r.Contacts }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("tos_uri", func(r *Client) *string { return &r.TosURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("policy_uri", func(r *Client) *string { return &r.PolicyURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("jwks_uri", func(r *Client) *string { return &r.JWKSURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("jwks", func(r *Client) *json.RawMessage { return &r.JWKS }, kvimpl.JSON),
+	kvimpl.Optional("software_id", func(r *Client) *string { return &r.SoftwareID }, kvimpl.String),
+	kvimpl.Optional("software_version", func(r *Client) *string { return &r.SoftwareVersion }, kvimpl.String),
+	kvimpl.Required("client_id", func(r *Client) *string { return &r.ClientID }, kvimpl.String),
+	kvimpl.Optional("client_secret", func(r *Client) *kv.Secret { return &r.ClientSecret }, kvimpl.Secret),
+	kvimpl.Optional("client_id_issued_at", func(r *Client) *time.Time { return &r.ClientIDIssuedAt }, kvimpl.Unixtime),
+	kvimpl.Optional("client_secret_expires_at", func(r *Client) *time.Time { return &r.ClientSecretExpiresAt }, kvimpl.Unixtime),
+	kvimpl.Optional("cimd_document", func(r *Client) **ClientCimdDocument { return &r.CimdDocument }, kvimpl.Pointer(kvimpl.Object(fieldsOfClientCimdDocument, (*ClientCimdDocument).read))),
+	kvimpl.Optional("allowed_redirect_uri_patterns", func(r *Client) *[]string { return &r.AllowedRedirectURIPatterns }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("cimd_fetched_at", func(r *Client) **float64 { return &r.CimdFetchedAt }, kvimpl.Pointer(kvimpl.Float)),
+	kvimpl.Optional("registration_access_token", func(r *Client) *kv.Hashed { return &r.RegistrationAccessToken }, kvimpl.Hashed),
+	kvimpl.Optional("registration_client_uri", func(r *Client) *string { return &r.RegistrationClientURI }, kvimpl.URL(kv.SchemeHTTPS|kv.SchemeLoopbackHTTP)),
+	kvimpl.Optional("application_type", func(r *Client) *string { return &r.ApplicationType }, kvimpl.String),
+	kvimpl.Optional("issuer", func(r *Client) *string { return &r.Issuer }, kvimpl.String),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfClient.
+func (r *Client) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.Strings(&r.RedirectURIs)
+	case 1:
+		return d.String(&r.TokenEndpointAuthMethod)
+	case 2:
+		return d.Strings(&r.GrantTypes)
+	case 3:
+		return d.Strings(&r.ResponseTypes)
+	case 4:
+		return d.String(&r.Scope)
+	case 5:
+		return d.String(&r.ClientName)
+	case 6:
+		return d.String(&r.ClientURI)
+	case 7:
+		return d.String(&r.LogoURI)
+	case 8:
+		return d.Strings(&r.Contacts)
+	case 9:
+		return d.String(&r.TosURI)
+	case 10:
+		return d.String(&r.PolicyURI)
+	case 11:
+		return d.String(&r.JWKSURI)
+	case 12:
+		return kvimpl.Read(d, &r.JWKS)
+	case 13:
+		return d.String(&r.SoftwareID)
+	case 14:
+		return d.String(&r.SoftwareVersion)
+	case 15:
+		return d.String(&r.ClientID)
+	case 16:
+		return kvimpl.Read(d, &r.ClientSecret)
+	case 17:
+		return kvimpl.Read(d, &r.ClientIDIssuedAt)
+	case 18:
+		return kvimpl.Read(d, &r.ClientSecretExpiresAt)
+	case 19:
+		return kvimpl.Read(d, &r.CimdDocument)
+	case 20:
+		return d.Strings(&r.AllowedRedirectURIPatterns)
+	case 21:
+		return kvimpl.Read(d, &r.CimdFetchedAt)
+	case 22:
+		return kvimpl.Read(d, &r.RegistrationAccessToken)
+	case 23:
+		return d.String(&r.RegistrationClientURI)
+	case 24:
+		return d.String(&r.ApplicationType)
+	case 25:
+		return d.String(&r.Issuer)
+	}
+	return d.Keep(&r.unknown)
 }
 
-func (r *ClientCimdDocument) appendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, "{\"client_id\":"...)
-	b = kv.AppendString(b, r.ClientID)
-	b = append(b, ",\"client_name\":"...)
-	if r.ClientName == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.ClientName)
-	}
-	b = append(b, ",\"client_uri\":"...)
-	if r.ClientURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.ClientURI)
-	}
-	b = append(b, ",\"logo_uri\":"...)
-	if r.LogoURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.LogoURI)
-	}
-	b = append(b, ",\"redirect_uris\":"...)
-	if len(r.RedirectURIs) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.RedirectURIs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"token_endpoint_auth_method\":"...)
-	if r.TokenEndpointAuthMethod == "" {
-		b = append(b, "\"none\""...)
-	} else {
-		b = kv.AppendString(b, r.TokenEndpointAuthMethod)
-	}
-	b = append(b, ",\"grant_types\":"...)
-	if len(r.GrantTypes) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.GrantTypes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"response_types\":"...)
-	if len(r.ResponseTypes) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.ResponseTypes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"scope\":"...)
-	if r.Scope == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Scope)
-	}
-	b = append(b, ",\"contacts\":"...)
-	if len(r.Contacts) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Contacts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"tos_uri\":"...)
-	if r.TosURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.TosURI)
-	}
-	b = append(b, ",\"policy_uri\":"...)
-	if r.PolicyURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.PolicyURI)
-	}
-	b = append(b, ",\"jwks_uri\":"...)
-	if r.JWKSURI == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.JWKSURI)
-	}
-	b = append(b, ",\"jwks\":"...)
-	if len(r.JWKS) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b, err = kv.AppendRaw(b, r.JWKS)
-		if err != nil {
-			return b, kv.FieldErr("jwks", err)
-		}
-	}
-	b = append(b, ",\"software_id\":"...)
-	if r.SoftwareID == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.SoftwareID)
-	}
-	b = append(b, ",\"software_version\":"...)
-	if r.SoftwareVersion == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.SoftwareVersion)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
-}
+// fieldsOfClientCimdDocument are the fields of ClientCimdDocument, in the order they are written.
+var fieldsOfClientCimdDocument = kvimpl.NewFields(
+	func(r *ClientCimdDocument) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("client_id", func(r *ClientCimdDocument) *string { return &r.ClientID }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("client_name", func(r *ClientCimdDocument) *string { return &r.ClientName }, kvimpl.String),
+	kvimpl.Optional("client_uri", func(r *ClientCimdDocument) *string { return &r.ClientURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("logo_uri", func(r *ClientCimdDocument) *string { return &r.LogoURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("redirect_uris", func(r *ClientCimdDocument) *[]string { return &r.RedirectURIs }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("token_endpoint_auth_method", func(r *ClientCimdDocument) *string { return &r.TokenEndpointAuthMethod }, kvimpl.Enum("none", "private_key_jwt").Default("none")),
+	kvimpl.Optional("grant_types", func(r *ClientCimdDocument) *[]string { return &r.GrantTypes }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("response_types", func(r *ClientCimdDocument) *[]string { return &r.ResponseTypes }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("scope", func(r *ClientCimdDocument) *string { return &r.Scope }, kvimpl.String),
+	kvimpl.Optional("contacts", func(r *ClientCimdDocument) *[]string { return &r.Contacts }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("tos_uri", func(r *ClientCimdDocument) *string { return &r.TosURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("policy_uri", func(r *ClientCimdDocument) *string { return &r.PolicyURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("jwks_uri", func(r *ClientCimdDocument) *string { return &r.JWKSURI }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("jwks", func(r *ClientCimdDocument) *json.RawMessage { return &r.JWKS }, kvimpl.JSON),
+	kvimpl.Optional("software_id", func(r *ClientCimdDocument) *string { return &r.SoftwareID }, kvimpl.String),
+	kvimpl.Optional("software_version", func(r *ClientCimdDocument) *string { return &r.SoftwareVersion }, kvimpl.String),
+)
 
-func (r *ClientCimdDocument) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "client_id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_id", err)
-			}
-			r.ClientID = v
-		case "client_name":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_name", err)
-			}
-			r.ClientName = v
-		case "client_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_uri", err)
-			}
-			r.ClientURI = v
-		case "logo_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("logo_uri", err)
-			}
-			r.LogoURI = v
-		case "redirect_uris":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("redirect_uris", err)
-			}
-			r.RedirectURIs = v
-		case "token_endpoint_auth_method":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("token_endpoint_auth_method", err)
-			}
-			r.TokenEndpointAuthMethod = v
-		case "grant_types":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("grant_types", err)
-			}
-			r.GrantTypes = v
-		case "response_types":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("response_types", err)
-			}
-			r.ResponseTypes = v
-		case "scope":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("scope", err)
-			}
-			r.Scope = v
-		case "contacts":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("contacts", err)
-			}
-			r.Contacts = v
-		case "tos_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("tos_uri", err)
-			}
-			r.TosURI = v
-		case "policy_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("policy_uri", err)
-			}
-			r.PolicyURI = v
-		case "jwks_uri":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("jwks_uri", err)
-			}
-			r.JWKSURI = v
-		case "jwks":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			r.JWKS = kv.DecodeRaw(raw)
-		case "software_id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("software_id", err)
-			}
-			r.SoftwareID = v
-		case "software_version":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("software_version", err)
-			}
-			r.SoftwareVersion = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// read reads the member of r that d has at hand, field of fieldsOfClientCimdDocument.
+func (r *ClientCimdDocument) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ClientID)
+	case 1:
+		return d.String(&r.ClientName)
+	case 2:
+		return d.String(&r.ClientURI)
+	case 3:
+		return d.String(&r.LogoURI)
+	case 4:
+		return d.Strings(&r.RedirectURIs)
+	case 5:
+		return d.String(&r.TokenEndpointAuthMethod)
+	case 6:
+		return d.Strings(&r.GrantTypes)
+	case 7:
+		return d.Strings(&r.ResponseTypes)
+	case 8:
+		return d.String(&r.Scope)
+	case 9:
+		return d.Strings(&r.Contacts)
+	case 10:
+		return d.String(&r.TosURI)
+	case 11:
+		return d.String(&r.PolicyURI)
+	case 12:
+		return d.String(&r.JWKSURI)
+	case 13:
+		return kvimpl.Read(d, &r.JWKS)
+	case 14:
+		return d.String(&r.SoftwareID)
+	case 15:
+		return d.String(&r.SoftwareVersion)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Client) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfClient.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Client) UnmarshalJSON(data []byte) error {
 	*r = Client{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return fieldsOfClient.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r ClientCimdDocument) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfClientCimdDocument.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *ClientCimdDocument) UnmarshalJSON(data []byte) error {
 	*r = ClientCimdDocument{}
-	return r.decodeJSON(data)
+	return fieldsOfClientCimdDocument.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Client records, with the schema's encryption.
+// codec is the kv.Codec of Client records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
@@ -776,67 +201,21 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
-	if v.ClientID == "" {
-		v.ClientID = key
-	} else if v.ClientID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "client_id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	if c.enc != nil {
-		return kv.Seal(c.enc, data)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	err := v.decodeJSON(data, c.sealer(collection, key, false).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Client{}, openErr
-		}
-		v = Client{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
-	} else if err == nil && c.enc != nil {
-		err = kv.UnsealedValue(c.plaintext, c.strict, collection, key)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Client{}, err
 	}
-	if err != nil {
-		return Client{}, kv.DecodeError(collection, key, err)
-	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ClientID {
-	case key:
-	case "":
-		v.ClientID = key
-	default:
-		return Client{}, kv.KeyMismatch(collection, key, "client_id")
-	}
-	v.applyDefaults()
 	return v, nil
 }
 
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+		Strict:    c.strict,
 	}
 }

@@ -5,9 +5,11 @@ package oauthclients
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Client is one registered OAuth client: its metadata (RFC 7591 section 2),
@@ -75,9 +77,9 @@ type Client struct {
 	// Issuer the client registered with, written by newer MCP SDKs.
 	Issuer string `json:"issuer"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // ClientCimdDocument is a nested object of Client.
@@ -116,24 +118,9 @@ type ClientCimdDocument struct {
 	// Version of the client software.
 	SoftwareVersion string `json:"software_version"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
-}
-
-func (r *Client) applyDefaults() {
-	if r.TokenEndpointAuthMethod == "" {
-		r.TokenEndpointAuthMethod = "client_secret_basic"
-	}
-	if r.CimdDocument != nil {
-		r.CimdDocument.applyDefaults()
-	}
-}
-
-func (r *ClientCimdDocument) applyDefaults() {
-	if r.TokenEndpointAuthMethod == "" {
-		r.TokenEndpointAuthMethod = "none"
-	}
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
@@ -141,181 +128,19 @@ func (r *ClientCimdDocument) applyDefaults() {
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Client) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Client) validate(p *kv.Problems, prefix string) {
-	if len(r.RedirectURIs) == 0 {
-		p.Add(prefix+"redirect_uris", "required: at least one value")
-	}
-	for i, e := range r.RedirectURIs {
-		if msg := kv.CheckURL(e, kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse); msg != "" {
-			p.Add(kv.Index(prefix+"redirect_uris", i), msg)
-		}
-	}
-	switch r.TokenEndpointAuthMethod {
-	case "", "none", "client_secret_post", "client_secret_basic", "private_key_jwt":
-	default:
-		p.Add(prefix+"token_endpoint_auth_method", "must be one of: none, client_secret_post, client_secret_basic, private_key_jwt")
-	}
-	for i, e := range r.GrantTypes {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"grant_types", i), msg)
-		}
-	}
-	for i, e := range r.ResponseTypes {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"response_types", i), msg)
-		}
-	}
-	if msg := kv.CheckText(r.Scope); msg != "" {
-		p.Add(prefix+"scope", msg)
-	}
-	if msg := kv.CheckText(r.ClientName); msg != "" {
-		p.Add(prefix+"client_name", msg)
-	}
-	if r.ClientURI != "" {
-		if msg := kv.CheckURL(r.ClientURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"client_uri", msg)
-		}
-	}
-	if r.LogoURI != "" {
-		if msg := kv.CheckURL(r.LogoURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"logo_uri", msg)
-		}
-	}
-	for i, e := range r.Contacts {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"contacts", i), msg)
-		}
-	}
-	if r.TosURI != "" {
-		if msg := kv.CheckURL(r.TosURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"tos_uri", msg)
-		}
-	}
-	if r.PolicyURI != "" {
-		if msg := kv.CheckURL(r.PolicyURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"policy_uri", msg)
-		}
-	}
-	if r.JWKSURI != "" {
-		if msg := kv.CheckURL(r.JWKSURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"jwks_uri", msg)
-		}
-	}
-	kv.CheckJSON(p, prefix+"jwks", r.JWKS)
-	if msg := kv.CheckText(r.SoftwareID); msg != "" {
-		p.Add(prefix+"software_id", msg)
-	}
-	if msg := kv.CheckText(r.SoftwareVersion); msg != "" {
-		p.Add(prefix+"software_version", msg)
-	}
-	if r.ClientID == "" {
-		p.Add(prefix+"client_id", "required")
-	}
-	if msg := kv.CheckText(r.ClientID); msg != "" {
-		p.Add(prefix+"client_id", msg)
-	}
-	if msg := kv.CheckText(string(r.ClientSecret)); msg != "" {
-		p.Add(prefix+"client_secret", msg)
-	}
-	if r.CimdDocument != nil {
-		r.CimdDocument.validate(p, prefix+"cimd_document.")
-	}
-	for i, e := range r.AllowedRedirectURIPatterns {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"allowed_redirect_uri_patterns", i), msg)
-		}
-	}
-	if r.RegistrationClientURI != "" {
-		if msg := kv.CheckURL(r.RegistrationClientURI, kv.SchemeHTTPS|kv.SchemeLoopbackHTTP); msg != "" {
-			p.Add(prefix+"registration_client_uri", msg)
-		}
-	}
-	if msg := kv.CheckText(r.ApplicationType); msg != "" {
-		p.Add(prefix+"application_type", msg)
-	}
-	if msg := kv.CheckText(r.Issuer); msg != "" {
-		p.Add(prefix+"issuer", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Client) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *ClientCimdDocument) validate(p *kv.Problems, prefix string) {
-	if r.ClientID == "" {
-		p.Add(prefix+"client_id", "required")
-	}
-	if msg := kv.CheckURL(r.ClientID, kv.SchemeHTTPS); msg != "" {
-		p.Add(prefix+"client_id", msg)
-	}
-	if msg := kv.CheckText(r.ClientName); msg != "" {
-		p.Add(prefix+"client_name", msg)
-	}
-	if r.ClientURI != "" {
-		if msg := kv.CheckURL(r.ClientURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"client_uri", msg)
-		}
-	}
-	if r.LogoURI != "" {
-		if msg := kv.CheckURL(r.LogoURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"logo_uri", msg)
-		}
-	}
-	for i, e := range r.RedirectURIs {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"redirect_uris", i), msg)
-		}
-	}
-	switch r.TokenEndpointAuthMethod {
-	case "", "none", "private_key_jwt":
-	default:
-		p.Add(prefix+"token_endpoint_auth_method", "must be one of: none, private_key_jwt")
-	}
-	for i, e := range r.GrantTypes {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"grant_types", i), msg)
-		}
-	}
-	for i, e := range r.ResponseTypes {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"response_types", i), msg)
-		}
-	}
-	if msg := kv.CheckText(r.Scope); msg != "" {
-		p.Add(prefix+"scope", msg)
-	}
-	for i, e := range r.Contacts {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"contacts", i), msg)
-		}
-	}
-	if r.TosURI != "" {
-		if msg := kv.CheckURL(r.TosURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"tos_uri", msg)
-		}
-	}
-	if r.PolicyURI != "" {
-		if msg := kv.CheckURL(r.PolicyURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"policy_uri", msg)
-		}
-	}
-	if r.JWKSURI != "" {
-		if msg := kv.CheckURL(r.JWKSURI, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"jwks_uri", msg)
-		}
-	}
-	kv.CheckJSON(p, prefix+"jwks", r.JWKS)
-	if msg := kv.CheckText(r.SoftwareID); msg != "" {
-		p.Add(prefix+"software_id", msg)
-	}
-	if msg := kv.CheckText(r.SoftwareVersion); msg != "" {
-		p.Add(prefix+"software_version", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r ClientCimdDocument) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
 // VerifyRegistrationAccessToken reports, in constant time, whether token is the registration_access_token whose digest is stored.

@@ -257,13 +257,13 @@ func codecFields(m *schema.Model) *jen.Statement {
 	)
 }
 
-// sensitiveNames renders the JSON names of the schema's sensitive fields:
-// the only places, besides a whole value, where an envelope belongs; nil
-// for none.
+// sensitiveNames renders the paths of the schema's sensitive fields
+// (tokens[].secret): the only places, besides a whole value, where an
+// envelope belongs; nil for none.
 func sensitiveNames(s *schema.Schema) jen.Code {
 	var names []jen.Code
-	for _, fl := range s.Sensitive() {
-		names = append(names, jen.Lit(fl.JSONName))
+	for _, path := range s.SensitivePaths() {
+		names = append(names, jen.Lit(path))
 	}
 	if names == nil {
 		return nil

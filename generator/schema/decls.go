@@ -57,11 +57,12 @@ func PackageDecls() []string { return slices.Concat(packageDecls, sqliteDecls) }
 const (
 	MarshalJSONMethod   = "MarshalJSON"
 	UnmarshalJSONMethod = "UnmarshalJSON"
+	FormatMethod        = "Format"
 )
 
 // typeMethods are the methods of every struct type, which no field may be
 // named like.
-var typeMethods = []string{MarshalJSONMethod, UnmarshalJSONMethod}
+var typeMethods = []string{MarshalJSONMethod, UnmarshalJSONMethod, FormatMethod}
 
 // ValidateMethod is a method of the record type only.
 const ValidateMethod = "Validate"

@@ -244,8 +244,8 @@ func wantDecls(s *schema.Schema) []string {
 		}
 	}
 	out = append(out,
-		"codec", "backend", "newBackend", "indexes",
-		"codec.Encode", "codec.Decode",
+		"codec", "backend", "newBackend", "indexes", "record",
+		"codec.Encode", "codec.Decode", "codec.crypto",
 		"Store.field records", "Store.field untyped", "Store.field codec",
 		"codec.field enc", "codec.field plaintext",
 		"Options.field Collection",
@@ -268,14 +268,13 @@ func wantDecls(s *schema.Schema) []string {
 	}
 	if s.Encryption != schema.EncryptNone {
 		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext",
-			"Options.field Strict", "codec.field strict", "codec.sealer")
+			"Options.field Strict", "codec.field strict")
 	}
 	for _, f := range s.Indexed() {
 		out = append(out, "Store.FindBy"+f.GoName)
 	}
 	typeDecls := func(name string, fields []*schema.Field, record bool) {
-		out = append(out, name, name+".appendJSON", name+".decodeJSON", name+".MarshalJSON", name+".UnmarshalJSON",
-			name+".applyDefaults", name+".validate", name+".field extra")
+		out = append(out, name, "fieldsOf"+name, name+".read", name+".MarshalJSON", name+".UnmarshalJSON", name+".Format", name+".field unknown")
 		if record {
 			out = append(out, name+".Validate")
 		}

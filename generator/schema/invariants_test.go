@@ -86,7 +86,7 @@ func checkFields(t *testing.T, fields []*Field, top bool) {
 		if why := DocText(f.Description); why != "" {
 			t.Errorf("field %q: description %q %s", f.Name, f.Description, why)
 		}
-		if !top && (f.Sensitive || f.Hashed || f.Indexed) {
+		if !top && (f.Hashed || f.Indexed) {
 			t.Errorf("nested field %q has a top-level-only option", f.Name)
 		}
 		if f.Type == nil {

@@ -49,8 +49,8 @@ func TestLoadOAuthClients(t *testing.T) {
 	if f := byName["registration_access_token"]; f == nil || !f.Hashed || f.Sensitive {
 		t.Errorf("registration_access_token: %+v", f)
 	}
-	if got := s.Sensitive(); len(got) != 1 || got[0].Name != "client_secret" {
-		t.Errorf("Sensitive() = %v", got)
+	if got := s.SensitivePaths(); !slices.Equal(got, []string{"client_secret"}) {
+		t.Errorf("SensitivePaths() = %v", got)
 	}
 	// FastMCP reads the collection: the whole value is sealed, so nothing is indexed.
 	if got := s.Indexed(); len(got) != 0 {
@@ -250,6 +250,30 @@ func matches(err error, want string) bool {
 	return strings.Contains(err.Error(), want)
 }
 
+// TestNestedSensitive: sensitive is allowed on string fields of objects,
+// in lists too, at any depth.
+func TestNestedSensitive(t *testing.T) {
+	s, err := Load("t.yaml", []byte(minimal+`  upstream:
+    type: object
+    fields:
+      access_token: {type: string, sensitive: true}
+      tokens:
+        type: list<object>
+        fields:
+          secret: {type: string, sensitive: true, required: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := s.Fields[1].Type
+	if !upstream.Fields[0].Sensitive || !upstream.Fields[1].Type.Elem.Fields[0].Sensitive {
+		t.Errorf("the nested fields are not sensitive: %+v", upstream.Fields)
+	}
+	if got, want := s.SensitivePaths(), []string{"upstream.access_token", "upstream.tokens[].secret"}; !slices.Equal(got, want) {
+		t.Errorf("SensitivePaths() = %q, want %q", got, want)
+	}
+}
+
 // TestErrors checks single mistakes that the golden cases do not cover.
 func TestErrors(t *testing.T) {
 	for _, tc := range []struct{ extra, want string }{
@@ -264,7 +288,13 @@ func TestErrors(t *testing.T) {
 		{"  x: {type: string, sensitive: true, hashed: true}\n", "sensitive and hashed exclude each other"},
 		{"  x: {type: string, hashed: true, indexed: true}\n", "a hashed field cannot be indexed"},
 		{"  x: {type: url, hashed: true}\n", "hashed needs type: string in schema version 1, not url"},
-		{"  x: {type: list<object>, fields: {y: {type: int, sensitive: true}}}\n", `field "x.y": sensitive is only allowed on top-level fields`},
+		{"  x: {type: list<object>, fields: {y: {type: int, sensitive: true}}}\n", `field "x.y": sensitive needs type: string in schema version 1, not int`},
+		{"  x: {type: object, fields: {y: {type: string, hashed: true}}}\n", `field "x.y": hashed is only allowed on top-level fields`},
+		{"  x: {type: object, fields: {y: {type: string, indexed: true}}}\n", `field "x.y": indexed is only allowed on top-level fields`},
+		{"  x: {type: object, fields: {y: {type: string, sensitive: true, default: hunter2}}}\n", `field "x.y": a sensitive or hashed field cannot have a default`},
+		{"  x: {type: object, fields: {y: {type: string, sensitive: true}}}\nencryption: none\n", `field "x.y": sensitive needs encryption: fields or value`},
+		{"  x: {type: object, json: a.b, fields: {y: {type: string, sensitive: true}}}\n", `field "x.y": the JSON names on the path of a sensitive field hold no '.', '[' or ']' ("a.b" does)`},
+		{"  x: {type: string, sensitive: true, json: \"x[0]\"}\n", `field "x": the JSON names on the path of a sensitive field hold no '.', '[' or ']' ("x[0]" does)`},
 		{"  x: {type: list<enum>, values: [a, \"\"]}\n", `enum value "" is empty`},
 		{"  x: {type: enum, values: []}\n", "values is empty"},
 		{"  x: {type: enum, values: a}\n", "values must be a list, not the string \"a\""},

@@ -97,17 +97,6 @@ func (s *Schema) Uses(e Engine) bool {
 	return false
 }
 
-// Sensitive reports the top-level fields stored encrypted, in file order.
-func (s *Schema) Sensitive() []*Field {
-	var out []*Field
-	for _, f := range s.Fields {
-		if f.Sensitive {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // Indexed reports the top-level fields that get an expression index and a finder.
 func (s *Schema) Indexed() []*Field {
 	var out []*Field
@@ -126,7 +115,7 @@ type Field struct {
 	JSONName    string // wire name
 	Type        *Type
 	Required    bool
-	Sensitive   bool // encrypted at rest; top-level fields only
+	Sensitive   bool // encrypted at rest; string fields, at any depth
 	Hashed      bool // stored as a SHA-256 digest, verify-only; top-level string fields only
 	Indexed     bool // top-level scalar fields only
 	Default     any  // nil, or a value of the field's Go kind: string, int64, float64, bool

@@ -2,8 +2,10 @@ package schema
 
 import (
 	"fmt"
-	"github.com/kvgen/kvgen/kv"
 	"slices"
+	"strings"
+
+	"github.com/kvgen/kvgen/kv"
 
 	"gopkg.in/yaml.v3"
 )
@@ -41,7 +43,7 @@ func (l *loader) validate(s *Schema, root *yaml.Node, opts map[string]*yaml.Node
 	for _, f := range s.Fields {
 		l.checkTopField(s, f)
 	}
-	l.checkNested(s.Fields)
+	l.checkNested(s, s.Fields, nil)
 	l.checkTypeNames(s)
 }
 
@@ -107,12 +109,7 @@ func (l *loader) checkKey(s *Schema, keyNode *yaml.Node) {
 // checkTopField checks the options that only a record's own fields have.
 func (l *loader) checkTopField(s *Schema, f *Field) {
 	src := l.src[f]
-	at := func(option string) *yaml.Node {
-		if n := src.opts[option]; n != nil {
-			return n
-		}
-		return src.key
-	}
+	at := src.at
 	if envelopeKeys[f.JSONName] {
 		l.errorf(at("json"), "field %q: the JSON name %q is reserved for the encryption envelope", f.Name, f.JSONName)
 	}
@@ -125,22 +122,14 @@ func (l *loader) checkTopField(s *Schema, f *Field) {
 	if f.Hashed && f.Indexed {
 		l.errorf(at("indexed"), "field %q: a hashed field cannot be indexed in schema version 1", f.Name)
 	}
-	if f.Sensitive && s.Encryption == EncryptNone {
-		l.errorf(at("sensitive"), "field %q: sensitive needs encryption: fields or value", f.Name)
-	}
 	if f.Indexed && s.Encryption == EncryptValue {
 		l.errorf(at("indexed"), "field %q: indexed needs encryption: fields or none; with encryption: value the stored value is one envelope", f.Name)
 	}
 	if f.Type != nil {
-		// v1 restriction: the Go types of these fields are kv.Secret and
-		// kv.Hashed, which wrap a string.
-		for _, opt := range []struct {
-			set  bool
-			name string
-		}{{f.Sensitive, "sensitive"}, {f.Hashed, "hashed"}} {
-			if opt.set && f.Type.Kind != String {
-				l.errorf(at(opt.name), "field %q: %s needs type: string in schema version 1, not %s", f.Name, opt.name, f.Type)
-			}
+		// v1 restriction: the Go type of a hashed field is kv.Hashed, which
+		// wraps a string.
+		if f.Hashed && f.Type.Kind != String {
+			l.errorf(at("hashed"), "field %q: hashed needs type: string in schema version 1, not %s", f.Name, f.Type)
 		}
 		if f.Indexed && !f.Type.isScalar() {
 			l.errorf(at("indexed"), "field %q: indexed needs a scalar type (string, url, enum, int, bool, float, unixtime, timestamp), not %s", f.Name, f.Type)
@@ -149,25 +138,57 @@ func (l *loader) checkTopField(s *Schema, f *Field) {
 	if slices.Contains(recordMethods(s), f.GoName) {
 		l.errorf(src.key, "field %q: Go name %s is a method of the generated record; set go_name", f.Name, f.GoName)
 	}
-	if (f.Sensitive || f.Hashed) && src.opts["default"] != nil {
+	if f.Hashed && src.opts["default"] != nil {
 		l.errorf(src.opts["default"], "field %q: a sensitive or hashed field cannot have a default: it would put a secret in the schema", f.Name)
 	}
 }
 
-// checkNested walks the fields of one struct (the record or an object):
-// names must not collide within it, and record-only options must not
-// appear below the top level.
-func (l *loader) checkNested(fields []*Field) {
+// checkSensitive checks a sensitive field, in the record or in an object
+// at any depth. Its envelope (encryption: fields) is bound to its path, as
+// errors write paths (upstream.access_token, tokens[2].access_token), so
+// the JSON names on that path hold none of the characters that separate
+// its parts: no two fields of a record have the same path.
+func (l *loader) checkSensitive(s *Schema, f *Field, jsonPath []string) {
+	src := l.src[f]
+	if s.Encryption == EncryptNone {
+		l.errorf(src.at("sensitive"), "field %q: sensitive needs encryption: fields or value", src.path)
+	}
+	if f.Type != nil && f.Type.Kind != String {
+		// v1 restriction: the Go type of a sensitive field is kv.Secret,
+		// which wraps a string.
+		l.errorf(src.at("sensitive"), "field %q: sensitive needs type: string in schema version 1, not %s", src.path, f.Type)
+	}
+	if src.opts["default"] != nil {
+		l.errorf(src.opts["default"], "field %q: a sensitive or hashed field cannot have a default: it would put a secret in the schema", src.path)
+	}
+	for _, name := range jsonPath {
+		if strings.ContainsAny(name, ".[]") {
+			l.errorf(src.at("sensitive"), "field %q: the JSON names on the path of a sensitive field hold no '.', '[' or ']' (%q does): "+
+				"its envelope is bound to that path", src.path, name)
+			return
+		}
+	}
+}
+
+// checkNested walks the fields of one struct (the record or an object),
+// whose JSON path from the record is jsonPath: names must not collide
+// within it, record-only options must not appear below the top level, and
+// sensitive fields, at any depth, are checked.
+func (l *loader) checkNested(s *Schema, fields []*Field, jsonPath []string) {
 	goNames := map[string]*Field{}
 	jsonNames := map[string]*Field{}
 	for _, f := range fields {
 		src := l.src[f]
 		if !src.top {
-			for _, option := range []string{"sensitive", "hashed", "indexed"} {
+			for _, option := range []string{"hashed", "indexed"} {
 				if n := src.opts[option]; n != nil {
 					l.errorf(n, "field %q: %s is only allowed on top-level fields", src.path, option)
 				}
 			}
+		}
+		path := append(slices.Clip(jsonPath), f.JSONName)
+		if f.Sensitive {
+			l.checkSensitive(s, f, path)
 		}
 		if slices.Contains(typeMethods, f.GoName) {
 			l.errorf(src.key, "field %q: Go name %s is a method of the generated type; set go_name", src.path, f.GoName)
@@ -186,7 +207,7 @@ func (l *loader) checkNested(fields []*Field) {
 		}
 		if f.Type != nil {
 			if base := f.Type.base(); base.Kind == Object {
-				l.checkNested(base.Fields)
+				l.checkNested(s, base.Fields, path)
 			}
 		}
 	}
@@ -225,4 +246,12 @@ func (l *loader) checkTypeNames(s *Schema) {
 		}
 	}
 	walk(s.Fields)
+}
+
+// at is the node of option of the field, or its key when it has none.
+func (src *fieldSrc) at(option string) *yaml.Node {
+	if n := src.opts[option]; n != nil {
+		return n
+	}
+	return src.key
 }

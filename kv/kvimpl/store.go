@@ -26,7 +26,7 @@ type StoreConfig struct {
 // Encrypter without AllowPlaintext (secrets are never stored in plaintext
 // by accident), Strict without an Encrypter, and, for a schema of
 // encryption: fields, a default collection that Python reads
-// (kv.CheckGoOnlyCollection).
+// (CheckGoOnlyCollection).
 func (c StoreConfig) Check() error {
 	if c.Encryption == kv.EncryptionNone {
 		return nil
@@ -38,7 +38,7 @@ func (c StoreConfig) Check() error {
 		return errors.New(c.Package + ": Options.Strict needs an Encrypter: it refuses plaintext")
 	}
 	if c.Encryption == kv.EncryptionFields {
-		if err := kv.CheckGoOnlyCollection(c.Collection); err != nil {
+		if err := CheckGoOnlyCollection(c.Collection); err != nil {
 			return fmt.Errorf("%s: %w", c.Package, err)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 func storedValue(t *testing.T, pool *pgxpool.Pool, key string) string {
@@ -94,7 +95,7 @@ func TestDecryptFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherRing := newRing(t)
-	other, err := kv.Sealer{Encrypter: otherRing, Collection: fieldsclients.DefaultCollection, Key: "c0"}.Seal(nil, "client_secret", "plain-secret-0")
+	other, err := kvimpl.Sealer{Encrypter: otherRing, Collection: fieldsclients.DefaultCollection, Key: "c0"}.Seal(nil, "client_secret", "plain-secret-0")
 	if err != nil {
 		t.Fatal(err)
 	}

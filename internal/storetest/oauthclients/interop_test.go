@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,3 +240,25 @@ func TestUnknownFieldsKept(t *testing.T) {
 }
 
 func stdBase64(s string) ([]byte, error) { return base64.StdEncoding.Strict().DecodeString(s) }
+
+// TestPrintShowsFieldsOnly: a Client printed with fmt shows its fields, its
+// secret redacted, and nothing of the members it keeps without knowing them.
+func TestPrintShowsFieldsOnly(t *testing.T) {
+	var c oauthclients.Client
+	err := json.Unmarshal([]byte(`{"client_id":"c1","client_secret":"s3cr3t-value","x_future":"kept-unknown-bytes",`+
+		`"cimd_document":{"client_id":"https://c.example.com/d.json","x_nested":"nested-unknown-bytes"}}`), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
+		out := fmt.Sprintf(verb, c) + fmt.Sprintf(verb, c.CimdDocument)
+		for _, hidden := range []string{"x_future", "kept-unknown", "x_nested", "nested-unknown", "s3cr3t", "unknown"} {
+			if strings.Contains(out, hidden) {
+				t.Errorf("%s prints %q: %s", verb, hidden, out)
+			}
+		}
+	}
+	if out := fmt.Sprintf("%+v", c); !strings.Contains(out, "ClientID:c1") || !strings.Contains(out, "ClientSecret:[REDACTED]") {
+		t.Errorf("%%+v = %s; want its fields, the secret redacted", out)
+	}
+}

@@ -4,339 +4,134 @@
 package settings
 
 import (
-	"encoding/json"
-	"slices"
+	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Setting) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 518)
-	var err error
-	b = append(b, "{\"id\":"...)
-	b = kv.AppendString(b, r.ID)
-	b = append(b, ",\"name\":"...)
-	if r.Name == "" {
-		b = append(b, "\"it's \\\"quoted\\\"\""...)
-	} else {
-		b = kv.AppendString(b, r.Name)
-	}
-	b = append(b, ",\"count\":"...)
-	if r.Count == nil {
-		b = append(b, "-7"...)
-	} else {
-		b = kv.AppendInt(b, *r.Count)
-	}
-	b = append(b, ",\"ratio\":"...)
-	if r.Ratio == nil {
-		b = append(b, "1.5e-7"...)
-	} else {
-		b, err = kv.AppendFloat(b, *r.Ratio)
-		if err != nil {
-			return b, kv.FieldErr("ratio", err)
-		}
-	}
-	b = append(b, ",\"enabled\":"...)
-	if r.Enabled == nil {
-		b = append(b, "true"...)
-	} else {
-		b = kv.AppendBool(b, *r.Enabled)
-	}
-	b = append(b, ",\"homepage\":"...)
-	if r.Homepage == "" {
-		b = append(b, "\"https://example.com/home\""...)
-	} else {
-		b = kv.AppendString(b, r.Homepage)
-	}
-	b = append(b, ",\"since\":"...)
-	if r.Since.IsZero() {
-		b = append(b, "\"2025-01-02T14:04:05.5Z\""...)
-	} else {
-		b = kv.AppendTime(b, r.Since)
-	}
-	b = append(b, ",\"issued_at\":"...)
-	if r.IssuedAt.IsZero() {
-		b = append(b, "1767225600"...)
-	} else {
-		b = kv.AppendUnix(b, r.IssuedAt)
-	}
-	b = append(b, ",\"color\":"...)
-	if r.Color == "" {
-		b = append(b, "\"green\""...)
-	} else {
-		b = kv.AppendString(b, r.Color)
-	}
-	b = append(b, ",\"required_count\":"...)
-	if r.RequiredCount == 0 {
-		b = append(b, "3"...)
-	} else {
-		b = kv.AppendInt(b, r.RequiredCount)
-	}
-	b = append(b, ",\"required_since\":"...)
-	if r.RequiredSince.IsZero() {
-		b = append(b, "\"2000-01-01T00:00:00Z\""...)
-	} else {
-		b = kv.AppendTime(b, r.RequiredSince)
-	}
-	b = append(b, ",\"limits\":"...)
-	if r.Limits == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = r.Limits.appendJSON(b)
-		if err != nil {
-			return b, kv.FieldErr("limits", err)
-		}
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Setting as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Setting]{
+	Fields:     fieldsOfSetting,
+	Key:        func(r *Setting) *string { return &r.ID },
+	KeyName:    "id",
+	Encryption: kv.EncryptionNone,
 }
 
-func (r *Setting) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("id", err)
-			}
-			r.ID = v
-		case "name":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("name", err)
-			}
-			r.Name = v
-		case "count":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeInt(raw)
-			if err != nil {
-				return kv.FieldErr("count", err)
-			}
-			r.Count = &v
-		case "ratio":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("ratio", err)
-			}
-			r.Ratio = &v
-		case "enabled":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeBool(raw)
-			if err != nil {
-				return kv.FieldErr("enabled", err)
-			}
-			r.Enabled = &v
-		case "homepage":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("homepage", err)
-			}
-			r.Homepage = v
-		case "since":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeTime(raw)
-			if err != nil {
-				return kv.FieldErr("since", err)
-			}
-			r.Since = v
-		case "issued_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeUnix(raw)
-			if err != nil {
-				return kv.FieldErr("issued_at", err)
-			}
-			r.IssuedAt = v
-		case "color":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("color", err)
-			}
-			r.Color = v
-		case "required_count":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeInt(raw)
-			if err != nil {
-				return kv.FieldErr("required_count", err)
-			}
-			r.RequiredCount = v
-		case "required_since":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeTime(raw)
-			if err != nil {
-				return kv.FieldErr("required_since", err)
-			}
-			r.RequiredSince = v
-		case "limits":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v SettingLimits
-			if err := v.decodeJSON(raw); err != nil {
-				return kv.FieldErr("limits", err)
-			}
-			r.Limits = &v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfSetting are the fields of Setting, in the order they are written.
+var fieldsOfSetting = kvimpl.NewFields(
+	func(r *Setting) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("id", func(r *Setting) *string { return &r.ID }, kvimpl.String),
+	kvimpl.Optional("name", func(r *Setting) *string { return &r.Name }, kvimpl.String.Default("it's \"quoted\"")),
+	kvimpl.Optional("count", func(r *Setting) **int64 { return &r.Count }, kvimpl.Pointer(kvimpl.Int.Default(-7))),
+	kvimpl.Optional("ratio", func(r *Setting) **float64 { return &r.Ratio }, kvimpl.Pointer(kvimpl.Float.Default(1.5e-07))),
+	kvimpl.Optional("enabled", func(r *Setting) **bool { return &r.Enabled }, kvimpl.Pointer(kvimpl.Bool.Default(true))),
+	kvimpl.Optional("homepage", func(r *Setting) *string { return &r.Homepage }, kvimpl.URL(kv.SchemeHTTPS).Default("https://example.com/home")),
+	kvimpl.Optional("since", func(r *Setting) *time.Time { return &r.Since }, kvimpl.Timestamp.Default(time.Date(2025, time.January, 2, 14, 4, 5, 500000000, time.UTC))),
+	kvimpl.Optional("issued_at", func(r *Setting) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime.Default(time.Unix(int64(1767225600), 0).UTC())),
+	kvimpl.Optional("color", func(r *Setting) *string { return &r.Color }, kvimpl.Enum("red", "green").Default("green")),
+	kvimpl.Required("required_count", func(r *Setting) *int64 { return &r.RequiredCount }, kvimpl.Int.Default(3)),
+	kvimpl.Required("required_since", func(r *Setting) *time.Time { return &r.RequiredSince }, kvimpl.Timestamp.Default(time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC))),
+	kvimpl.Optional("limits", func(r *Setting) **SettingLimits { return &r.Limits }, kvimpl.Pointer(kvimpl.Object(fieldsOfSettingLimits, (*SettingLimits).read))),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfSetting.
+func (r *Setting) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ID)
+	case 1:
+		return d.String(&r.Name)
+	case 2:
+		return kvimpl.Read(d, &r.Count)
+	case 3:
+		return kvimpl.Read(d, &r.Ratio)
+	case 4:
+		return kvimpl.Read(d, &r.Enabled)
+	case 5:
+		return d.String(&r.Homepage)
+	case 6:
+		return kvimpl.Read(d, &r.Since)
+	case 7:
+		return kvimpl.Read(d, &r.IssuedAt)
+	case 8:
+		return d.String(&r.Color)
+	case 9:
+		return kvimpl.Read(d, &r.RequiredCount)
+	case 10:
+		return kvimpl.Read(d, &r.RequiredSince)
+	case 11:
+		return kvimpl.Read(d, &r.Limits)
+	}
+	return d.Keep(&r.unknown)
 }
 
-func (r *SettingLimits) appendJSON(b []byte) ([]byte, error) {
-	b = append(b, "{\"starts\":"...)
-	if r.Starts.IsZero() {
-		b = append(b, "\"2030-07-01T06:59:59.123456789Z\""...)
-	} else {
-		b = kv.AppendTime(b, r.Starts)
-	}
-	b = append(b, ",\"burst\":"...)
-	if r.Burst == nil {
-		b = append(b, "10"...)
-	} else {
-		b = kv.AppendInt(b, *r.Burst)
-	}
-	b = append(b, ",\"paused\":"...)
-	if !r.Paused {
-		b = append(b, "false"...)
-	} else {
-		b = kv.AppendBool(b, r.Paused)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
-}
+// fieldsOfSettingLimits are the fields of SettingLimits, in the order they are written.
+var fieldsOfSettingLimits = kvimpl.NewFields(
+	func(r *SettingLimits) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Optional("starts", func(r *SettingLimits) *time.Time { return &r.Starts }, kvimpl.Timestamp.Default(time.Date(2030, time.July, 1, 6, 59, 59, 123456789, time.UTC))),
+	kvimpl.Optional("burst", func(r *SettingLimits) **int64 { return &r.Burst }, kvimpl.Pointer(kvimpl.Int.Default(10))),
+	kvimpl.Required("paused", func(r *SettingLimits) *bool { return &r.Paused }, kvimpl.Bool.Default(false)),
+)
 
-func (r *SettingLimits) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "starts":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeTime(raw)
-			if err != nil {
-				return kv.FieldErr("starts", err)
-			}
-			r.Starts = v
-		case "burst":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeInt(raw)
-			if err != nil {
-				return kv.FieldErr("burst", err)
-			}
-			r.Burst = &v
-		case "paused":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeBool(raw)
-			if err != nil {
-				return kv.FieldErr("paused", err)
-			}
-			r.Paused = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// read reads the member of r that d has at hand, field of fieldsOfSettingLimits.
+func (r *SettingLimits) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return kvimpl.Read(d, &r.Starts)
+	case 1:
+		return kvimpl.Read(d, &r.Burst)
+	case 2:
+		return kvimpl.Read(d, &r.Paused)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Setting) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfSetting.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Setting) UnmarshalJSON(data []byte) error {
 	*r = Setting{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return fieldsOfSetting.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r SettingLimits) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfSettingLimits.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *SettingLimits) UnmarshalJSON(data []byte) error {
 	*r = SettingLimits{}
-	return r.decodeJSON(data)
+	return fieldsOfSettingLimits.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Setting records, with the schema's encryption.
+// codec is the kv.Codec of Setting records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
 }
 
 func (c *codec) Encode(collection, key string, v Setting) ([]byte, error) {
-	if v.ID == "" {
-		v.ID = key
-	} else if v.ID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Setting, error) {
 	var v Setting
-	err := v.decodeJSON(data, kv.PlainSecretReader)
-	if err != nil {
-		return Setting{}, kv.DecodeError(collection, key, err)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Setting{}, err
 	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ID {
-	case key:
-	case "":
-		v.ID = key
-	default:
-		return Setting{}, kv.KeyMismatch(collection, key, "id")
-	}
-	v.applyDefaults()
 	return v, nil
+}
+
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+	}
 }

@@ -4,9 +4,10 @@
 package settings
 
 import (
+	"fmt"
 	"time"
 
-	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Setting is one record of the settings table.
@@ -25,9 +26,9 @@ type Setting struct {
 	RequiredSince time.Time      `json:"required_since"`
 	Limits        *SettingLimits `json:"limits"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // SettingLimits is a nested object of Setting.
@@ -36,61 +37,9 @@ type SettingLimits struct {
 	Burst  *int64    `json:"burst"`
 	Paused bool      `json:"paused"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
-}
-
-func (r *Setting) applyDefaults() {
-	if r.Name == "" {
-		r.Name = "it's \"quoted\""
-	}
-	if r.Count == nil {
-		d := int64(int64(-7))
-		r.Count = &d
-	}
-	if r.Ratio == nil {
-		d := float64(1.5e-07)
-		r.Ratio = &d
-	}
-	if r.Enabled == nil {
-		d := bool(true)
-		r.Enabled = &d
-	}
-	if r.Homepage == "" {
-		r.Homepage = "https://example.com/home"
-	}
-	if r.Since.IsZero() {
-		r.Since = time.Date(2025, time.January, 2, 14, 4, 5, 500000000, time.UTC)
-	}
-	if r.IssuedAt.IsZero() {
-		r.IssuedAt = time.Unix(int64(1767225600), 0).UTC()
-	}
-	if r.Color == "" {
-		r.Color = "green"
-	}
-	if r.RequiredCount == 0 {
-		r.RequiredCount = int64(3)
-	}
-	if r.RequiredSince.IsZero() {
-		r.RequiredSince = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
-	}
-	if r.Limits != nil {
-		r.Limits.applyDefaults()
-	}
-}
-
-func (r *SettingLimits) applyDefaults() {
-	if r.Starts.IsZero() {
-		r.Starts = time.Date(2030, time.July, 1, 6, 59, 59, 123456789, time.UTC)
-	}
-	if r.Burst == nil {
-		d := int64(int64(10))
-		r.Burst = &d
-	}
-	if !r.Paused {
-		r.Paused = false
-	}
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
@@ -98,38 +47,17 @@ func (r *SettingLimits) applyDefaults() {
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Setting) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Setting) validate(p *kv.Problems, prefix string) {
-	if r.ID == "" {
-		p.Add(prefix+"id", "required")
-	}
-	if msg := kv.CheckText(r.ID); msg != "" {
-		p.Add(prefix+"id", msg)
-	}
-	if msg := kv.CheckText(r.Name); msg != "" {
-		p.Add(prefix+"name", msg)
-	}
-	if r.Homepage != "" {
-		if msg := kv.CheckURL(r.Homepage, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"homepage", msg)
-		}
-	}
-	switch r.Color {
-	case "", "red", "green":
-	default:
-		p.Add(prefix+"color", "must be one of: red, green")
-	}
-	if r.Limits != nil {
-		r.Limits.validate(p, prefix+"limits.")
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Setting) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *SettingLimits) validate(p *kv.Problems, prefix string) {
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r SettingLimits) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

@@ -5,124 +5,74 @@ package settings
 
 import (
 	"encoding/json"
-	"slices"
+	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Setting) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 129)
-	var err error
-	b = append(b, "{\"name\":"...)
-	b = kv.AppendString(b, r.Name)
-	b = append(b, ",\"value\":"...)
-	if len(r.Value) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b, err = kv.AppendRaw(b, r.Value)
-		if err != nil {
-			return b, kv.FieldErr("value", err)
-		}
-	}
-	b = append(b, ",\"updated_at\":"...)
-	if r.UpdatedAt.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendTime(b, r.UpdatedAt)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Setting as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Setting]{
+	Fields:     fieldsOfSetting,
+	Key:        func(r *Setting) *string { return &r.Name },
+	KeyName:    "name",
+	Encryption: kv.EncryptionNone,
 }
 
-func (r *Setting) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "name":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("name", err)
-			}
-			r.Name = v
-		case "value":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			r.Value = kv.DecodeRaw(raw)
-		case "updated_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeTime(raw)
-			if err != nil {
-				return kv.FieldErr("updated_at", err)
-			}
-			r.UpdatedAt = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfSetting are the fields of Setting, in the order they are written.
+var fieldsOfSetting = kvimpl.NewFields(
+	func(r *Setting) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("name", func(r *Setting) *string { return &r.Name }, kvimpl.String),
+	kvimpl.Required("value", func(r *Setting) *json.RawMessage { return &r.Value }, kvimpl.JSON),
+	kvimpl.Optional("updated_at", func(r *Setting) *time.Time { return &r.UpdatedAt }, kvimpl.Timestamp),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfSetting.
+func (r *Setting) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Name)
+	case 1:
+		return kvimpl.Read(d, &r.Value)
+	case 2:
+		return kvimpl.Read(d, &r.UpdatedAt)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Setting) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfSetting.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Setting) UnmarshalJSON(data []byte) error {
 	*r = Setting{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return fieldsOfSetting.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Setting records, with the schema's encryption.
+// codec is the kv.Codec of Setting records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
 }
 
 func (c *codec) Encode(collection, key string, v Setting) ([]byte, error) {
-	if v.Name == "" {
-		v.Name = key
-	} else if v.Name != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "name",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Setting, error) {
 	var v Setting
-	err := v.decodeJSON(data, kv.PlainSecretReader)
-	if err != nil {
-		return Setting{}, kv.DecodeError(collection, key, err)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Setting{}, err
 	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.Name {
-	case key:
-	case "":
-		v.Name = key
-	default:
-		return Setting{}, kv.KeyMismatch(collection, key, "name")
-	}
-	v.applyDefaults()
 	return v, nil
+}
+
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+	}
 }

@@ -5,9 +5,10 @@ package settings
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
-	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Setting is one record of the settings table.
@@ -16,34 +17,21 @@ type Setting struct {
 	Value     json.RawMessage `json:"value"`
 	UpdatedAt time.Time       `json:"updated_at"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Setting) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Setting) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Setting) validate(p *kv.Problems, prefix string) {
-	if r.Name == "" {
-		p.Add(prefix+"name", "required")
-	}
-	if msg := kv.CheckText(r.Name); msg != "" {
-		p.Add(prefix+"name", msg)
-	}
-	if len(r.Value) == 0 {
-		p.Add(prefix+"value", "required")
-	}
-	kv.CheckJSON(p, prefix+"value", r.Value)
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Setting) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

@@ -4,113 +4,55 @@
 package sessions
 
 import (
-	"encoding/json"
-	"errors"
-	"slices"
-
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Session) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 426)
-	var err error
-	b = append(b, "{\"id\":"...)
-	b = kv.AppendString(b, r.ID)
-	b = append(b, ",\"user\":"...)
-	b = kv.AppendString(b, r.User)
-	b = append(b, ",\"access_token\":"...)
-	if r.AccessToken == "" {
-		b = append(b, "null"...)
-	} else {
-		b, err = secret(b, "access_token", string(r.AccessToken))
-		if err != nil {
-			return b, kv.FieldErr("access_token", err)
-		}
-	}
-	b = append(b, ",\"scopes\":"...)
-	if len(r.Scopes) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Scopes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Session as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Session]{
+	Fields:     fieldsOfSession,
+	Key:        func(r *Session) *string { return &r.ID },
+	KeyName:    "id",
+	Encryption: kv.EncryptionValue,
 }
 
-func (r *Session) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("id", err)
-			}
-			r.ID = v
-		case "user":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("user", err)
-			}
-			r.User = v
-		case "access_token":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			s, err := secret("access_token", raw)
-			if err != nil {
-				return kv.FieldErr("access_token", err)
-			}
-			r.AccessToken = kv.Secret(s)
-		case "scopes":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("scopes", err)
-			}
-			r.Scopes = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfSession are the fields of Session, in the order they are written.
+var fieldsOfSession = kvimpl.NewFields(
+	func(r *Session) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String),
+	kvimpl.Required("user", func(r *Session) *string { return &r.User }, kvimpl.String),
+	kvimpl.Optional("access_token", func(r *Session) *kv.Secret { return &r.AccessToken }, kvimpl.Secret),
+	kvimpl.Optional("scopes", func(r *Session) *[]string { return &r.Scopes }, kvimpl.List(kvimpl.String)),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfSession.
+func (r *Session) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ID)
+	case 1:
+		return d.String(&r.User)
+	case 2:
+		return kvimpl.Read(d, &r.AccessToken)
+	case 3:
+		return d.Strings(&r.Scopes)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Session) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfSession.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Session) UnmarshalJSON(data []byte) error {
 	*r = Session{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return fieldsOfSession.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Session records, with the schema's encryption.
+// codec is the kv.Codec of Session records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
@@ -118,67 +60,21 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
-	if v.ID == "" {
-		v.ID = key
-	} else if v.ID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	if c.enc != nil {
-		return kv.Seal(c.enc, data)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Session, error) {
 	var v Session
-	err := v.decodeJSON(data, c.sealer(collection, key, false).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Session{}, openErr
-		}
-		v = Session{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
-	} else if err == nil && c.enc != nil {
-		err = kv.UnsealedValue(c.plaintext, c.strict, collection, key)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Session{}, err
 	}
-	if err != nil {
-		return Session{}, kv.DecodeError(collection, key, err)
-	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ID {
-	case key:
-	case "":
-		v.ID = key
-	default:
-		return Session{}, kv.KeyMismatch(collection, key, "id")
-	}
-	v.applyDefaults()
 	return v, nil
 }
 
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+		Strict:    c.strict,
 	}
 }

@@ -5,787 +5,183 @@ package samples
 
 import (
 	"encoding/json"
-	"errors"
-	"slices"
 	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Sample) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 1339)
-	var err error
-	b = append(b, "{\"id\":"...)
-	b = kv.AppendString(b, r.ID)
-	b = append(b, ",\"name\":"...)
-	if r.Name == "" {
-		b = append(b, "\"anonymous\""...)
-	} else {
-		b = kv.AppendString(b, r.Name)
-	}
-	b = append(b, ",\"count\":"...)
-	if r.Count == nil {
-		b = append(b, "3"...)
-	} else {
-		b = kv.AppendInt(b, *r.Count)
-	}
-	b = append(b, ",\"ratio\":"...)
-	if r.Ratio == nil {
-		b = append(b, "0.5"...)
-	} else {
-		b, err = kv.AppendFloat(b, *r.Ratio)
-		if err != nil {
-			return b, kv.FieldErr("ratio", err)
-		}
-	}
-	b = append(b, ",\"enabled\":"...)
-	if r.Enabled == nil {
-		b = append(b, "true"...)
-	} else {
-		b = kv.AppendBool(b, *r.Enabled)
-	}
-	b = append(b, ",\"homepage\":"...)
-	if r.Homepage == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Homepage)
-	}
-	b = append(b, ",\"created\":"...)
-	if r.Created.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendTime(b, r.Created)
-	}
-	b = append(b, ",\"issued_at\":"...)
-	if r.IssuedAt.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendUnix(b, r.IssuedAt)
-	}
-	b = append(b, ",\"color\":"...)
-	if r.Color == "" {
-		b = append(b, "\"green\""...)
-	} else {
-		b = kv.AppendString(b, r.Color)
-	}
-	b = append(b, ",\"extra\":"...)
-	if len(r.Extra) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b, err = kv.AppendRaw(b, r.Extra)
-		if err != nil {
-			return b, kv.FieldErr("extra", err)
-		}
-	}
-	b = append(b, ",\"secret\":"...)
-	if r.Secret == "" {
-		b = append(b, "null"...)
-	} else {
-		b, err = secret(b, "secret", string(r.Secret))
-		if err != nil {
-			return b, kv.FieldErr("secret", err)
-		}
-	}
-	b = append(b, ",\"digest\":"...)
-	if r.Digest.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Digest.Digest())
-	}
-	b = append(b, ",\"point\":"...)
-	if r.Point == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = r.Point.appendJSON(b)
-		if err != nil {
-			return b, kv.FieldErr("point", err)
-		}
-	}
-	b = append(b, ",\"tags\":"...)
-	if len(r.Tags) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Tags {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"counts\":"...)
-	if len(r.Counts) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Counts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendInt(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"ratios\":"...)
-	if len(r.Ratios) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Ratios {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b, err = kv.AppendFloat(b, e)
-			if err != nil {
-				return b, kv.FieldErr("ratios", err)
-			}
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"flags\":"...)
-	if len(r.Flags) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Flags {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendBool(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"links\":"...)
-	if len(r.Links) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Links {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"times\":"...)
-	if len(r.Times) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Times {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendTime(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"stamps\":"...)
-	if len(r.Stamps) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Stamps {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendUnix(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"colors\":"...)
-	if len(r.Colors) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Colors {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"blobs\":"...)
-	if len(r.Blobs) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Blobs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b, err = kv.AppendRaw(b, e)
-			if err != nil {
-				return b, kv.FieldErr("blobs", err)
-			}
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"matrix\":"...)
-	if len(r.Matrix) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Matrix {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '[')
-			for i1, e1 := range e {
-				if i1 > 0 {
-					b = append(b, ',')
-				}
-				b = kv.AppendInt(b, e1)
-			}
-			b = append(b, ']')
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"grid\":"...)
-	if len(r.Grid) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Grid {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '[')
-			for i1, e1 := range e {
-				if i1 > 0 {
-					b = append(b, ',')
-				}
-				b = kv.AppendString(b, e1)
-			}
-			b = append(b, ']')
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"items\":"...)
-	if len(r.Items) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Items {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b, err = (&r.Items[i]).appendJSON(b)
-			if err != nil {
-				return b, kv.FieldErr("items", err)
-			}
-		}
-		b = append(b, ']')
-	}
-	b = append(b, ",\"wireName\":"...)
-	if r.WireName == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.WireName)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Sample as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Sample]{
+	Fields:     fieldsOfSample,
+	Key:        func(r *Sample) *string { return &r.ID },
+	KeyName:    "id",
+	Encryption: kv.EncryptionFields,
 }
 
-func (r *Sample) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("id", err)
-			}
-			r.ID = v
-		case "name":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("name", err)
-			}
-			r.Name = v
-		case "count":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeInt(raw)
-			if err != nil {
-				return kv.FieldErr("count", err)
-			}
-			r.Count = &v
-		case "ratio":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("ratio", err)
-			}
-			r.Ratio = &v
-		case "enabled":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeBool(raw)
-			if err != nil {
-				return kv.FieldErr("enabled", err)
-			}
-			r.Enabled = &v
-		case "homepage":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("homepage", err)
-			}
-			r.Homepage = v
-		case "created":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeTime(raw)
-			if err != nil {
-				return kv.FieldErr("created", err)
-			}
-			r.Created = v
-		case "issued_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeUnix(raw)
-			if err != nil {
-				return kv.FieldErr("issued_at", err)
-			}
-			r.IssuedAt = v
-		case "color":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("color", err)
-			}
-			r.Color = v
-		case "extra":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			r.Extra = kv.DecodeRaw(raw)
-		case "secret":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			s, err := secret("secret", raw)
-			if err != nil {
-				return kv.FieldErr("secret", err)
-			}
-			r.Secret = kv.Secret(s)
-		case "digest":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			h, err := kv.DecodeHashed(raw)
-			if err != nil {
-				return kv.FieldErr("digest", err)
-			}
-			r.Digest = h
-		case "point":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v SamplePoint
-			if err := v.decodeJSON(raw); err != nil {
-				return kv.FieldErr("point", err)
-			}
-			r.Point = &v
-		case "tags":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("tags", err)
-			}
-			r.Tags = v
-		case "counts":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []int64
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero int64
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeInt(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("counts", err)
-			}
-			r.Counts = v
-		case "ratios":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []float64
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero float64
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeFloat(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("ratios", err)
-			}
-			r.Ratios = v
-		case "flags":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []bool
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero bool
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeBool(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("flags", err)
-			}
-			r.Flags = v
-		case "links":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("links", err)
-			}
-			r.Links = v
-		case "times":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []time.Time
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero time.Time
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeTime(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("times", err)
-			}
-			r.Times = v
-		case "stamps":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []time.Time
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero time.Time
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeUnix(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("stamps", err)
-			}
-			r.Stamps = v
-		case "colors":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("colors", err)
-			}
-			r.Colors = v
-		case "blobs":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []json.RawMessage
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero json.RawMessage
-					v = append(v, zero)
-					return nil
-				}
-				v = append(v, kv.DecodeRaw(raw1))
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("blobs", err)
-			}
-			r.Blobs = v
-		case "matrix":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v [][]int64
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero []int64
-					v = append(v, zero)
-					return nil
-				}
-				var v1 []int64
-				err := kv.Elements(raw1, func(i1 int, raw2 []byte) error {
-					if kv.IsNull(raw2) {
-						var zero int64
-						v1 = append(v1, zero)
-						return nil
-					}
-					v2, err := kv.DecodeInt(raw2)
-					if err != nil {
-						return kv.IndexErr(i1, err)
-					}
-					v1 = append(v1, v2)
-					return nil
-				})
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("matrix", err)
-			}
-			r.Matrix = v
-		case "grid":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v [][]string
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero []string
-					v = append(v, zero)
-					return nil
-				}
-				v1, err := kv.DecodeStrings(raw1)
-				if err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("grid", err)
-			}
-			r.Grid = v
-		case "items":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []SampleItems
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero SampleItems
-					v = append(v, zero)
-					return nil
-				}
-				var v1 SampleItems
-				if err := v1.decodeJSON(raw1); err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("items", err)
-			}
-			r.Items = v
-		case "wireName":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("wireName", err)
-			}
-			r.WireName = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
+// fieldsOfSample are the fields of Sample, in the order they are written.
+var fieldsOfSample = kvimpl.NewFields(
+	func(r *Sample) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("id", func(r *Sample) *string { return &r.ID }, kvimpl.String),
+	kvimpl.Optional("name", func(r *Sample) *string { return &r.Name }, kvimpl.String.Default("anonymous")),
+	kvimpl.Optional("count", func(r *Sample) **int64 { return &r.Count }, kvimpl.Pointer(kvimpl.Int.Default(3))),
+	kvimpl.Optional("ratio", func(r *Sample) **float64 { return &r.Ratio }, kvimpl.Pointer(kvimpl.Float.Default(0.5))),
+	kvimpl.Optional("enabled", func(r *Sample) **bool { return &r.Enabled }, kvimpl.Pointer(kvimpl.Bool.Default(true))),
+	kvimpl.Optional("homepage", func(r *Sample) *string { return &r.Homepage }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("created", func(r *Sample) *time.Time { return &r.Created }, kvimpl.Timestamp),
+	kvimpl.Optional("issued_at", func(r *Sample) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime),
+	kvimpl.Optional("color", func(r *Sample) *string { return &r.Color }, kvimpl.Enum("red", "green", "blue").Default("green")),
+	kvimpl.Optional("extra", func(r *Sample) *json.RawMessage { return &r.Extra }, kvimpl.JSON),
+	kvimpl.Optional("secret", func(r *Sample) *kv.Secret { return &r.Secret }, kvimpl.Secret),
+	kvimpl.Optional("digest", func(r *Sample) *kv.Hashed { return &r.Digest }, kvimpl.Hashed),
+	kvimpl.Optional("point", func(r *Sample) **SamplePoint { return &r.Point }, kvimpl.Pointer(kvimpl.Object(fieldsOfSamplePoint, (*SamplePoint).read))),
+	kvimpl.Optional("tags", func(r *Sample) *[]string { return &r.Tags }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("counts", func(r *Sample) *[]int64 { return &r.Counts }, kvimpl.List(kvimpl.Int)),
+	kvimpl.Optional("ratios", func(r *Sample) *[]float64 { return &r.Ratios }, kvimpl.List(kvimpl.Float)),
+	kvimpl.Optional("flags", func(r *Sample) *[]bool { return &r.Flags }, kvimpl.List(kvimpl.Bool)),
+	kvimpl.Optional("links", func(r *Sample) *[]string { return &r.Links }, kvimpl.List(kvimpl.URL(kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse))),
+	kvimpl.Optional("times", func(r *Sample) *[]time.Time { return &r.Times }, kvimpl.List(kvimpl.Timestamp)),
+	kvimpl.Optional("stamps", func(r *Sample) *[]time.Time { return &r.Stamps }, kvimpl.List(kvimpl.Unixtime)),
+	kvimpl.Optional("colors", func(r *Sample) *[]string { return &r.Colors }, kvimpl.List(kvimpl.Enum("red", "green", "blue"))),
+	kvimpl.Optional("blobs", func(r *Sample) *[]json.RawMessage { return &r.Blobs }, kvimpl.List(kvimpl.JSON)),
+	kvimpl.Optional("matrix", func(r *Sample) *[][]int64 { return &r.Matrix }, kvimpl.List(kvimpl.List(kvimpl.Int))),
+	kvimpl.Optional("grid", func(r *Sample) *[][]string { return &r.Grid }, kvimpl.List(kvimpl.List(kvimpl.URL(kv.SchemeHTTP)))),
+	kvimpl.Optional("items", func(r *Sample) *[]SampleItems { return &r.Items }, kvimpl.List(kvimpl.Object(fieldsOfSampleItems, (*SampleItems).read))),
+	kvimpl.Optional("wireName", func(r *Sample) *string { return &r.WireName }, kvimpl.String),
+)
 
-func (r *SamplePoint) appendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, "{\"x\":"...)
-	b, err = kv.AppendFloat(b, r.X)
-	if err != nil {
-		return b, kv.FieldErr("x", err)
+// read reads the member of r that d has at hand, field of fieldsOfSample.
+func (r *Sample) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ID)
+	case 1:
+		return d.String(&r.Name)
+	case 2:
+		return kvimpl.Read(d, &r.Count)
+	case 3:
+		return kvimpl.Read(d, &r.Ratio)
+	case 4:
+		return kvimpl.Read(d, &r.Enabled)
+	case 5:
+		return d.String(&r.Homepage)
+	case 6:
+		return kvimpl.Read(d, &r.Created)
+	case 7:
+		return kvimpl.Read(d, &r.IssuedAt)
+	case 8:
+		return d.String(&r.Color)
+	case 9:
+		return kvimpl.Read(d, &r.Extra)
+	case 10:
+		return kvimpl.Read(d, &r.Secret)
+	case 11:
+		return kvimpl.Read(d, &r.Digest)
+	case 12:
+		return kvimpl.Read(d, &r.Point)
+	case 13:
+		return d.Strings(&r.Tags)
+	case 14:
+		return kvimpl.Read(d, &r.Counts)
+	case 15:
+		return kvimpl.Read(d, &r.Ratios)
+	case 16:
+		return kvimpl.Read(d, &r.Flags)
+	case 17:
+		return d.Strings(&r.Links)
+	case 18:
+		return kvimpl.Read(d, &r.Times)
+	case 19:
+		return kvimpl.Read(d, &r.Stamps)
+	case 20:
+		return d.Strings(&r.Colors)
+	case 21:
+		return kvimpl.Read(d, &r.Blobs)
+	case 22:
+		return kvimpl.Read(d, &r.Matrix)
+	case 23:
+		return kvimpl.Read(d, &r.Grid)
+	case 24:
+		return kvimpl.Read(d, &r.Items)
+	case 25:
+		return d.String(&r.WireName)
 	}
-	b = append(b, ",\"y\":"...)
-	b, err = kv.AppendFloat(b, r.Y)
-	if err != nil {
-		return b, kv.FieldErr("y", err)
+	return d.Keep(&r.unknown)
+}
+
+// fieldsOfSamplePoint are the fields of SamplePoint, in the order they are written.
+var fieldsOfSamplePoint = kvimpl.NewFields(
+	func(r *SamplePoint) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("x", func(r *SamplePoint) *float64 { return &r.X }, kvimpl.Float),
+	kvimpl.Required("y", func(r *SamplePoint) *float64 { return &r.Y }, kvimpl.Float),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfSamplePoint.
+func (r *SamplePoint) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return kvimpl.Read(d, &r.X)
+	case 1:
+		return kvimpl.Read(d, &r.Y)
 	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+	return d.Keep(&r.unknown)
 }
 
-func (r *SamplePoint) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "x":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("x", err)
-			}
-			r.X = v
-		case "y":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("y", err)
-			}
-			r.Y = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
+// fieldsOfSampleItems are the fields of SampleItems, in the order they are written.
+var fieldsOfSampleItems = kvimpl.NewFields(
+	func(r *SampleItems) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("sku", func(r *SampleItems) *string { return &r.Sku }, kvimpl.String),
+	kvimpl.Optional("quantity", func(r *SampleItems) **int64 { return &r.Quantity }, kvimpl.Pointer(kvimpl.Int)),
+)
 
-func (r *SampleItems) appendJSON(b []byte) ([]byte, error) {
-	b = append(b, "{\"sku\":"...)
-	b = kv.AppendString(b, r.Sku)
-	b = append(b, ",\"quantity\":"...)
-	if r.Quantity == nil {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendInt(b, *r.Quantity)
+// read reads the member of r that d has at hand, field of fieldsOfSampleItems.
+func (r *SampleItems) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Sku)
+	case 1:
+		return kvimpl.Read(d, &r.Quantity)
 	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
-}
-
-func (r *SampleItems) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "sku":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("sku", err)
-			}
-			r.Sku = v
-		case "quantity":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeInt(raw)
-			if err != nil {
-				return kv.FieldErr("quantity", err)
-			}
-			r.Quantity = &v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Sample) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfSample.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Sample) UnmarshalJSON(data []byte) error {
 	*r = Sample{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return fieldsOfSample.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r SamplePoint) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfSamplePoint.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *SamplePoint) UnmarshalJSON(data []byte) error {
 	*r = SamplePoint{}
-	return r.decodeJSON(data)
+	return fieldsOfSamplePoint.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r SampleItems) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfSampleItems.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *SampleItems) UnmarshalJSON(data []byte) error {
 	*r = SampleItems{}
-	return r.decodeJSON(data)
+	return fieldsOfSampleItems.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Sample records, with the schema's encryption.
+// codec is the kv.Codec of Sample records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
@@ -793,68 +189,21 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Sample) ([]byte, error) {
-	if err := kv.CheckGoOnlyCollection(collection); err != nil {
-		return nil, err
-	}
-	if v.ID == "" {
-		v.ID = key
-	} else if v.ID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = c.sealer(collection, key, true).Seal
-	}
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Sample, error) {
 	var v Sample
-	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Sample{}, openErr
-		}
-		v = Sample{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Sample{}, err
 	}
-	if err != nil {
-		return Sample{}, kv.DecodeError(collection, key, err)
-	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ID {
-	case key:
-	case "":
-		v.ID = key
-	default:
-		return Sample{}, kv.KeyMismatch(collection, key, "id")
-	}
-	v.applyDefaults()
 	return v, nil
 }
 
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+		Strict:    c.strict,
 	}
 }

@@ -5,9 +5,11 @@ package samples
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Sample holds one field of every type.
@@ -41,9 +43,9 @@ type Sample struct {
 	Items    []SampleItems     `json:"items"`
 	WireName string            `json:"wireName"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // SamplePoint is a nested object of Sample.
@@ -51,9 +53,9 @@ type SamplePoint struct {
 	X float64 `json:"x"`
 	Y float64 `json:"y"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // SampleItems is a nested object of Sample.
@@ -61,126 +63,35 @@ type SampleItems struct {
 	Sku      string `json:"sku"`
 	Quantity *int64 `json:"quantity"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Sample) applyDefaults() {
-	if r.Name == "" {
-		r.Name = "anonymous"
-	}
-	if r.Count == nil {
-		d := int64(int64(3))
-		r.Count = &d
-	}
-	if r.Ratio == nil {
-		d := float64(0.5)
-		r.Ratio = &d
-	}
-	if r.Enabled == nil {
-		d := bool(true)
-		r.Enabled = &d
-	}
-	if r.Color == "" {
-		r.Color = "green"
-	}
-	if r.Point != nil {
-		r.Point.applyDefaults()
-	}
-}
-
-func (r *SamplePoint) applyDefaults() {}
-
-func (r *SampleItems) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Sample) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Sample) validate(p *kv.Problems, prefix string) {
-	if r.ID == "" {
-		p.Add(prefix+"id", "required")
-	}
-	if msg := kv.CheckText(r.ID); msg != "" {
-		p.Add(prefix+"id", msg)
-	}
-	if msg := kv.CheckText(r.Name); msg != "" {
-		p.Add(prefix+"name", msg)
-	}
-	if r.Homepage != "" {
-		if msg := kv.CheckURL(r.Homepage, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"homepage", msg)
-		}
-	}
-	switch r.Color {
-	case "", "red", "green", "blue":
-	default:
-		p.Add(prefix+"color", "must be one of: red, green, blue")
-	}
-	kv.CheckJSON(p, prefix+"extra", r.Extra)
-	if msg := kv.CheckText(string(r.Secret)); msg != "" {
-		p.Add(prefix+"secret", msg)
-	}
-	if r.Point != nil {
-		r.Point.validate(p, prefix+"point.")
-	}
-	for i, e := range r.Tags {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"tags", i), msg)
-		}
-	}
-	for i, e := range r.Links {
-		if msg := kv.CheckURL(e, kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse); msg != "" {
-			p.Add(kv.Index(prefix+"links", i), msg)
-		}
-	}
-	for i, e := range r.Colors {
-		switch e {
-		case "red", "green", "blue":
-		default:
-			p.Add(kv.Index(prefix+"colors", i), "must be one of: red, green, blue")
-		}
-	}
-	for i, e := range r.Blobs {
-		kv.CheckJSON(p, kv.Index(prefix+"blobs", i), e)
-	}
-	for i, e := range r.Grid {
-		for i1, e1 := range e {
-			if msg := kv.CheckURL(e1, kv.SchemeHTTP); msg != "" {
-				p.Add(kv.Index(kv.Index(prefix+"grid", i), i1), msg)
-			}
-		}
-	}
-	for i := range r.Items {
-		e := &r.Items[i]
-		e.validate(p, kv.Index(prefix+"items", i)+".")
-	}
-	if msg := kv.CheckText(r.WireName); msg != "" {
-		p.Add(prefix+"wireName", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Sample) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *SamplePoint) validate(p *kv.Problems, prefix string) {
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r SamplePoint) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *SampleItems) validate(p *kv.Problems, prefix string) {
-	if r.Sku == "" {
-		p.Add(prefix+"sku", "required")
-	}
-	if msg := kv.CheckText(r.Sku); msg != "" {
-		p.Add(prefix+"sku", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r SampleItems) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
 // VerifyDigest reports, in constant time, whether token is the digest whose digest is stored.

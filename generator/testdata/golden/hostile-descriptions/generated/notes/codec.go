@@ -4,171 +4,99 @@
 package notes
 
 import (
-	"encoding/json"
-	"slices"
-
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Note) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 120)
-	var err error
-	b = append(b, "{\"id\":"...)
-	b = kv.AppendString(b, r.ID)
-	b = append(b, ",\"body\":"...)
-	if r.Body == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Body)
-	}
-	b = append(b, ",\"meta\":"...)
-	if r.Meta == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = r.Meta.appendJSON(b)
-		if err != nil {
-			return b, kv.FieldErr("meta", err)
-		}
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Note as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Note]{
+	Fields:     fieldsOfNote,
+	Key:        func(r *Note) *string { return &r.ID },
+	KeyName:    "id",
+	Encryption: kv.EncryptionNone,
 }
 
-func (r *Note) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("id", err)
-			}
-			r.ID = v
-		case "body":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("body", err)
-			}
-			r.Body = v
-		case "meta":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v NoteMeta
-			if err := v.decodeJSON(raw); err != nil {
-				return kv.FieldErr("meta", err)
-			}
-			r.Meta = &v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
+// fieldsOfNote are the fields of Note, in the order they are written.
+var fieldsOfNote = kvimpl.NewFields(
+	func(r *Note) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("id", func(r *Note) *string { return &r.ID }, kvimpl.String),
+	kvimpl.Optional("body", func(r *Note) *string { return &r.Body }, kvimpl.String),
+	kvimpl.Optional("meta", func(r *Note) **NoteMeta { return &r.Meta }, kvimpl.Pointer(kvimpl.Object(fieldsOfNoteMeta, (*NoteMeta).read))),
+)
 
-func (r *NoteMeta) appendJSON(b []byte) ([]byte, error) {
-	b = append(b, "{\"tag\":"...)
-	if r.Tag == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Tag)
+// read reads the member of r that d has at hand, field of fieldsOfNote.
+func (r *Note) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ID)
+	case 1:
+		return d.String(&r.Body)
+	case 2:
+		return kvimpl.Read(d, &r.Meta)
 	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+	return d.Keep(&r.unknown)
 }
 
-func (r *NoteMeta) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "tag":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("tag", err)
-			}
-			r.Tag = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfNoteMeta are the fields of NoteMeta, in the order they are written.
+var fieldsOfNoteMeta = kvimpl.NewFields(
+	func(r *NoteMeta) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Optional("tag", func(r *NoteMeta) *string { return &r.Tag }, kvimpl.String),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfNoteMeta.
+func (r *NoteMeta) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Tag)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Note) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfNote.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Note) UnmarshalJSON(data []byte) error {
 	*r = Note{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return fieldsOfNote.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r NoteMeta) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfNoteMeta.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *NoteMeta) UnmarshalJSON(data []byte) error {
 	*r = NoteMeta{}
-	return r.decodeJSON(data)
+	return fieldsOfNoteMeta.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Note records, with the schema's encryption.
+// codec is the kv.Codec of Note records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
 }
 
 func (c *codec) Encode(collection, key string, v Note) ([]byte, error) {
-	if v.ID == "" {
-		v.ID = key
-	} else if v.ID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Note, error) {
 	var v Note
-	err := v.decodeJSON(data, kv.PlainSecretReader)
-	if err != nil {
-		return Note{}, kv.DecodeError(collection, key, err)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Note{}, err
 	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ID {
-	case key:
-	case "":
-		v.ID = key
-	default:
-		return Note{}, kv.KeyMismatch(collection, key, "id")
-	}
-	v.applyDefaults()
 	return v, nil
+}
+
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+	}
 }

@@ -3,7 +3,11 @@
 
 package notes
 
-import "github.com/kvgen/kvgen/kv"
+import (
+	"fmt"
+
+	"github.com/kvgen/kvgen/kv/kvimpl"
+)
 
 // Note is a note.
 // //go:generate touch PWNED
@@ -21,9 +25,9 @@ type Note struct {
 	// /* x */ func Evil() {} //
 	Meta *NoteMeta `json:"meta"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // NoteMeta is a nested object of Note.
@@ -33,49 +37,27 @@ type NoteMeta struct {
 	//	//go:noinline
 	Tag string `json:"tag"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Note) applyDefaults() {
-	if r.Meta != nil {
-		r.Meta.applyDefaults()
-	}
-}
-
-func (r *NoteMeta) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Note) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Note) validate(p *kv.Problems, prefix string) {
-	if r.ID == "" {
-		p.Add(prefix+"id", "required")
-	}
-	if msg := kv.CheckText(r.ID); msg != "" {
-		p.Add(prefix+"id", msg)
-	}
-	if msg := kv.CheckText(r.Body); msg != "" {
-		p.Add(prefix+"body", msg)
-	}
-	if r.Meta != nil {
-		r.Meta.validate(p, prefix+"meta.")
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Note) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *NoteMeta) validate(p *kv.Problems, prefix string) {
-	if msg := kv.CheckText(r.Tag); msg != "" {
-		p.Add(prefix+"tag", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r NoteMeta) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

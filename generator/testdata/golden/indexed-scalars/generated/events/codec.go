@@ -4,234 +4,95 @@
 package events
 
 import (
-	"encoding/json"
-	"slices"
+	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Event) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 428)
-	var err error
-	b = append(b, "{\"id\":"...)
-	b = kv.AppendString(b, r.ID)
-	b = append(b, ",\"kind\":"...)
-	if r.Kind == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Kind)
-	}
-	b = append(b, ",\"source\":"...)
-	if r.Source == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Source)
-	}
-	b = append(b, ",\"level\":"...)
-	if r.Level == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Level)
-	}
-	b = append(b, ",\"seq\":"...)
-	if r.Seq == nil {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendInt(b, *r.Seq)
-	}
-	b = append(b, ",\"urgent\":"...)
-	if r.Urgent == nil {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendBool(b, *r.Urgent)
-	}
-	b = append(b, ",\"score\":"...)
-	if r.Score == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = kv.AppendFloat(b, *r.Score)
-		if err != nil {
-			return b, kv.FieldErr("score", err)
-		}
-	}
-	b = append(b, ",\"at\":"...)
-	if r.At.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendTime(b, r.At)
-	}
-	b = append(b, ",\"issued_at\":"...)
-	if r.IssuedAt.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendUnix(b, r.IssuedAt)
-	}
-	b = append(b, ",\"a -- b /* c */ @value $1\":"...)
-	if r.OddName == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.OddName)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Event as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Event]{
+	Fields:     fieldsOfEvent,
+	Key:        func(r *Event) *string { return &r.ID },
+	KeyName:    "id",
+	Encryption: kv.EncryptionNone,
 }
 
-func (r *Event) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("id", err)
-			}
-			r.ID = v
-		case "kind":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("kind", err)
-			}
-			r.Kind = v
-		case "source":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("source", err)
-			}
-			r.Source = v
-		case "level":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("level", err)
-			}
-			r.Level = v
-		case "seq":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeInt(raw)
-			if err != nil {
-				return kv.FieldErr("seq", err)
-			}
-			r.Seq = &v
-		case "urgent":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeBool(raw)
-			if err != nil {
-				return kv.FieldErr("urgent", err)
-			}
-			r.Urgent = &v
-		case "score":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("score", err)
-			}
-			r.Score = &v
-		case "at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeTime(raw)
-			if err != nil {
-				return kv.FieldErr("at", err)
-			}
-			r.At = v
-		case "issued_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeUnix(raw)
-			if err != nil {
-				return kv.FieldErr("issued_at", err)
-			}
-			r.IssuedAt = v
-		case "a -- b /* c */ @value $1":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("a -- b /* c */ @value $1", err)
-			}
-			r.OddName = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfEvent are the fields of Event, in the order they are written.
+var fieldsOfEvent = kvimpl.NewFields(
+	func(r *Event) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("id", func(r *Event) *string { return &r.ID }, kvimpl.String),
+	kvimpl.Optional("kind", func(r *Event) *string { return &r.Kind }, kvimpl.String),
+	kvimpl.Optional("source", func(r *Event) *string { return &r.Source }, kvimpl.URL(kv.SchemeHTTPS)),
+	kvimpl.Optional("level", func(r *Event) *string { return &r.Level }, kvimpl.Enum("info", "warn")),
+	kvimpl.Optional("seq", func(r *Event) **int64 { return &r.Seq }, kvimpl.Pointer(kvimpl.Int)),
+	kvimpl.Optional("urgent", func(r *Event) **bool { return &r.Urgent }, kvimpl.Pointer(kvimpl.Bool)),
+	kvimpl.Optional("score", func(r *Event) **float64 { return &r.Score }, kvimpl.Pointer(kvimpl.Float)),
+	kvimpl.Optional("at", func(r *Event) *time.Time { return &r.At }, kvimpl.Timestamp),
+	kvimpl.Optional("issued_at", func(r *Event) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime),
+	kvimpl.Optional("a -- b /* c */ @value $1", func(r *Event) *string { return &r.OddName }, kvimpl.String),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfEvent.
+func (r *Event) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ID)
+	case 1:
+		return d.String(&r.Kind)
+	case 2:
+		return d.String(&r.Source)
+	case 3:
+		return d.String(&r.Level)
+	case 4:
+		return kvimpl.Read(d, &r.Seq)
+	case 5:
+		return kvimpl.Read(d, &r.Urgent)
+	case 6:
+		return kvimpl.Read(d, &r.Score)
+	case 7:
+		return kvimpl.Read(d, &r.At)
+	case 8:
+		return kvimpl.Read(d, &r.IssuedAt)
+	case 9:
+		return d.String(&r.OddName)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Event) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfEvent.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Event) UnmarshalJSON(data []byte) error {
 	*r = Event{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return fieldsOfEvent.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Event records, with the schema's encryption.
+// codec is the kv.Codec of Event records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
 }
 
 func (c *codec) Encode(collection, key string, v Event) ([]byte, error) {
-	if v.ID == "" {
-		v.ID = key
-	} else if v.ID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Event, error) {
 	var v Event
-	err := v.decodeJSON(data, kv.PlainSecretReader)
-	if err != nil {
-		return Event{}, kv.DecodeError(collection, key, err)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Event{}, err
 	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ID {
-	case key:
-	case "":
-		v.ID = key
-	default:
-		return Event{}, kv.KeyMismatch(collection, key, "id")
-	}
-	v.applyDefaults()
 	return v, nil
+}
+
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+	}
 }

@@ -4,9 +4,10 @@
 package events
 
 import (
+	"fmt"
 	"time"
 
-	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Event is one record of the events table.
@@ -23,46 +24,21 @@ type Event struct {
 	IssuedAt time.Time `json:"issued_at"`
 	OddName  string    `json:"a -- b /* c */ @value $1"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Event) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Event) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Event) validate(p *kv.Problems, prefix string) {
-	if r.ID == "" {
-		p.Add(prefix+"id", "required")
-	}
-	if msg := kv.CheckText(r.ID); msg != "" {
-		p.Add(prefix+"id", msg)
-	}
-	if msg := kv.CheckText(r.Kind); msg != "" {
-		p.Add(prefix+"kind", msg)
-	}
-	if r.Source != "" {
-		if msg := kv.CheckURL(r.Source, kv.SchemeHTTPS); msg != "" {
-			p.Add(prefix+"source", msg)
-		}
-	}
-	switch r.Level {
-	case "", "info", "warn":
-	default:
-		p.Add(prefix+"level", "must be one of: info, warn")
-	}
-	if msg := kv.CheckText(r.OddName); msg != "" {
-		p.Add(prefix+"a -- b /* c */ @value $1", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Event) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

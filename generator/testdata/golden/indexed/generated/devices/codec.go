@@ -4,110 +4,55 @@
 package devices
 
 import (
-	"encoding/json"
-	"errors"
-	"slices"
-
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Device) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 425)
-	var err error
-	b = append(b, "{\"serial\":"...)
-	b = kv.AppendString(b, r.Serial)
-	b = append(b, ",\"owner\":"...)
-	if r.Owner == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Owner)
-	}
-	b = append(b, ",\"modelId\":"...)
-	if r.ModelID == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.ModelID)
-	}
-	b = append(b, ",\"token\":"...)
-	if r.Token == "" {
-		b = append(b, "null"...)
-	} else {
-		b, err = secret(b, "token", string(r.Token))
-		if err != nil {
-			return b, kv.FieldErr("token", err)
-		}
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Device as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Device]{
+	Fields:     fieldsOfDevice,
+	Key:        func(r *Device) *string { return &r.Serial },
+	KeyName:    "serial",
+	Encryption: kv.EncryptionFields,
 }
 
-func (r *Device) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "serial":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("serial", err)
-			}
-			r.Serial = v
-		case "owner":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("owner", err)
-			}
-			r.Owner = v
-		case "modelId":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("modelId", err)
-			}
-			r.ModelID = v
-		case "token":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			s, err := secret("token", raw)
-			if err != nil {
-				return kv.FieldErr("token", err)
-			}
-			r.Token = kv.Secret(s)
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfDevice are the fields of Device, in the order they are written.
+var fieldsOfDevice = kvimpl.NewFields(
+	func(r *Device) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("serial", func(r *Device) *string { return &r.Serial }, kvimpl.String),
+	kvimpl.Optional("owner", func(r *Device) *string { return &r.Owner }, kvimpl.String),
+	kvimpl.Optional("modelId", func(r *Device) *string { return &r.ModelID }, kvimpl.String),
+	kvimpl.Optional("token", func(r *Device) *kv.Secret { return &r.Token }, kvimpl.Secret),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfDevice.
+func (r *Device) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Serial)
+	case 1:
+		return d.String(&r.Owner)
+	case 2:
+		return d.String(&r.ModelID)
+	case 3:
+		return kvimpl.Read(d, &r.Token)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Device) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfDevice.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Device) UnmarshalJSON(data []byte) error {
 	*r = Device{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return fieldsOfDevice.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Device records, with the schema's encryption.
+// codec is the kv.Codec of Device records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
@@ -115,68 +60,21 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Device) ([]byte, error) {
-	if err := kv.CheckGoOnlyCollection(collection); err != nil {
-		return nil, err
-	}
-	if v.Serial == "" {
-		v.Serial = key
-	} else if v.Serial != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "serial",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = c.sealer(collection, key, true).Seal
-	}
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Device, error) {
 	var v Device
-	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Device{}, openErr
-		}
-		v = Device{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Device{}, err
 	}
-	if err != nil {
-		return Device{}, kv.DecodeError(collection, key, err)
-	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.Serial {
-	case key:
-	case "":
-		v.Serial = key
-	default:
-		return Device{}, kv.KeyMismatch(collection, key, "serial")
-	}
-	v.applyDefaults()
 	return v, nil
 }
 
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+		Strict:    c.strict,
 	}
 }

@@ -3,7 +3,12 @@
 
 package devices
 
-import "github.com/kvgen/kvgen/kv"
+import (
+	"fmt"
+
+	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
+)
 
 // Device is one record of the devices table.
 type Device struct {
@@ -12,39 +17,21 @@ type Device struct {
 	ModelID string    `json:"modelId"`
 	Token   kv.Secret `json:"token"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Device) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Device) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Device) validate(p *kv.Problems, prefix string) {
-	if r.Serial == "" {
-		p.Add(prefix+"serial", "required")
-	}
-	if msg := kv.CheckText(r.Serial); msg != "" {
-		p.Add(prefix+"serial", msg)
-	}
-	if msg := kv.CheckText(r.Owner); msg != "" {
-		p.Add(prefix+"owner", msg)
-	}
-	if msg := kv.CheckText(r.ModelID); msg != "" {
-		p.Add(prefix+"modelId", msg)
-	}
-	if msg := kv.CheckText(string(r.Token)); msg != "" {
-		p.Add(prefix+"token", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Device) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

@@ -4,61 +4,46 @@
 package tokens
 
 import (
-	"encoding/json"
-	"errors"
-	"slices"
-
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Token) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 40)
-	b = append(b, "{\"id\":"...)
-	b = kv.AppendString(b, r.ID)
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Token as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Token]{
+	Fields:     fieldsOfToken,
+	Key:        func(r *Token) *string { return &r.ID },
+	KeyName:    "id",
+	Encryption: kv.EncryptionValue,
 }
 
-func (r *Token) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("id", err)
-			}
-			r.ID = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfToken are the fields of Token, in the order they are written.
+var fieldsOfToken = kvimpl.NewFields(
+	func(r *Token) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("id", func(r *Token) *string { return &r.ID }, kvimpl.String),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfToken.
+func (r *Token) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ID)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Token) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfToken.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Token) UnmarshalJSON(data []byte) error {
 	*r = Token{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return fieldsOfToken.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Token records, with the schema's encryption.
+// codec is the kv.Codec of Token records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
@@ -66,67 +51,21 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Token) ([]byte, error) {
-	if v.ID == "" {
-		v.ID = key
-	} else if v.ID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	if c.enc != nil {
-		return kv.Seal(c.enc, data)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Token, error) {
 	var v Token
-	err := v.decodeJSON(data, c.sealer(collection, key, false).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Token{}, openErr
-		}
-		v = Token{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
-	} else if err == nil && c.enc != nil {
-		err = kv.UnsealedValue(c.plaintext, c.strict, collection, key)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Token{}, err
 	}
-	if err != nil {
-		return Token{}, kv.DecodeError(collection, key, err)
-	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ID {
-	case key:
-	case "":
-		v.ID = key
-	default:
-		return Token{}, kv.KeyMismatch(collection, key, "id")
-	}
-	v.applyDefaults()
 	return v, nil
 }
 
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+		Strict:    c.strict,
 	}
 }

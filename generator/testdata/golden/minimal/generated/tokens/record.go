@@ -3,36 +3,31 @@
 
 package tokens
 
-import "github.com/kvgen/kvgen/kv"
+import (
+	"fmt"
+
+	"github.com/kvgen/kvgen/kv/kvimpl"
+)
 
 // Token is one record of the tokens table.
 type Token struct {
 	ID string `json:"id"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Token) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Token) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Token) validate(p *kv.Problems, prefix string) {
-	if r.ID == "" {
-		p.Add(prefix+"id", "required")
-	}
-	if msg := kv.CheckText(r.ID); msg != "" {
-		p.Add(prefix+"id", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Token) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

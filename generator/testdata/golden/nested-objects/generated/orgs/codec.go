@@ -4,455 +4,224 @@
 package orgs
 
 import (
-	"encoding/json"
-	"slices"
+	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Org) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 126)
-	var err error
-	b = append(b, "{\"slug\":"...)
-	b = kv.AppendString(b, r.Slug)
-	b = append(b, ",\"address\":"...)
-	if r.Address == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = r.Address.appendJSON(b)
-		if err != nil {
-			return b, kv.FieldErr("address", err)
-		}
+// record is Org as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Org]{
+	Fields:     fieldsOfOrg,
+	Key:        func(r *Org) *string { return &r.Slug },
+	KeyName:    "slug",
+	Encryption: kv.EncryptionNone,
+}
+
+// fieldsOfOrg are the fields of Org, in the order they are written.
+var fieldsOfOrg = kvimpl.NewFields(
+	func(r *Org) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("slug", func(r *Org) *string { return &r.Slug }, kvimpl.String),
+	kvimpl.Optional("address", func(r *Org) **OrgAddress { return &r.Address }, kvimpl.Pointer(kvimpl.Object(fieldsOfOrgAddress, (*OrgAddress).read))),
+	kvimpl.Optional("teams", func(r *Org) *[]OrgTeams { return &r.Teams }, kvimpl.List(kvimpl.Object(fieldsOfOrgTeams, (*OrgTeams).read))),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfOrg.
+func (r *Org) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Slug)
+	case 1:
+		return kvimpl.Read(d, &r.Address)
+	case 2:
+		return kvimpl.Read(d, &r.Teams)
 	}
-	b = append(b, ",\"teams\":"...)
-	if len(r.Teams) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Teams {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b, err = (&r.Teams[i]).appendJSON(b)
-			if err != nil {
-				return b, kv.FieldErr("teams", err)
-			}
-		}
-		b = append(b, ']')
+	return d.Keep(&r.unknown)
+}
+
+// fieldsOfOrgAddress are the fields of OrgAddress, in the order they are written.
+var fieldsOfOrgAddress = kvimpl.NewFields(
+	func(r *OrgAddress) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Optional("street", func(r *OrgAddress) *string { return &r.Street }, kvimpl.String),
+	kvimpl.Optional("geo", func(r *OrgAddress) **OrgAddressGeo { return &r.Geo }, kvimpl.Pointer(kvimpl.Object(fieldsOfOrgAddressGeo, (*OrgAddressGeo).read))),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfOrgAddress.
+func (r *OrgAddress) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Street)
+	case 1:
+		return kvimpl.Read(d, &r.Geo)
 	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+	return d.Keep(&r.unknown)
 }
 
-func (r *Org) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "slug":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("slug", err)
-			}
-			r.Slug = v
-		case "address":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v OrgAddress
-			if err := v.decodeJSON(raw); err != nil {
-				return kv.FieldErr("address", err)
-			}
-			r.Address = &v
-		case "teams":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []OrgTeams
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero OrgTeams
-					v = append(v, zero)
-					return nil
-				}
-				var v1 OrgTeams
-				if err := v1.decodeJSON(raw1); err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("teams", err)
-			}
-			r.Teams = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
+// fieldsOfOrgAddressGeo are the fields of OrgAddressGeo, in the order they are written.
+var fieldsOfOrgAddressGeo = kvimpl.NewFields(
+	func(r *OrgAddressGeo) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("lat", func(r *OrgAddressGeo) *float64 { return &r.Lat }, kvimpl.Float),
+	kvimpl.Required("lon", func(r *OrgAddressGeo) *float64 { return &r.Lon }, kvimpl.Float),
+)
 
-func (r *OrgAddress) appendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, "{\"street\":"...)
-	if r.Street == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.Street)
+// read reads the member of r that d has at hand, field of fieldsOfOrgAddressGeo.
+func (r *OrgAddressGeo) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return kvimpl.Read(d, &r.Lat)
+	case 1:
+		return kvimpl.Read(d, &r.Lon)
 	}
-	b = append(b, ",\"geo\":"...)
-	if r.Geo == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = r.Geo.appendJSON(b)
-		if err != nil {
-			return b, kv.FieldErr("geo", err)
-		}
+	return d.Keep(&r.unknown)
+}
+
+// fieldsOfOrgTeams are the fields of OrgTeams, in the order they are written.
+var fieldsOfOrgTeams = kvimpl.NewFields(
+	func(r *OrgTeams) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("name", func(r *OrgTeams) *string { return &r.Name }, kvimpl.String),
+	kvimpl.Optional("lead", func(r *OrgTeams) **OrgTeamsLead { return &r.Lead }, kvimpl.Pointer(kvimpl.Object(fieldsOfOrgTeamsLead, (*OrgTeamsLead).read))),
+	kvimpl.Optional("members", func(r *OrgTeams) *[]OrgTeamsMembers { return &r.Members }, kvimpl.List(kvimpl.Object(fieldsOfOrgTeamsMembers, (*OrgTeamsMembers).read))),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfOrgTeams.
+func (r *OrgTeams) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Name)
+	case 1:
+		return kvimpl.Read(d, &r.Lead)
+	case 2:
+		return kvimpl.Read(d, &r.Members)
 	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+	return d.Keep(&r.unknown)
 }
 
-func (r *OrgAddress) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "street":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("street", err)
-			}
-			r.Street = v
-		case "geo":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v OrgAddressGeo
-			if err := v.decodeJSON(raw); err != nil {
-				return kv.FieldErr("geo", err)
-			}
-			r.Geo = &v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
+// fieldsOfOrgTeamsLead are the fields of OrgTeamsLead, in the order they are written.
+var fieldsOfOrgTeamsLead = kvimpl.NewFields(
+	func(r *OrgTeamsLead) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("email", func(r *OrgTeamsLead) *string { return &r.Email }, kvimpl.String),
+	kvimpl.Optional("since", func(r *OrgTeamsLead) *time.Time { return &r.Since }, kvimpl.Timestamp),
+)
 
-func (r *OrgAddressGeo) appendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, "{\"lat\":"...)
-	b, err = kv.AppendFloat(b, r.Lat)
-	if err != nil {
-		return b, kv.FieldErr("lat", err)
+// read reads the member of r that d has at hand, field of fieldsOfOrgTeamsLead.
+func (r *OrgTeamsLead) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Email)
+	case 1:
+		return kvimpl.Read(d, &r.Since)
 	}
-	b = append(b, ",\"lon\":"...)
-	b, err = kv.AppendFloat(b, r.Lon)
-	if err != nil {
-		return b, kv.FieldErr("lon", err)
+	return d.Keep(&r.unknown)
+}
+
+// fieldsOfOrgTeamsMembers are the fields of OrgTeamsMembers, in the order they are written.
+var fieldsOfOrgTeamsMembers = kvimpl.NewFields(
+	func(r *OrgTeamsMembers) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("email", func(r *OrgTeamsMembers) *string { return &r.Email }, kvimpl.String),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfOrgTeamsMembers.
+func (r *OrgTeamsMembers) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Email)
 	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
-}
-
-func (r *OrgAddressGeo) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "lat":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("lat", err)
-			}
-			r.Lat = v
-		case "lon":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("lon", err)
-			}
-			r.Lon = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
-
-func (r *OrgTeams) appendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, "{\"name\":"...)
-	b = kv.AppendString(b, r.Name)
-	b = append(b, ",\"lead\":"...)
-	if r.Lead == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = r.Lead.appendJSON(b)
-		if err != nil {
-			return b, kv.FieldErr("lead", err)
-		}
-	}
-	b = append(b, ",\"members\":"...)
-	if len(r.Members) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Members {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b, err = (&r.Members[i]).appendJSON(b)
-			if err != nil {
-				return b, kv.FieldErr("members", err)
-			}
-		}
-		b = append(b, ']')
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
-}
-
-func (r *OrgTeams) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "name":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("name", err)
-			}
-			r.Name = v
-		case "lead":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v OrgTeamsLead
-			if err := v.decodeJSON(raw); err != nil {
-				return kv.FieldErr("lead", err)
-			}
-			r.Lead = &v
-		case "members":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			var v []OrgTeamsMembers
-			err := kv.Elements(raw, func(i int, raw1 []byte) error {
-				if kv.IsNull(raw1) {
-					var zero OrgTeamsMembers
-					v = append(v, zero)
-					return nil
-				}
-				var v1 OrgTeamsMembers
-				if err := v1.decodeJSON(raw1); err != nil {
-					return kv.IndexErr(i, err)
-				}
-				v = append(v, v1)
-				return nil
-			})
-			if err != nil {
-				return kv.FieldErr("members", err)
-			}
-			r.Members = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
-
-func (r *OrgTeamsLead) appendJSON(b []byte) ([]byte, error) {
-	b = append(b, "{\"email\":"...)
-	b = kv.AppendString(b, r.Email)
-	b = append(b, ",\"since\":"...)
-	if r.Since.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendTime(b, r.Since)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
-}
-
-func (r *OrgTeamsLead) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "email":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("email", err)
-			}
-			r.Email = v
-		case "since":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeTime(raw)
-			if err != nil {
-				return kv.FieldErr("since", err)
-			}
-			r.Since = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
-}
-
-func (r *OrgTeamsMembers) appendJSON(b []byte) ([]byte, error) {
-	b = append(b, "{\"email\":"...)
-	b = kv.AppendString(b, r.Email)
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
-}
-
-func (r *OrgTeamsMembers) decodeJSON(data []byte) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "email":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("email", err)
-			}
-			r.Email = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Org) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfOrg.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Org) UnmarshalJSON(data []byte) error {
 	*r = Org{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return fieldsOfOrg.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r OrgAddress) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfOrgAddress.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *OrgAddress) UnmarshalJSON(data []byte) error {
 	*r = OrgAddress{}
-	return r.decodeJSON(data)
+	return fieldsOfOrgAddress.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r OrgAddressGeo) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfOrgAddressGeo.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *OrgAddressGeo) UnmarshalJSON(data []byte) error {
 	*r = OrgAddressGeo{}
-	return r.decodeJSON(data)
+	return fieldsOfOrgAddressGeo.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r OrgTeams) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfOrgTeams.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *OrgTeams) UnmarshalJSON(data []byte) error {
 	*r = OrgTeams{}
-	return r.decodeJSON(data)
+	return fieldsOfOrgTeams.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r OrgTeamsLead) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfOrgTeamsLead.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *OrgTeamsLead) UnmarshalJSON(data []byte) error {
 	*r = OrgTeamsLead{}
-	return r.decodeJSON(data)
+	return fieldsOfOrgTeamsLead.Unmarshal(data, r.read)
 }
 
+// MarshalJSON writes the object as stored, with sensitive fields redacted: an object
+// printed or logged as JSON never shows a secret.
 func (r OrgTeamsMembers) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil)
+	return fieldsOfOrgTeamsMembers.Marshal(r)
 }
 
+// UnmarshalJSON reads the object with plaintext sensitive fields, as an API request carries it.
 func (r *OrgTeamsMembers) UnmarshalJSON(data []byte) error {
 	*r = OrgTeamsMembers{}
-	return r.decodeJSON(data)
+	return fieldsOfOrgTeamsMembers.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Org records, with the schema's encryption.
+// codec is the kv.Codec of Org records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
 }
 
 func (c *codec) Encode(collection, key string, v Org) ([]byte, error) {
-	if v.Slug == "" {
-		v.Slug = key
-	} else if v.Slug != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "slug",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Org, error) {
 	var v Org
-	err := v.decodeJSON(data, kv.PlainSecretReader)
-	if err != nil {
-		return Org{}, kv.DecodeError(collection, key, err)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Org{}, err
 	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.Slug {
-	case key:
-	case "":
-		v.Slug = key
-	default:
-		return Org{}, kv.KeyMismatch(collection, key, "slug")
-	}
-	v.applyDefaults()
 	return v, nil
+}
+
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+	}
 }

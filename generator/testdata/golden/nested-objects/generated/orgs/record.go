@@ -4,9 +4,10 @@
 package orgs
 
 import (
+	"fmt"
 	"time"
 
-	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Org is one record of the orgs table.
@@ -16,9 +17,9 @@ type Org struct {
 	Address *OrgAddress `json:"address"`
 	Teams   []OrgTeams  `json:"teams"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // OrgAddress is a nested object of Org.
@@ -26,9 +27,9 @@ type OrgAddress struct {
 	Street string         `json:"street"`
 	Geo    *OrgAddressGeo `json:"geo"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // OrgAddressGeo is a nested object of Org.
@@ -36,9 +37,9 @@ type OrgAddressGeo struct {
 	Lat float64 `json:"lat"`
 	Lon float64 `json:"lon"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // OrgTeams is a nested object of Org.
@@ -47,9 +48,9 @@ type OrgTeams struct {
 	Lead    *OrgTeamsLead     `json:"lead"`
 	Members []OrgTeamsMembers `json:"members"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // OrgTeamsLead is a nested object of Org.
@@ -57,119 +58,60 @@ type OrgTeamsLead struct {
 	Email string    `json:"email"`
 	Since time.Time `json:"since"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
 
 // OrgTeamsMembers is a nested object of Org.
 type OrgTeamsMembers struct {
 	Email string `json:"email"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Org) applyDefaults() {
-	if r.Address != nil {
-		r.Address.applyDefaults()
-	}
-}
-
-func (r *OrgAddress) applyDefaults() {
-	if r.Geo != nil {
-		r.Geo.applyDefaults()
-	}
-}
-
-func (r *OrgAddressGeo) applyDefaults() {}
-
-func (r *OrgTeams) applyDefaults() {
-	if r.Lead != nil {
-		r.Lead.applyDefaults()
-	}
-}
-
-func (r *OrgTeamsLead) applyDefaults() {}
-
-func (r *OrgTeamsMembers) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Org) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Org) validate(p *kv.Problems, prefix string) {
-	if r.Slug == "" {
-		p.Add(prefix+"slug", "required")
-	}
-	if msg := kv.CheckText(r.Slug); msg != "" {
-		p.Add(prefix+"slug", msg)
-	}
-	if r.Address != nil {
-		r.Address.validate(p, prefix+"address.")
-	}
-	for i := range r.Teams {
-		e := &r.Teams[i]
-		e.validate(p, kv.Index(prefix+"teams", i)+".")
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Org) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *OrgAddress) validate(p *kv.Problems, prefix string) {
-	if msg := kv.CheckText(r.Street); msg != "" {
-		p.Add(prefix+"street", msg)
-	}
-	if r.Geo != nil {
-		r.Geo.validate(p, prefix+"geo.")
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r OrgAddress) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *OrgAddressGeo) validate(p *kv.Problems, prefix string) {
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r OrgAddressGeo) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *OrgTeams) validate(p *kv.Problems, prefix string) {
-	if r.Name == "" {
-		p.Add(prefix+"name", "required")
-	}
-	if msg := kv.CheckText(r.Name); msg != "" {
-		p.Add(prefix+"name", msg)
-	}
-	if r.Lead != nil {
-		r.Lead.validate(p, prefix+"lead.")
-	}
-	for i := range r.Members {
-		e := &r.Members[i]
-		e.validate(p, kv.Index(prefix+"members", i)+".")
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r OrgTeams) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *OrgTeamsLead) validate(p *kv.Problems, prefix string) {
-	if r.Email == "" {
-		p.Add(prefix+"email", "required")
-	}
-	if msg := kv.CheckText(r.Email); msg != "" {
-		p.Add(prefix+"email", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r OrgTeamsLead) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }
 
-func (r *OrgTeamsMembers) validate(p *kv.Problems, prefix string) {
-	if r.Email == "" {
-		p.Add(prefix+"email", "required")
-	}
-	if msg := kv.CheckText(r.Email); msg != "" {
-		p.Add(prefix+"email", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the object as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r OrgTeamsMembers) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

@@ -4,95 +4,52 @@
 package clients
 
 import (
-	"encoding/json"
-	"errors"
-	"slices"
-
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Client) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 399)
-	var err error
-	b = append(b, "{\"client_id\":"...)
-	b = kv.AppendString(b, r.ClientID)
-	b = append(b, ",\"client_secret\":"...)
-	if r.ClientSecret == "" {
-		b = append(b, "null"...)
-	} else {
-		b, err = secret(b, "client_secret", string(r.ClientSecret))
-		if err != nil {
-			return b, kv.FieldErr("client_secret", err)
-		}
-	}
-	b = append(b, ",\"software_id\":"...)
-	if r.SoftwareID == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.SoftwareID)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Client as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Client]{
+	Fields:     fieldsOfClient,
+	Key:        func(r *Client) *string { return &r.ClientID },
+	KeyName:    "client_id",
+	Encryption: kv.EncryptionFields,
 }
 
-func (r *Client) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "client_id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_id", err)
-			}
-			r.ClientID = v
-		case "client_secret":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			s, err := secret("client_secret", raw)
-			if err != nil {
-				return kv.FieldErr("client_secret", err)
-			}
-			r.ClientSecret = kv.Secret(s)
-		case "software_id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("software_id", err)
-			}
-			r.SoftwareID = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfClient are the fields of Client, in the order they are written.
+var fieldsOfClient = kvimpl.NewFields(
+	func(r *Client) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("client_id", func(r *Client) *string { return &r.ClientID }, kvimpl.String),
+	kvimpl.Optional("client_secret", func(r *Client) *kv.Secret { return &r.ClientSecret }, kvimpl.Secret),
+	kvimpl.Optional("software_id", func(r *Client) *string { return &r.SoftwareID }, kvimpl.String),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfClient.
+func (r *Client) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ClientID)
+	case 1:
+		return kvimpl.Read(d, &r.ClientSecret)
+	case 2:
+		return d.String(&r.SoftwareID)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Client) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfClient.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Client) UnmarshalJSON(data []byte) error {
 	*r = Client{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return fieldsOfClient.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Client records, with the schema's encryption.
+// codec is the kv.Codec of Client records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
@@ -100,68 +57,21 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
-	if err := kv.CheckGoOnlyCollection(collection); err != nil {
-		return nil, err
-	}
-	if v.ClientID == "" {
-		v.ClientID = key
-	} else if v.ClientID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "client_id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = c.sealer(collection, key, true).Seal
-	}
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Client{}, openErr
-		}
-		v = Client{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Client{}, err
 	}
-	if err != nil {
-		return Client{}, kv.DecodeError(collection, key, err)
-	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ClientID {
-	case key:
-	case "":
-		v.ClientID = key
-	default:
-		return Client{}, kv.KeyMismatch(collection, key, "client_id")
-	}
-	v.applyDefaults()
 	return v, nil
 }
 
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+		Strict:    c.strict,
 	}
 }

@@ -3,7 +3,12 @@
 
 package clients
 
-import "github.com/kvgen/kvgen/kv"
+import (
+	"fmt"
+
+	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
+)
 
 // Client is one record of the oauth_store table.
 type Client struct {
@@ -11,36 +16,21 @@ type Client struct {
 	ClientSecret kv.Secret `json:"client_secret"`
 	SoftwareID   string    `json:"software_id"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Client) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Client) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Client) validate(p *kv.Problems, prefix string) {
-	if r.ClientID == "" {
-		p.Add(prefix+"client_id", "required")
-	}
-	if msg := kv.CheckText(r.ClientID); msg != "" {
-		p.Add(prefix+"client_id", msg)
-	}
-	if msg := kv.CheckText(string(r.ClientSecret)); msg != "" {
-		p.Add(prefix+"client_secret", msg)
-	}
-	if msg := kv.CheckText(r.SoftwareID); msg != "" {
-		p.Add(prefix+"software_id", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Client) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

@@ -4,128 +4,72 @@
 package grants
 
 import (
-	"encoding/json"
-	"slices"
-
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Grant) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 129)
-	b = append(b, "{\"code\":"...)
-	b = kv.AppendString(b, r.Code)
-	b = append(b, ",\"client_id\":"...)
-	b = kv.AppendString(b, r.ClientID)
-	b = append(b, ",\"scopes\":"...)
-	if len(r.Scopes) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Scopes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = kv.AppendString(b, e)
-		}
-		b = append(b, ']')
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Grant as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Grant]{
+	Fields:     fieldsOfGrant,
+	Key:        func(r *Grant) *string { return &r.Code },
+	KeyName:    "code",
+	Encryption: kv.EncryptionNone,
 }
 
-func (r *Grant) decodeJSON(data []byte, secret kv.SecretReader) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "code":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("code", err)
-			}
-			r.Code = v
-		case "client_id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("client_id", err)
-			}
-			r.ClientID = v
-		case "scopes":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeStrings(raw)
-			if err != nil {
-				return kv.FieldErr("scopes", err)
-			}
-			r.Scopes = v
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfGrant are the fields of Grant, in the order they are written.
+var fieldsOfGrant = kvimpl.NewFields(
+	func(r *Grant) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("code", func(r *Grant) *string { return &r.Code }, kvimpl.String),
+	kvimpl.Required("client_id", func(r *Grant) *string { return &r.ClientID }, kvimpl.String),
+	kvimpl.Optional("scopes", func(r *Grant) *[]string { return &r.Scopes }, kvimpl.List(kvimpl.String)),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfGrant.
+func (r *Grant) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.Code)
+	case 1:
+		return d.String(&r.ClientID)
+	case 2:
+		return d.Strings(&r.Scopes)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Grant) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfGrant.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Grant) UnmarshalJSON(data []byte) error {
 	*r = Grant{}
-	return r.decodeJSON(data, kv.PlainSecretReader)
+	return fieldsOfGrant.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Grant records, with the schema's encryption.
+// codec is the kv.Codec of Grant records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
 }
 
 func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
-	if v.Code == "" {
-		v.Code = key
-	} else if v.Code != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "code",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Grant, error) {
 	var v Grant
-	err := v.decodeJSON(data, kv.PlainSecretReader)
-	if err != nil {
-		return Grant{}, kv.DecodeError(collection, key, err)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Grant{}, err
 	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.Code {
-	case key:
-	case "":
-		v.Code = key
-	default:
-		return Grant{}, kv.KeyMismatch(collection, key, "code")
-	}
-	v.applyDefaults()
 	return v, nil
+}
+
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+	}
 }

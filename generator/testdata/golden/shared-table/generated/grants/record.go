@@ -3,7 +3,11 @@
 
 package grants
 
-import "github.com/kvgen/kvgen/kv"
+import (
+	"fmt"
+
+	"github.com/kvgen/kvgen/kv/kvimpl"
+)
 
 // Grant is one record of the oauth_store table.
 type Grant struct {
@@ -11,41 +15,21 @@ type Grant struct {
 	ClientID string   `json:"client_id"`
 	Scopes   []string `json:"scopes"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Grant) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Grant) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Grant) validate(p *kv.Problems, prefix string) {
-	if r.Code == "" {
-		p.Add(prefix+"code", "required")
-	}
-	if msg := kv.CheckText(r.Code); msg != "" {
-		p.Add(prefix+"code", msg)
-	}
-	if r.ClientID == "" {
-		p.Add(prefix+"client_id", "required")
-	}
-	if msg := kv.CheckText(r.ClientID); msg != "" {
-		p.Add(prefix+"client_id", msg)
-	}
-	for i, e := range r.Scopes {
-		if msg := kv.CheckText(e); msg != "" {
-			p.Add(kv.Index(prefix+"scopes", i), msg)
-		}
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Grant) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

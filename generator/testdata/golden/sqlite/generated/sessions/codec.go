@@ -4,173 +4,69 @@
 package sessions
 
 import (
-	"encoding/json"
-	"errors"
-	"slices"
+	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func (r *Session) appendJSON(b []byte, secret kv.SecretWriter) ([]byte, error) {
-	b = slices.Grow(b, 608)
-	var err error
-	b = append(b, "{\"id\":"...)
-	b = kv.AppendString(b, r.ID)
-	b = append(b, ",\"token\":"...)
-	if r.Token == "" {
-		b = append(b, "null"...)
-	} else {
-		b, err = secret(b, "token", string(r.Token))
-		if err != nil {
-			return b, kv.FieldErr("token", err)
-		}
-	}
-	b = append(b, ",\"user\":"...)
-	if r.User == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.User)
-	}
-	b = append(b, ",\"tries\":"...)
-	if r.Tries == nil {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendInt(b, *r.Tries)
-	}
-	b = append(b, ",\"weight\":"...)
-	if r.Weight == nil {
-		b = append(b, "null"...)
-	} else {
-		b, err = kv.AppendFloat(b, *r.Weight)
-		if err != nil {
-			return b, kv.FieldErr("weight", err)
-		}
-	}
-	b = append(b, ",\"active\":"...)
-	if r.Active == nil {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendBool(b, *r.Active)
-	}
-	b = append(b, ",\"started_at\":"...)
-	if r.StartedAt.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendUnix(b, r.StartedAt)
-	}
-	b = append(b, ",\"a -- b /* c */ @value $1\":"...)
-	if r.OddName == "" {
-		b = append(b, "null"...)
-	} else {
-		b = kv.AppendString(b, r.OddName)
-	}
-	b = kv.AppendMembers(b, r.extra)
-	return append(b, '}'), nil
+// record is Session as the runtime reads, writes and checks it.
+var record = &kvimpl.Record[Session]{
+	Fields:     fieldsOfSession,
+	Key:        func(r *Session) *string { return &r.ID },
+	KeyName:    "id",
+	Encryption: kv.EncryptionFields,
 }
 
-func (r *Session) decodeJSON(data []byte, secret kv.SecretReader, stored bool) error {
-	return kv.Object(data, func(name, raw []byte) error {
-		switch string(name) {
-		case "id":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("id", err)
-			}
-			r.ID = v
-		case "token":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			s, err := secret("token", raw)
-			if err != nil {
-				return kv.FieldErr("token", err)
-			}
-			r.Token = kv.Secret(s)
-		case "user":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("user", err)
-			}
-			r.User = v
-		case "tries":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeInt(raw)
-			if err != nil {
-				return kv.FieldErr("tries", err)
-			}
-			r.Tries = &v
-		case "weight":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeFloat(raw)
-			if err != nil {
-				return kv.FieldErr("weight", err)
-			}
-			r.Weight = &v
-		case "active":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeBool(raw)
-			if err != nil {
-				return kv.FieldErr("active", err)
-			}
-			r.Active = &v
-		case "started_at":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeUnix(raw)
-			if err != nil {
-				return kv.FieldErr("started_at", err)
-			}
-			r.StartedAt = v
-		case "a -- b /* c */ @value $1":
-			if kv.IsNull(raw) {
-				return nil
-			}
-			v, err := kv.DecodeString(raw)
-			if err != nil {
-				return kv.FieldErr("a -- b /* c */ @value $1", err)
-			}
-			r.OddName = v
-		case "__encrypted_data__":
-			if stored {
-				return kv.ErrSealedValue
-			}
-			fallthrough
-		default:
-			r.extra = append(r.extra, kv.Member{
-				Name: string(name),
-				Raw:  append(json.RawMessage(nil), raw...),
-			})
-		}
-		return nil
-	})
+// fieldsOfSession are the fields of Session, in the order they are written.
+var fieldsOfSession = kvimpl.NewFields(
+	func(r *Session) *kvimpl.Unknown { return &r.unknown },
+	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String),
+	kvimpl.Optional("token", func(r *Session) *kv.Secret { return &r.Token }, kvimpl.Secret),
+	kvimpl.Optional("user", func(r *Session) *string { return &r.User }, kvimpl.String),
+	kvimpl.Optional("tries", func(r *Session) **int64 { return &r.Tries }, kvimpl.Pointer(kvimpl.Int)),
+	kvimpl.Optional("weight", func(r *Session) **float64 { return &r.Weight }, kvimpl.Pointer(kvimpl.Float)),
+	kvimpl.Optional("active", func(r *Session) **bool { return &r.Active }, kvimpl.Pointer(kvimpl.Bool)),
+	kvimpl.Optional("started_at", func(r *Session) *time.Time { return &r.StartedAt }, kvimpl.Unixtime),
+	kvimpl.Optional("a -- b /* c */ @value $1", func(r *Session) *string { return &r.OddName }, kvimpl.String),
+)
+
+// read reads the member of r that d has at hand, field of fieldsOfSession.
+func (r *Session) read(d *kvimpl.Decoder, field int) error {
+	switch field {
+	case 0:
+		return d.String(&r.ID)
+	case 1:
+		return kvimpl.Read(d, &r.Token)
+	case 2:
+		return d.String(&r.User)
+	case 3:
+		return kvimpl.Read(d, &r.Tries)
+	case 4:
+		return kvimpl.Read(d, &r.Weight)
+	case 5:
+		return kvimpl.Read(d, &r.Active)
+	case 6:
+		return kvimpl.Read(d, &r.StartedAt)
+	case 7:
+		return d.String(&r.OddName)
+	}
+	return d.Keep(&r.unknown)
 }
 
 // MarshalJSON writes the record as stored, with sensitive fields redacted: a record
 // printed or logged as JSON never shows a secret.
 func (r Session) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(nil, kv.RedactSecret)
+	return fieldsOfSession.Marshal(r)
 }
 
-// UnmarshalJSON reads a record with plaintext sensitive fields, as an API request carries it.
+// UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
 func (r *Session) UnmarshalJSON(data []byte) error {
 	*r = Session{}
-	return r.decodeJSON(data, kv.PlainSecretReader, false)
+	return fieldsOfSession.Unmarshal(data, r.read)
 }
 
-// codec is the kv.Codec of Session records, with the schema's encryption.
+// codec is the kv.Codec of Session records, with the store's encryption.
 type codec struct {
 	enc       kv.Encrypter // nil: store plaintext
 	plaintext *kv.PlaintextCounter
@@ -178,68 +74,21 @@ type codec struct {
 }
 
 func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
-	if err := kv.CheckGoOnlyCollection(collection); err != nil {
-		return nil, err
-	}
-	if v.ID == "" {
-		v.ID = key
-	} else if v.ID != key {
-		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
-			Message: "differs from the key the record is stored under",
-			Path:    "id",
-		}}}
-	}
-	if err := v.Validate(); err != nil {
-		return nil, err
-	}
-	secret := kv.PlainSecret
-	if c.enc != nil {
-		secret = c.sealer(collection, key, true).Seal
-	}
-	data, err := v.appendJSON(nil, secret)
-	if err != nil {
-		return nil, kv.EncodeError(err)
-	}
-	return data, nil
+	return record.Encode(c.crypto(), collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Session, error) {
 	var v Session
-	err := v.decodeJSON(data, c.sealer(collection, key, true).Open, true)
-	if errors.Is(err, kv.ErrSealedValue) {
-		plain, openErr := kv.OpenValue(c.enc, collection, key, data)
-		if openErr != nil {
-			return Session{}, openErr
-		}
-		v = Session{}
-		// sealed as a whole: its fields are plain by design
-		err = v.decodeJSON(plain, c.sealer(collection, key, false).Open, true)
+	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+		return Session{}, err
 	}
-	if err != nil {
-		return Session{}, kv.DecodeError(collection, key, err)
-	}
-	// A row copied under another key is not the record of that key. A record
-	// without its key takes the row's, as Encode gives it.
-	switch v.ID {
-	case key:
-	case "":
-		v.ID = key
-	default:
-		return Session{}, kv.KeyMismatch(collection, key, "id")
-	}
-	v.applyDefaults()
 	return v, nil
 }
 
-// sealer seals and opens the sensitive fields of the value stored under key in
-// collection; expect says whether they should be envelopes there.
-func (c *codec) sealer(collection, key string, expect bool) kv.Sealer {
-	return kv.Sealer{
-		Collection: collection,
-		Encrypter:  c.enc,
-		Expect:     expect,
-		Key:        key,
-		Plaintext:  c.plaintext,
-		Strict:     c.strict,
+func (c *codec) crypto() kvimpl.Crypto {
+	return kvimpl.Crypto{
+		Encrypter: c.enc,
+		Plaintext: c.plaintext,
+		Strict:    c.strict,
 	}
 }

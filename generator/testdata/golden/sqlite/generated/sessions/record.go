@@ -4,9 +4,11 @@
 package sessions
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Session is one record of the sessions table.
@@ -20,39 +22,21 @@ type Session struct {
 	StartedAt time.Time `json:"started_at"`
 	OddName   string    `json:"a -- b /* c */ @value $1"`
 
-	// extra keeps members that this schema does not know (written by a newer
-	// schema or another program) so that a read-modify-write does not drop them.
-	extra []kv.Member
+	// unknown keeps the members that this schema does not know (written by a newer
+	// schema or another program), so that a read-modify-write does not drop them.
+	unknown kvimpl.Unknown
 }
-
-func (r *Session) applyDefaults() {}
 
 // Validate reports every field that breaks the schema (required, enum, url) or that
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
 func (r *Session) Validate() error {
-	var p kv.Problems
-	r.validate(&p, "")
-	kv.CheckUnknown(&p, r.extra)
-	return p.Err()
+	return record.Validate(*r)
 }
 
-func (r *Session) validate(p *kv.Problems, prefix string) {
-	if r.ID == "" {
-		p.Add(prefix+"id", "required")
-	}
-	if msg := kv.CheckText(r.ID); msg != "" {
-		p.Add(prefix+"id", msg)
-	}
-	if msg := kv.CheckText(string(r.Token)); msg != "" {
-		p.Add(prefix+"token", msg)
-	}
-	if msg := kv.CheckText(r.User); msg != "" {
-		p.Add(prefix+"user", msg)
-	}
-	if msg := kv.CheckText(r.OddName); msg != "" {
-		p.Add(prefix+"a -- b /* c */ @value $1", msg)
-	}
-	kv.CheckMembers(p, prefix, r.extra)
+// Format prints the record as fmt prints a struct, its fields only: not the members a read
+// kept without knowing them. Sensitive fields print redacted.
+func (r Session) Format(f fmt.State, verb rune) {
+	kvimpl.Format(f, verb, r)
 }

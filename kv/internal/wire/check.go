@@ -1,4 +1,4 @@
-package kv
+package wire
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -20,18 +21,31 @@ const maxWriteDepth = 500
 
 var msgNestedTooFar = fmt.Sprintf("is nested more than %d levels deep, which Python cannot read", maxWriteDepth)
 
-// CheckJSON reports, at path, the first thing in the JSON text raw that a
-// write may not store: a NUL character (\u0000), invalid UTF-8, an unpaired
-// UTF-16 surrogate escape, a number outside the range of a 64-bit float
-// (1e400 overflows, 1e-400 underflows to zero), nesting more than 500 levels
-// deep, or anything that is not JSON. The path goes down to the failing
-// string or number, as in jwks.keys[0].n. An empty raw is an absent value
-// and passes.
-func CheckJSON(p *Problems, path string, raw []byte) {
+// CheckJSON returns the first thing in the JSON text raw, the value at root,
+// that a write may not store, and its path: a NUL character (\u0000),
+// invalid UTF-8, an unpaired UTF-16 surrogate escape, a number outside the
+// range of a 64-bit float (1e400 overflows, 1e-400 underflows to zero),
+// nesting more than 500 levels deep, or anything that is not JSON. The path
+// goes down to the failing string or number, as in jwks.keys[0].n. msg is ""
+// when raw may be stored; an empty raw is an absent value and may.
+func CheckJSON(root string, raw []byte) (path, msg string) {
 	var f fault
-	if !checkJSON(raw, 0, &f) {
-		p.Add(f.path(path), f.msg)
+	if checkJSON(raw, 0, &f) {
+		return "", ""
 	}
+	return f.path(root), f.msg
+}
+
+// CheckMember is CheckJSON of member name of the object at root (a path, or
+// "" for a record), whose value v is JSON text (json.RawMessage,
+// json.Number) or a Go value as encoding/json would write it: see
+// checkMember.
+func CheckMember(root, name string, v any) (path, msg string) {
+	var f fault
+	if checkMember(name, v, 0, &f) {
+		return "", ""
+	}
+	return f.path(root), f.msg
 }
 
 // fault is the first thing found in a value that a write may not store: why,
@@ -70,7 +84,7 @@ func indexSegment(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
 // memberSegment is the segment of a member: .name, or the name quoted in
 // brackets as memberPath writes it.
-func memberSegment(name string) string { return memberPath(".", name) }
+func memberSegment(name string) string { return MemberPath(".", name) }
 
 // checkJSON reports whether the JSON text raw, a value already depth levels
 // deep, may be stored; if not, f says why and where. An empty raw is an
@@ -80,8 +94,8 @@ func checkJSON(raw []byte, depth int, f *fault) bool {
 		return true
 	}
 	c := jsonCheck{data: raw, fault: f}
-	end := c.value(skipSpace(raw, 0), depth)
-	if end >= 0 && skipSpace(raw, end) != len(raw) {
+	end := c.value(SkipSpace(raw, 0), depth)
+	if end >= 0 && SkipSpace(raw, end) != len(raw) {
 		c.fail(msgNotJSON)
 		return false
 	}
@@ -136,7 +150,7 @@ func (c *jsonCheck) literal(i int, lit string) int {
 }
 
 func (c *jsonCheck) object(i, depth int) int {
-	i = skipSpace(c.data, i+1)
+	i = SkipSpace(c.data, i+1)
 	if i < len(c.data) && c.data[i] == '}' {
 		return i + 1
 	}
@@ -154,22 +168,22 @@ func (c *jsonCheck) object(i, depth int) int {
 			}
 			return -1
 		}
-		i = skipSpace(c.data, end)
+		i = SkipSpace(c.data, end)
 		if i >= len(c.data) || c.data[i] != ':' {
 			return c.fail(msgNotJSON)
 		}
-		if i = c.value(skipSpace(c.data, i+1), depth); i < 0 {
+		if i = c.value(SkipSpace(c.data, i+1), depth); i < 0 {
 			c.under(segment(c.data[name : end-1]))
 			return -1
 		}
-		if i = skipSpace(c.data, i); i >= len(c.data) {
+		if i = SkipSpace(c.data, i); i >= len(c.data) {
 			return c.fail(msgNotJSON)
 		}
 		switch c.data[i] {
 		case '}':
 			return i + 1
 		case ',':
-			i = skipSpace(c.data, i+1)
+			i = SkipSpace(c.data, i+1)
 		default:
 			return c.fail(msgNotJSON)
 		}
@@ -177,7 +191,7 @@ func (c *jsonCheck) object(i, depth int) int {
 }
 
 func (c *jsonCheck) array(i, depth int) int {
-	i = skipSpace(c.data, i+1)
+	i = SkipSpace(c.data, i+1)
 	if i < len(c.data) && c.data[i] == ']' {
 		return i + 1
 	}
@@ -186,14 +200,14 @@ func (c *jsonCheck) array(i, depth int) int {
 			c.under(indexSegment(n))
 			return -1
 		}
-		if i = skipSpace(c.data, i); i >= len(c.data) {
+		if i = SkipSpace(c.data, i); i >= len(c.data) {
 			return c.fail(msgNotJSON)
 		}
 		switch c.data[i] {
 		case ']':
 			return i + 1
 		case ',':
-			i = skipSpace(c.data, i+1)
+			i = SkipSpace(c.data, i+1)
 		default:
 			return c.fail(msgNotJSON)
 		}
@@ -242,7 +256,7 @@ func (c *jsonCheck) str(i int) int {
 		default:
 			r, size := utf8.DecodeRune(data[j:])
 			if r == utf8.RuneError && size == 1 {
-				return c.fail(msgInvalidUTF8) // surrogates in UTF-8 form included
+				return c.fail(MsgInvalidUTF8) // surrogates in UTF-8 form included
 			}
 			j += size
 		}
@@ -394,9 +408,9 @@ func checkAny(v any, depth int, f *fault) bool {
 	case map[string]string:
 		return checkObject(v, depth, f)
 	}
-	data, err := marshalCompact(v)
+	data, err := MarshalCompact(v)
 	if err != nil {
-		f.msg = msgNotJSONValue
+		f.msg = MsgNotJSONValue
 		return false
 	}
 	return checkJSON(data, depth, f)
@@ -421,4 +435,80 @@ func checkObject[E any](m map[string]E, depth int, f *fault) bool {
 		}
 	}
 	return true
+}
+
+// What a write may not store: what PostgreSQL's jsonb refuses (none and
+// fields mode store the value as jsonb) or Python's json module cannot read
+// back (py-key-value reads every value with it, the plaintext of value mode
+// included). Every write checks for these before anything is stored, in
+// every mode and over every backend, so that no write makes a row that one
+// of the table's readers cannot read. The messages never quote the value.
+const (
+	msgNUL          = "contains a NUL character, which PostgreSQL cannot store"
+	MsgInvalidUTF8  = "contains invalid UTF-8, which PostgreSQL cannot store"
+	msgSurrogate    = `contains an unpaired UTF-16 surrogate (\ud800 to \udfff), which neither PostgreSQL nor Python can store`
+	msgNumberRange  = "holds a number outside the range of a 64-bit float, which Python cannot read back"
+	msgNotJSON      = "not valid JSON"
+	MsgNotJSONValue = "cannot be represented as JSON"
+)
+
+// CheckText returns why s cannot be stored as a JSON string, or "" when it
+// can: a NUL character, or bytes that are not UTF-8 (which include the
+// UTF-8 form of a lone surrogate).
+func CheckText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		return msgNUL
+	}
+	if !utf8.ValidString(s) {
+		return MsgInvalidUTF8
+	}
+	return ""
+}
+
+// MemberPath is the path of member name of the object at prefix (empty, or
+// ending in a dot). A name that would not read back from a dotted path (it
+// holds a dot, a bracket, a quote, a control character or non-ASCII, or it
+// is long) is quoted in brackets, and cut short: a path names, it does not
+// echo.
+func MemberPath(prefix, name string) string {
+	if plainName(name) {
+		return prefix + name
+	}
+	return strings.TrimSuffix(prefix, ".") + quotedName(name)
+}
+
+// maxPathName bounds a member name quoted in a path.
+const maxPathName = 64
+
+func plainName(name string) bool {
+	if name == "" || len(name) > maxPathName {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c <= ' ', c >= 0x7f, c == '.', c == '[', c == ']', c == '"', c == '\\':
+			return false
+		}
+	}
+	return true
+}
+
+func quotedName(name string) string {
+	cut := ""
+	if len(name) > maxPathName {
+		name, cut = name[:maxPathName], "…"
+	}
+	return "[" + strconv.Quote(name) + cut + "]"
+}
+
+// MarshalCompact is json.Marshal without the HTML escaping of <, > and &,
+// which Python's json.dumps does not do either.
+func MarshalCompact(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

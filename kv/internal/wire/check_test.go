@@ -1,4 +1,4 @@
-package kv_test
+package wire
 
 import (
 	"bytes"
@@ -6,8 +6,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-
-	"github.com/kvgen/kvgen/kv"
 )
 
 func TestCheckJSON(t *testing.T) {
@@ -32,13 +30,12 @@ func TestCheckJSON(t *testing.T) {
 		{`{"a.b":{"c":"\udfff"}}`, `jwks["a.b"].c`, "surrogate"},
 		{`{"` + strings.Repeat("n", 100) + `":1e400}`, `jwks["` + strings.Repeat("n", 64) + `"…]`, "64-bit float"},
 	} {
-		var p kv.Problems
-		kv.CheckJSON(&p, "jwks", []byte(c.raw))
+		path, msg := CheckJSON("jwks", []byte(c.raw))
 		switch {
-		case c.msg == "" && len(p) != 0:
-			t.Errorf("CheckJSON(%s) = %v; want no problem", c.raw, p)
-		case c.msg != "" && (len(p) != 1 || p[0].Path != c.path || !strings.Contains(p[0].Message, c.msg)):
-			t.Errorf("CheckJSON(%s) = %+v; want one problem at %s saying %s", c.raw, p, c.path, c.msg)
+		case c.msg == "" && msg != "":
+			t.Errorf("CheckJSON(%s) = %s: %s; want no problem", c.raw, path, msg)
+		case c.msg != "" && (path != c.path || !strings.Contains(msg, c.msg)):
+			t.Errorf("CheckJSON(%s) = %s: %s; want a problem at %s saying %s", c.raw, path, msg, c.path, c.msg)
 		}
 	}
 }
@@ -51,18 +48,17 @@ func FuzzCheckJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var p kv.Problems
-		kv.CheckJSON(&p, "v", raw)
+		_, msg := CheckJSON("v", raw)
 		if len(raw) == 0 {
 			return
 		}
 		if !json.Valid(raw) {
-			if len(p) == 0 {
+			if msg == "" {
 				t.Fatalf("CheckJSON accepted invalid JSON %q", raw)
 			}
 			return
 		}
-		if len(p) != 0 {
+		if msg != "" {
 			return
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -95,4 +91,15 @@ func FuzzCheckJSON(f *testing.F) {
 		}
 		walk(v)
 	})
+}
+
+func TestCheckText(t *testing.T) {
+	for s, want := range map[string]string{
+		"plain": "", "Hello 世界 🌍": "", "\t\n\x01": "", "\uFFFD": "",
+		"a\x00b": "NUL", "a\xffb": "UTF-8", "\xed\xa0\x80": "UTF-8", "\xc3": "UTF-8",
+	} {
+		if got := CheckText(s); (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("CheckText(%q) = %q; want %q", s, got, want)
+		}
+	}
 }

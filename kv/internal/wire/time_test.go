@@ -1,10 +1,8 @@
-package kv_test
+package wire
 
 import (
 	"testing"
 	"time"
-
-	"github.com/kvgen/kvgen/kv"
 )
 
 // A unixtime read from any row must be the one AppendUnix writes back, or a
@@ -23,7 +21,7 @@ func TestDecodeUnixReadsWhatAppendUnixWrites(t *testing.T) {
 		{"-1", -1},
 		{"1.5e9", 1500000000},
 	} {
-		got, err := kv.DecodeUnix([]byte(tc.raw))
+		got, err := DecodeUnix([]byte(tc.raw))
 		if err != nil {
 			t.Errorf("DecodeUnix(%s): %v", tc.raw, err)
 			continue
@@ -31,14 +29,14 @@ func TestDecodeUnixReadsWhatAppendUnixWrites(t *testing.T) {
 		if !got.Equal(time.Unix(tc.want, 0)) || got.Location() != time.UTC {
 			t.Errorf("DecodeUnix(%s) = %v; want %d s, UTC", tc.raw, got, tc.want)
 		}
-		written := string(kv.AppendUnix(nil, got))
-		again, err := kv.DecodeUnix([]byte(written))
+		written := string(AppendUnix(nil, got))
+		again, err := DecodeUnix([]byte(written))
 		if err != nil || again != got {
 			t.Errorf("DecodeUnix(%s) = %v writes %s, which reads %v (%v)", tc.raw, got, written, again, err)
 		}
 	}
 	for _, raw := range []string{`"1"`, "true", "null", "1e19", "-1e19", "{}"} {
-		if _, err := kv.DecodeUnix([]byte(raw)); err == nil {
+		if _, err := DecodeUnix([]byte(raw)); err == nil {
 			t.Errorf("DecodeUnix(%s): no error", raw)
 		}
 	}

@@ -1,4 +1,4 @@
-package kv
+package wire
 
 import (
 	"bytes"
@@ -24,12 +24,12 @@ func refSkipString(data []byte, i int) (int, error) {
 			return j + 1, nil
 		}
 	}
-	return 0, errSyntax
+	return 0, ErrSyntax
 }
 
 func refDecodeString(raw []byte) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return "", &TypeError{Want: "string", Got: kindOf(raw)}
+		return "", &TypeError{Want: "string", Got: KindOf(raw)}
 	}
 	body := raw[1 : len(raw)-1]
 	for _, c := range body {
@@ -83,14 +83,14 @@ func refAppendString(b []byte, s string) []byte {
 
 func refIsEnvelope(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, envelopeDataKeyQuoted) {
+	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, dataKeyQuoted) {
 		return false
 	}
 	var members map[string]json.RawMessage
 	if json.Unmarshal(raw, &members) != nil {
 		return false
 	}
-	_, ok := members[envelopeDataKey]
+	_, ok := members[DataKey]
 	return ok
 }
 
@@ -100,11 +100,7 @@ func refIsEnvelope(raw []byte) bool {
 // shape.
 func jsonSamples(t testing.TB) [][]byte {
 	t.Helper()
-	ring, err := ParseKeys("3Jt8wQm2Yk5pR9vX1cN6bF4hL0sD7gA2zE8uK3iO5yM=")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := Seal(ring, []byte(`"s3cret"`))
+	sealed, err := Seal(clearEncrypter{}, []byte(`"s3cret"`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,26 +178,27 @@ func checkFastPaths(t *testing.T, raw []byte) {
 	if got, want := IsEnvelope(raw), refIsEnvelope(raw); got != want {
 		t.Errorf("IsEnvelope(%q) = %v, the reference says %v", raw, got, want)
 	}
-	if token, ok := fastEnvelopeToken(raw); ok {
+	if token, ok := FastToken(raw); ok {
 		var slow map[string]json.RawMessage
 		if json.Unmarshal(raw, &slow) != nil {
-			t.Fatalf("fastEnvelopeToken accepted %q, which is not a JSON object", raw)
+			t.Fatalf("FastToken accepted %q, which is not a JSON object", raw)
 		}
 		var data string
-		if json.Unmarshal(slow[envelopeDataKey], &data) != nil || string(slow[envelopeVersionKey]) != "1" {
-			t.Fatalf("fastEnvelopeToken accepted %q, which is not an envelope of version 1", raw)
+		if json.Unmarshal(slow[DataKey], &data) != nil || string(slow[VersionKey]) != "1" {
+			t.Fatalf("FastToken accepted %q, which is not an envelope of version 1", raw)
 		}
 		if want, err := base64.StdEncoding.DecodeString(data); err != nil || !bytes.Equal(token, want) {
-			t.Errorf("fastEnvelopeToken(%q) = %q, want %q (%v)", raw, token, want, err)
+			t.Errorf("FastToken(%q) = %q, want %q (%v)", raw, token, want, err)
 		}
 	}
-	if kindOf(raw) == "number" && len(bytes.TrimSpace(raw)) == len(raw) { // Object hands out values without space
+	if KindOf(raw) == "number" && len(bytes.TrimSpace(raw)) == len(raw) { // Object hands out values without space
 		if got, want := validNumber(raw), json.Valid(raw); got != want {
 			t.Errorf("validNumber(%q) = %v, json.Valid says %v", raw, got, want)
 		}
 	}
 	var names, refNames []string
 	err = Object(raw, func(name, _ []byte) error { names = append(names, string(name)); return nil })
+	checkPlain(t, raw)
 	refErr = refMembers(raw, func(name string) { refNames = append(refNames, name) })
 	if !reflect.DeepEqual(names, refNames) || !sameError(err, refErr) {
 		t.Errorf("Object(%q) names %q, %v; the reference says %q, %v", raw, names, err, refNames, refErr)
@@ -218,17 +215,17 @@ func checkFastPaths(t *testing.T, raw []byte) {
 // DecodeString. (Values are skipped by skipValue, whose strings end where
 // refSkipString says: checked above.)
 func refMembers(data []byte, fn func(name string)) error {
-	i := skipSpace(data, 0)
+	i := SkipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return &TypeError{Want: "object", Got: kindOf(data[i:])}
+		return &TypeError{Want: "object", Got: KindOf(data[i:])}
 	}
-	i = skipSpace(data, i+1)
+	i = SkipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return trailing(data, i+1)
 	}
 	for {
 		if i >= len(data) || data[i] != '"' {
-			return errSyntax
+			return ErrSyntax
 		}
 		end, err := refSkipString(data, i)
 		if err != nil {
@@ -238,50 +235,93 @@ func refMembers(data []byte, fn func(name string)) error {
 		if err != nil {
 			return err
 		}
-		i = skipSpace(data, end)
+		i = SkipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
-			return errSyntax
+			return ErrSyntax
 		}
-		i = skipSpace(data, i+1)
+		i = SkipSpace(data, i+1)
 		vend, err := skipValue(data, i, 0)
 		if err != nil {
 			return err
 		}
 		fn(name)
-		i = skipSpace(data, vend)
+		i = SkipSpace(data, vend)
 		if i >= len(data) {
-			return errSyntax
+			return ErrSyntax
 		}
 		if data[i] == '}' {
 			return trailing(data, i+1)
 		}
 		if data[i] != ',' {
-			return errSyntax
+			return ErrSyntax
 		}
-		i = skipSpace(data, i+1)
+		i = SkipSpace(data, i+1)
 	}
 }
 
-// refDecodeStrings is the code generated for a list of strings before DecodeStrings.
-func refDecodeStrings(raw []byte) ([]string, error) {
+// refDecodeStrings is the code generated for a list of strings before
+// DecodeStrings, with the array read as Elements read it then.
+func refDecodeStrings(data []byte) ([]string, error) {
 	var v []string
-	err := Elements(raw, func(i int, raw1 []byte) error {
-		if IsNull(raw1) {
-			v = append(v, "")
-			return nil
-		}
-		s, err := refDecodeString(raw1)
-		if err != nil {
-			return IndexErr(i, err)
-		}
-		v = append(v, s)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	i := SkipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil, &TypeError{Want: "array", Got: KindOf(data[i:])}
 	}
-	return v, nil
+	i = SkipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return nil, trailing(data, i+1)
+	}
+	for n := 0; ; n++ {
+		end, err := skipValue(data, i, 0)
+		if err != nil {
+			return nil, err
+		}
+		if elem := data[i:end]; IsNull(elem) {
+			v = append(v, "")
+		} else if s, err := refDecodeString(elem); err != nil {
+			return nil, IndexErr(n, err)
+		} else {
+			v = append(v, s)
+		}
+		i = SkipSpace(data, end)
+		if i >= len(data) {
+			return nil, ErrSyntax
+		}
+		if data[i] == ']' {
+			return v, trailing(data, i+1)
+		}
+		if data[i] != ',' {
+			return nil, ErrSyntax
+		}
+		i = SkipSpace(data, i+1)
+	}
 }
+
+// checkPlain holds the Plain flag of the readers to what it promises: a
+// string whose text between the quotes is its value.
+func checkPlain(t *testing.T, raw []byte) {
+	m := NewMembers(raw)
+	for {
+		ok, err := m.Next()
+		if !ok || err != nil {
+			break
+		}
+		if !m.Plain {
+			continue
+		}
+		v := raw[m.Start:m.End]
+		if s, err := refDecodeString(v); err != nil || s != string(v[1:len(v)-1]) || !IsPlainString(v) {
+			t.Errorf("member %q of %q: Plain, but it reads as %q, %v", m.Name, raw, s, err)
+		}
+	}
+}
+
+// clearEncrypter "encrypts" by copying: the envelope's format is under test
+// here, not the cipher.
+type clearEncrypter struct{}
+
+func (clearEncrypter) Encrypt(p []byte) ([]byte, error) { return append([]byte(nil), p...), nil }
+func (clearEncrypter) Decrypt(t []byte) ([]byte, error) { return append([]byte(nil), t...), nil }
 
 // sameError compares errors by their text and type, past the member name
 // that Object puts on an error inside a value.

@@ -1,4 +1,4 @@
-package kv_test
+package kvimpl_test
 
 import (
 	"errors"
@@ -6,16 +6,17 @@ import (
 	"testing"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 const sealedSecret = "s3cr3t-bound-value"
 
-// TestSealerBindsMembersToTheirPlace: a member sealed in fields mode opens
-// only under the collection, key and member name it was sealed for; a token
+// TestSealerBindsMembersToTheirPlace: a secret sealed in fields mode opens
+// only under the collection, key and path it was sealed for; a token
 // copied anywhere else is ErrDecrypt, and the error holds no plaintext.
 func TestSealerBindsMembersToTheirPlace(t *testing.T) {
-	ring := newRing(t, 1)
-	at := kv.Sealer{Encrypter: ring, Collection: "clients", Key: "c1", Expect: true, Plaintext: new(kv.PlaintextCounter)}
+	ring := newRing(t)
+	at := kvimpl.Sealer{Encrypter: ring, Collection: "clients", Key: "c1", Expect: true, Plaintext: new(kv.PlaintextCounter)}
 	sealed, err := at.Seal(nil, "client_secret", sealedSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -24,14 +25,14 @@ func TestSealerBindsMembersToTheirPlace(t *testing.T) {
 		t.Fatalf("Open where it was sealed = %q, %v, counted %d", got, err, at.Plaintext.Load())
 	}
 	elsewhere := map[string]struct {
-		s     kv.Sealer
+		s     kvimpl.Sealer
 		field string
 	}{
-		"another key":        {kv.Sealer{Encrypter: ring, Collection: "clients", Key: "c2"}, "client_secret"},
-		"another collection": {kv.Sealer{Encrypter: ring, Collection: "other", Key: "c1"}, "client_secret"},
+		"another key":        {kvimpl.Sealer{Encrypter: ring, Collection: "clients", Key: "c2"}, "client_secret"},
+		"another collection": {kvimpl.Sealer{Encrypter: ring, Collection: "other", Key: "c1"}, "client_secret"},
 		"another member":     {at, "refresh_token"},
 		// the parts are length-prefixed: moving bytes between them is another place
-		"shifted parts": {kv.Sealer{Encrypter: ring, Collection: "clientsc", Key: "1"}, "client_secret"},
+		"shifted parts": {kvimpl.Sealer{Encrypter: ring, Collection: "clientsc", Key: "1"}, "client_secret"},
 	}
 	for name, e := range elsewhere {
 		got, err := e.s.Open(e.field, sealed)
@@ -58,7 +59,7 @@ func TestSealerBindsMembersToTheirPlace(t *testing.T) {
 // bound are read and counted where an envelope is expected, refused there
 // with Strict, and read without a count inside a value sealed as a whole.
 func TestSealerOlderForms(t *testing.T) {
-	ring := newRing(t, 1)
+	ring := newRing(t)
 	unbound, err := kv.Seal(ring, []byte(`"`+sealedSecret+`"`))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func TestSealerOlderForms(t *testing.T) {
 		"unbound":   unbound,
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := kv.Sealer{Encrypter: ring, Collection: "clients", Key: "c1", Expect: true, Plaintext: new(kv.PlaintextCounter)}
+			s := kvimpl.Sealer{Encrypter: ring, Collection: "clients", Key: "c1", Expect: true, Plaintext: new(kv.PlaintextCounter)}
 			if got, err := s.Open("client_secret", raw); err != nil || got != sealedSecret || s.Plaintext.Load() != 1 {
 				t.Errorf("Open = %q, %v, counted %d; want it read and counted once", got, err, s.Plaintext.Load())
 			}
@@ -85,27 +86,5 @@ func TestSealerOlderForms(t *testing.T) {
 				t.Errorf("Open where no envelope is expected = %q, %v, counted %d; want it read, not counted", got, err, s.Plaintext.Load())
 			}
 		})
-	}
-}
-
-// TestMapCodecBindsSensitiveMembers: the untyped view of fields mode binds
-// its sealed members too, and reads what the typed codec's Sealer wrote.
-func TestMapCodecBindsSensitiveMembers(t *testing.T) {
-	ring := newRing(t, 1)
-	codec := mustCodec(t, kv.EncryptionFields, ring, "s")
-	stored, err := codec.Encode("c", "k1", map[string]any{"s": sealedSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := codec.Decode("c", "k2", stored); !errors.Is(err, kv.ErrDecrypt) {
-		t.Errorf("Decode under another key: %v; want ErrDecrypt", err)
-	}
-	typed, err := kv.Sealer{Encrypter: ring, Collection: "c", Key: "k1"}.Seal([]byte(`{"s":`), "s", sealedSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := codec.Decode("c", "k1", append(typed, '}'))
-	if err != nil || got["s"] != sealedSecret || codec.PlaintextReads() != 0 {
-		t.Errorf("Decode of the typed codec's member = %v, %v, counted %d", got, err, codec.PlaintextReads())
 	}
 }

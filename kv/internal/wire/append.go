@@ -1,4 +1,4 @@
-package kv
+package wire
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// The Append functions write JSON for the codecs kvgen generates: they are
-// the reflection-free half of encoding a record.
+// The Append functions write JSON without reflection: the encoding half of
+// the codecs kvgen generates.
 
 const hex = "0123456789abcdef"
 
@@ -75,16 +75,18 @@ func AppendInt(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
 // AppendBool appends a JSON boolean.
 func AppendBool(b []byte, v bool) []byte { return strconv.AppendBool(b, v) }
 
+// What an encoder cannot write: JSON has no spelling for NaN and the
+// infinities, and raw JSON must be valid to be written as it is.
 var (
-	errNotFinite = errors.New("not a finite number")
-	errRawJSON   = errors.New("not valid JSON")
+	ErrNotFinite = errors.New("not a finite number")
+	ErrRawJSON   = errors.New("not valid JSON")
 )
 
 // AppendFloat appends f as encoding/json does; NaN and infinities are errors
 // because JSON has no spelling for them.
 func AppendFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return b, errNotFinite
+		return b, ErrNotFinite
 	}
 	abs := math.Abs(f)
 	format := byte('f')
@@ -113,23 +115,13 @@ func AppendTime(b []byte, t time.Time) []byte {
 // AppendUnix appends t as integer seconds since the epoch, as RFC 7591 does.
 func AppendUnix(b []byte, t time.Time) []byte { return strconv.AppendInt(b, t.Unix(), 10) }
 
-// AppendValue appends any value through encoding/json: the path for raw
-// JSON and other values without a fast path.
-func AppendValue(b []byte, v any) ([]byte, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return b, err
-	}
-	return append(b, data...), nil
-}
-
 // AppendRaw appends raw JSON, or null when it is empty.
 func AppendRaw(b []byte, raw json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 {
 		return append(b, "null"...), nil
 	}
 	if !json.Valid(raw) {
-		return b, errRawJSON
+		return b, ErrRawJSON
 	}
 	return append(b, raw...), nil
 }

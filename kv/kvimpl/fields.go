@@ -1,0 +1,142 @@
+package kvimpl
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
+)
+
+// Fields are the members of the record or object type R, in the order they
+// are written; unknown says where R keeps the members its schema does not
+// know. Generated code declares one per type, and reads, writes and checks
+// through it; a value is read by the type's read method (see Read).
+type Fields[R any] struct {
+	list    []Field[R]
+	types   []any // the *Type[T] of each field, for Read
+	unknown func(*R) *Unknown
+	index   map[string]int // of list, by name
+	// jsonbNext[i] is the field that follows list[i] in the order jsonb
+	// returns members (shorter names first, then bytewise), and
+	// jsonbNext[len(list)] the first: with the field after the last one
+	// found (schema order, as written), the two guesses at the next member
+	// that spare a lookup by name.
+	jsonbNext []int
+	secrets   bool // a field holds a secret, at any depth
+	room      int  // bytes to make room for when writing a record
+	// works are the *work[R] of calls done: a record handed through the
+	// accessors of a table leaves the stack, so the copy a write works on
+	// is reused rather than allocated each time.
+	works sync.Pool
+}
+
+// work is the state of one write or check: the record worked on, its
+// encoder, the problems found.
+type work[R any] struct {
+	r R
+	e encoder
+	p problems
+}
+
+// NewFields returns the table of the fields of R.
+func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] {
+	fs := &Fields[R]{list: fields, unknown: unknown, index: make(map[string]int, len(fields)), room: 2}
+	for i := range fields {
+		f := &fs.list[i]
+		fs.types = append(fs.types, f.typ)
+		f.member = "," + string(wire.AppendString(nil, f.name)) + ":"
+		fs.index[f.name] = i
+		fs.secrets = fs.secrets || f.secrets
+		fs.room += len(f.member) + 32 + f.room
+	}
+	if len(fields) > 0 {
+		fs.list[0].member = "{" + fs.list[0].member[1:]
+	}
+	fs.jsonbNext = jsonbOrder(fields)
+	return fs
+}
+
+// jsonbOrder returns Fields.jsonbNext.
+func jsonbOrder[R any](fields []Field[R]) []int {
+	order := make([]int, len(fields))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		x, y := fields[a].name, fields[b].name
+		return cmp.Or(cmp.Compare(len(x), len(y)), cmp.Compare(x, y))
+	})
+	next := make([]int, len(fields)+1)
+	prev := len(fields)
+	for _, i := range order {
+		next[prev] = i
+		prev = i
+	}
+	next[prev] = len(fields) // past the last: no guess
+	return next
+}
+
+// find returns the index of the field named name, trying the two guesses
+// before a lookup; -1 when R has no such field.
+func (fs *Fields[R]) find(name []byte, guess1, guess2 int) int {
+	if guess1 < len(fs.list) && fs.list[guess1].name == string(name) {
+		return guess1
+	}
+	if guess2 < len(fs.list) && fs.list[guess2].name == string(name) {
+		return guess2
+	}
+	if i, ok := fs.index[string(name)]; ok {
+		return i
+	}
+	return -1
+}
+
+func (fs *Fields[R]) getWork() *work[R] {
+	if w, ok := fs.works.Get().(*work[R]); ok {
+		return w
+	}
+	return new(work[R])
+}
+
+// putWork clears w, so that it holds nothing of the call, and keeps it.
+func (fs *Fields[R]) putWork(w *work[R]) {
+	var zero R
+	w.r, w.e, w.p = zero, encoder{}, w.p[:0]
+	fs.works.Put(w)
+}
+
+// check reports the problems of r, the object at prefix ("" or a path
+// ending in a dot): its fields in order, then the members it kept.
+func (fs *Fields[R]) check(p *problems, prefix string, r *R) {
+	for i := range fs.list {
+		fs.list[i].check(p, prefix, r)
+	}
+	fs.unknown(r).check(p, prefix)
+}
+
+// applyDefaults sets the defaults of the fields of r that are absent, and
+// those inside its objects.
+func (fs *Fields[R]) applyDefaults(r *R) {
+	for i := range fs.list {
+		if d := fs.list[i].defaults; d != nil {
+			d(r)
+		}
+	}
+}
+
+// Marshal writes r as it is stored, with its secrets redacted: a record or
+// object printed or logged as JSON never shows a secret (MarshalJSON).
+func (fs *Fields[R]) Marshal(r R) ([]byte, error) {
+	w := fs.getWork()
+	defer fs.putWork(w)
+	w.r, w.e = r, encoder{secrets: redactSecrets}
+	return fs.append(&w.e, "", make([]byte, 0, fs.room), &w.r)
+}
+
+// Unmarshal reads, with read, the type's read method, JSON whose secrets
+// are plain strings, as an API request carries it (UnmarshalJSON), into a
+// zero value. It sets no default.
+func (fs *Fields[R]) Unmarshal(data []byte, read func(*Decoder, int) error) error {
+	return fs.decode(newDecoder(data), "", wholeSpan(data), false, read)
+}

@@ -1,0 +1,151 @@
+package kvimpl
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/internal/wire"
+)
+
+// Record describes a generated record type R: its fields, its key field
+// (the record's copy of its row's key) and the schema's encryption
+// (kv.EncryptionNone, kv.EncryptionFields or kv.EncryptionValue).
+type Record[R any] struct {
+	Fields     *Fields[R]
+	Key        func(*R) *string
+	KeyName    string
+	Encryption string
+}
+
+// Crypto is the encryption of one store: what its codec holds.
+type Crypto struct {
+	Encrypter kv.Encrypter // nil: store plaintext
+	Plaintext *kv.PlaintextCounter
+	Strict    bool // refuse what Plaintext would count
+}
+
+// sealer is the Sealer of the value stored under key in collection.
+func (c Crypto) sealer(collection, key string, expect bool) Sealer {
+	return Sealer{Encrypter: c.Encrypter, Collection: collection, Key: key, Expect: expect, Plaintext: c.Plaintext, Strict: c.Strict}
+}
+
+// Validate reports every field of r that breaks the schema, or that
+// PostgreSQL or Python could not read back, as a *kv.ValidationError.
+func (rec *Record[R]) Validate(r R) error {
+	w := rec.Fields.getWork()
+	defer rec.Fields.putWork(w)
+	w.r = r
+	return rec.validate(w)
+}
+
+// validate is Validate of w.r, with w's problems.
+func (rec *Record[R]) validate(w *work[R]) error {
+	rec.Fields.check(&w.p, "", &w.r)
+	rec.Fields.unknown(&w.r).checkReserved(&w.p)
+	err := w.p.err()
+	if err != nil {
+		w.p = nil // the error holds them
+	}
+	return err
+}
+
+// Encode is kv.Codec's Encode.
+func (rec *Record[R]) Encode(c Crypto, collection, key string, v R) ([]byte, error) {
+	if rec.Encryption == kv.EncryptionFields {
+		// whatever collection a caller names, KV() included
+		if err := CheckGoOnlyCollection(collection); err != nil {
+			return nil, err
+		}
+	}
+	w := rec.Fields.getWork()
+	defer rec.Fields.putWork(w)
+	w.r = v
+	if k := rec.Key(&w.r); *k == "" {
+		*k = key
+	} else if *k != key {
+		return nil, &kv.ValidationError{Problems: []kv.FieldProblem{{
+			Path: rec.KeyName, Message: "differs from the key the record is stored under",
+		}}}
+	}
+	if err := rec.validate(w); err != nil {
+		return nil, err
+	}
+	w.e = encoder{secrets: plainSecrets}
+	if rec.Encryption == kv.EncryptionFields && c.Encrypter != nil {
+		w.e = encoder{secrets: sealSecrets, sealer: c.sealer(collection, key, true)}
+	}
+	// One allocation for a usual record, instead of doubling from nothing:
+	// objects and lists append into the same buffer.
+	data, err := rec.Fields.append(&w.e, "", make([]byte, 0, rec.Fields.room), &w.r)
+	if err != nil {
+		return nil, encodeError(err)
+	}
+	if rec.Encryption == kv.EncryptionValue && c.Encrypter != nil {
+		return wire.Seal(c.Encrypter, data)
+	}
+	return data, nil
+}
+
+// Decode is kv.Codec's Decode, into the zero record whose read method read
+// is. Reads accept every form the table can hold where the schema puts
+// envelopes, whatever the mode: a whole value sealed (py-key-value's
+// wrapper), sealed secrets, or plaintext. Plaintext where the mode expects
+// an envelope is counted once per value in value mode, per secret in
+// fields mode (or refused when strict). A record without its key takes the
+// row's, as Encode gives it; one with another key is not the record of
+// that key (a row copied or moved under another key).
+func (rec *Record[R]) Decode(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error) error {
+	err := rec.decode(c, collection, key, data, read)
+	if errors.Is(err, errKeyMismatch) {
+		return keyMismatch(collection, key, rec.KeyName)
+	}
+	return decodeError(collection, key, err)
+}
+
+// decode reads data, opening a value sealed as a whole. The decoder itself
+// tells such a value (errSealedValue), so that a read of anything else
+// costs no search for one; the usual envelope is told by its first bytes
+// and its shape, and not read as a record first.
+func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error) error {
+	keyAt := rec.Fields.index[rec.KeyName]
+	if rec.Encryption == kv.EncryptionNone {
+		d := newDecoder(data)
+		d.defaults = true
+		return rec.Fields.decodeRecord(d, "", wholeSpan(data), false, read, keyAt, key)
+	}
+	buf := tokens.Get().(*[]byte)
+	defer tokens.Put(buf)
+	var token []byte
+	sealed := false
+	if wire.StartsSealed(data) {
+		if token, sealed = wire.AppendToken((*buf)[:0], data); sealed {
+			*buf = token[:0] // grown, for the next one
+		}
+	}
+	var err error
+	if !sealed {
+		d := newStoredDecoder(data, c.sealer(collection, key, rec.Encryption == kv.EncryptionFields))
+		err = rec.Fields.decodeRecord(d, "", wholeSpan(data), true, read, keyAt, key)
+	}
+	switch {
+	case sealed || errors.Is(err, errSealedValue):
+		plain, openErr := openValue(c.Encrypter, collection, key, data, token, sealed)
+		if openErr != nil {
+			return openErr
+		}
+		if !sealed {
+			rec.Fields.zero(read) // what was read before the envelope's member
+		}
+		// sealed as a whole: its secrets are plain by design
+		d := newStoredDecoder(plain, c.sealer(collection, key, false))
+		return rec.Fields.decodeRecord(d, "", wholeSpan(plain), true, read, keyAt, key)
+	case err == nil && c.Encrypter != nil && rec.Encryption == kv.EncryptionValue:
+		return unsealedValue(c, collection, key)
+	}
+	return err
+}
+
+// tokens are buffers for the Fernet tokens of envelopes, which are done with
+// once decrypted.
+var tokens = sync.Pool{New: func() any { return new([]byte) }}
