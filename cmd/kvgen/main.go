@@ -1,14 +1,7 @@
 // Command kvgen generates a typed, encrypted key-value store over PostgreSQL
-// from a YAML schema (see docs/design.md §8):
-//
-//	kvgen generate [flags] SCHEMA...   write the generated files, run sqlc, delete stale output
-//	kvgen check [flags] SCHEMA...      exit 1 with a diff when the committed output is out of date
-//	kvgen init [flags]                 scaffold a schema, sqlc.yaml and a //go:generate line
-//	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file
-//	kvgen reencrypt [flags] SCHEMA...  re-encrypt a whole table under the first key
-//	kvgen migrate [flags] SCHEMA...    create the tables, build their field indexes concurrently
-//	kvgen copy [flags] SCHEMA...       copy a table between a SQLite file and PostgreSQL
-//	kvgen version                      print kvgen's module version
+// and SQLite from a YAML schema (see docs/design.md §8). `kvgen help` lists
+// its commands (the table commands below is their one source), and
+// `kvgen help COMMAND` describes one with its flags.
 //
 // A SCHEMA is a file, a directory (its *.yaml and *.yml files) or a pattern
 // such as schema/*.yaml, which kvgen expands itself since go generate runs
@@ -34,21 +27,25 @@ import (
 	"github.com/kvgen/kvgen/generator"
 )
 
-const usage = `usage:
-	kvgen generate [flags] SCHEMA...   write the generated files, run sqlc, delete stale output
-	kvgen check [flags] SCHEMA...      exit 1 with a diff and the fix command when the output is out of date
-	kvgen init [flags]                 scaffold schema/, sqlc.yaml and kvgen.go with the //go:generate line
-	kvgen keygen [-o file]             print a new Fernet key, or write it to a new file (mode 0600)
-	kvgen reencrypt [flags] SCHEMA...  re-encrypt a whole table under the first key ($DATABASE_URL, $KVGEN_ENCRYPTION_KEYS)
-	kvgen migrate [flags] SCHEMA...    create the tables and build their field indexes without blocking writes ($DATABASE_URL)
-	kvgen copy [flags] SCHEMA...       copy the schemas' table between a SQLite file (-sqlite) and $DATABASE_URL (-to)
-	kvgen version                      print kvgen's module version
-	kvgen help [command]               print this help, or a command's
-
+// usageTail follows the list of commands in the usage.
+const usageTail = `
 A SCHEMA is a file, a directory (its *.yaml and *.yml files) or a pattern
 such as 'schema/*.yaml'. Flags may come before or after the schemas.
 Exit codes: 0 done, 1 drift or an error, 2 a usage error.
 `
+
+// usage is kvgen's help: a line per command, from commands.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage:\n")
+	line := func(synopsis, short string) { fmt.Fprintf(&b, "\tkvgen %-28s %s\n", synopsis, short) }
+	for _, c := range commands {
+		line(strings.TrimSpace(c.name+" "+c.args), c.short)
+	}
+	line("help [command]", "print this help, or a command's (so do -h and --help)")
+	b.WriteString(usageTail)
+	return b.String()
+}
 
 // usageErr is a command line kvgen cannot run, saying what was wrong; it exits 2.
 type usageErr struct {
@@ -75,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.As(err, &ue) && ue.showUsage:
-		fmt.Fprintf(stderr, "kvgen: %v\n%s", err, usage)
+		fmt.Fprintf(stderr, "kvgen: %v\n%s", err, usage())
 		return 2
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "kvgen: %v\nrun 'kvgen help' for usage\n", err)
@@ -92,24 +89,25 @@ func usageError(format string, args ...any) error {
 }
 
 // command is one of kvgen's commands: its flags and what it does with them
-// and its arguments.
+// and its arguments. short is its line in the usage, summary what
+// `kvgen help` of it says.
 type command struct {
-	name, args, summary string
-	flags               func(fs *flag.FlagSet) func(ctx context.Context, c *cli, args []string) error
+	name, args, short, summary string
+	flags                      func(fs *flag.FlagSet) func(ctx context.Context, c *cli, args []string) error
 }
 
 // cli is what a command writes to.
 type cli struct{ stdout, stderr io.Writer }
 
 var commands = []*command{
-	{name: "generate", args: "[flags] SCHEMA...", summary: "write the generated files, run sqlc, and delete the files an earlier run generated that the schemas no longer produce", flags: generateFlags},
-	{name: "check", args: "[flags] SCHEMA...", summary: "exit 1 with a diff and the command that fixes it when a generated file is changed, missing or stale", flags: checkFlags},
-	{name: "init", args: "[flags]", summary: "scaffold " + generator.ExampleSchemaPath + ", kvgen.go (the //go:generate line), sqlc.yaml and everything generate makes of them", flags: initFlags},
-	{name: "keygen", args: "[-o file]", summary: "print a new Fernet key (the format of Python's Fernet.generate_key()), or write it to a new file of mode 0600", flags: keygenFlags},
-	{name: "reencrypt", args: "[flags] SCHEMA...", summary: "re-encrypt every row of the schemas' table, every collection, under the first key of $KVGEN_ENCRYPTION_KEYS (or -keys-file), in $DATABASE_URL; give the schema of every record stored in the table", flags: reencryptFlags},
-	{name: "migrate", args: "[flags] SCHEMA...", summary: "create the schemas' tables in $DATABASE_URL if missing, then build the indexes of their indexed fields without blocking writes (CREATE INDEX CONCURRENTLY, outside a transaction), rebuilding INVALID ones, and report each; give the schema of every record stored in a table, or its other records' indexes are taken for stale", flags: migrateFlags},
-	{name: "copy", args: "[flags] SCHEMA...", summary: "copy every row of the schemas' table, as stored (ciphertext untouched, no key needed), from the SQLite file -sqlite to $DATABASE_URL (-to postgresql) or back (-to sqlite), in batches it reports and resumes from", flags: copyFlags},
-	{name: "version", args: "", summary: "print kvgen's module version", flags: versionFlags},
+	{name: "generate", args: "[flags] SCHEMA...", short: "write the generated files, run sqlc, delete stale output", summary: "write the generated files, run sqlc, and delete the files an earlier run generated that the schemas no longer produce", flags: generateFlags},
+	{name: "check", args: "[flags] SCHEMA...", short: "exit 1 with a diff and the fix command on drift", summary: "exit 1 with a diff and the command that fixes it when a generated file is changed, missing or stale", flags: checkFlags},
+	{name: "init", args: "[flags]", short: "scaffold schema/, sqlc.yaml and kvgen.go with the //go:generate line", summary: "scaffold " + generator.ExampleSchemaPath + ", kvgen.go (the //go:generate line), sqlc.yaml and everything generate makes of them", flags: initFlags},
+	{name: "keygen", args: "[-o file]", short: "print a new Fernet key, or write it to a new file (mode 0600)", summary: "print a new Fernet key (the format of Python's Fernet.generate_key()), or write it to a new file of mode 0600", flags: keygenFlags},
+	{name: "reencrypt", args: "[flags] SCHEMA...", short: "re-encrypt every row of the schemas' table under the first key", summary: "re-encrypt every row of the schemas' table, every collection, under the first key of $KVGEN_ENCRYPTION_KEYS (or -keys-file), in $DATABASE_URL; give the schema of every record stored in the table", flags: reencryptFlags},
+	{name: "migrate", args: "[flags] SCHEMA...", short: "create the tables, build their field indexes without blocking writes", summary: "create the schemas' tables in $DATABASE_URL if missing, then build the indexes of their indexed fields without blocking writes (CREATE INDEX CONCURRENTLY, outside a transaction), rebuilding INVALID ones, and report each; give the schema of every record stored in a table, or its other records' indexes are taken for stale", flags: migrateFlags},
+	{name: "copy", args: "[flags] SCHEMA...", short: "copy the schemas' table between a SQLite file and PostgreSQL", summary: "copy every row of the schemas' table, as stored (ciphertext untouched, no key needed), from the SQLite file -sqlite to $DATABASE_URL (-to postgresql) or back (-to sqlite), in batches it reports and resumes from", flags: copyFlags},
+	{name: "version", args: "", short: "print kvgen's module version", summary: "print kvgen's module version", flags: versionFlags},
 }
 
 func lookup(name string) *command {
@@ -128,7 +126,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case len(args) == 0:
 		return &usageErr{msg: "no command given", showUsage: true}
 	case isHelp(args[0]):
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	case args[0] == "help":
 		return help(c, args[1:])
@@ -178,7 +176,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 func help(c *cli, args []string) error {
 	switch {
 	case len(args) == 0:
-		fmt.Fprint(c.stdout, usage)
+		fmt.Fprint(c.stdout, usage())
 		return nil
 	case len(args) > 1:
 		return usageError("help takes one command, got %q", args)

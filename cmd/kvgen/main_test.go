@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aymanbagabas/go-udiff"
+
 	"github.com/kvgen/kvgen/generator"
 	"github.com/kvgen/kvgen/internal/modcache"
 	"golang.org/x/mod/modfile"
@@ -446,4 +448,25 @@ func mustRead(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestReadmeShowsTheUsage: the README's CLI block is `kvgen help`, so that
+// the commands are listed in one place (the table commands) and the README
+// cannot drift from it.
+func TestReadmeShowsTheUsage(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- The block below is `kvgen help`, checked by TestReadmeShowsTheUsage. -->\n```\n"
+	_, rest, ok := strings.Cut(string(readme), marker)
+	if !ok {
+		t.Fatalf("README.md lacks the usage block's marker %q", marker)
+	}
+	block, _, _ := strings.Cut(rest, "```\n")
+	r := kvgen(t, t.TempDir(), "help")
+	r.want(t, 0, "kvgen help")
+	if block != r.stdout {
+		t.Errorf("README.md's CLI block is not `kvgen help`:\n%s", udiff.Unified("README.md", "kvgen help", block, r.stdout))
+	}
 }
