@@ -23,9 +23,11 @@ type decoder struct {
 // newDecoder returns the decoder of data whose secrets are plain JSON strings.
 func newDecoder(data []byte) decoder { return decoder{data: data} }
 
-// newStoredDecoder returns the decoder of a stored value whose secrets sealer opens.
+// newStoredDecoder returns the decoder of a stored value whose secrets
+// sealer opens, and whose absent fields take their defaults, as Decode reads
+// them in every mode.
 func newStoredDecoder(data []byte, sealer Sealer) decoder {
-	return decoder{data: data, sealer: sealer, opens: true}
+	return decoder{data: data, sealer: sealer, opens: true, defaults: true}
 }
 
 // span is where a value is in the decoder's data; plain says that it is a
