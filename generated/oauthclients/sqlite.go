@@ -5,17 +5,15 @@ package oauthclients
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 
 	"github.com/kvgen/kvgen/generated/oauthclients/sqlitedb"
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/kvimpl"
 	"github.com/kvgen/kvgen/kv/sqlitekv"
 )
 
-// SQLiteDDL creates the oauth_clients table and its indexes in SQLite, for every record stored
-// in it. It is idempotent.
+// SQLiteDDL creates the oauth_clients table and its indexes in SQLite, for every record
+// stored in it. It is idempotent.
 const SQLiteDDL = `-- The layout of py-key-value's PostgreSQLStore, in SQLite: the same six
 -- columns, so that rows copy between the engines as they are. value is the
 -- JSON text the store wrote, byte for byte. created_at and expires_at are
@@ -37,16 +35,12 @@ CREATE TABLE IF NOT EXISTS "oauth_clients" (
 CREATE INDEX IF NOT EXISTS idx_oauth_clients_expires_at ON "oauth_clients" (expires_at) WHERE expires_at IS NOT NULL;
 `
 
-// NewSQLite returns a store over a SQLite database that sqlitekv.Open opened. The table
-// must exist: run CreateSQLiteTable or apply SQLiteDDL. Reads run on the database's read-only
-// connections; writes take turns on its one writing connection. A PutMany is one
-// statement, or above kv.PutManyChunk records one transaction of several.
+// NewSQLite returns a store over a SQLite database that sqlitekv.Open opened. The
+// table must exist: run CreateSQLiteTable or apply SQLiteDDL. Reads run on the
+// database's read-only connections; writes take turns on its one writing connection.
+// A PutMany is one statement, or above kv.PutManyChunk records one transaction of several.
 func NewSQLite(db *sqlitekv.DB, opts Options) (*Store, error) {
-	return NewWithBackend(&sqliteBackend{
-		db: db,
-		r:  sqlitedb.New(db.Reader()),
-		w:  sqlitedb.New(db.Writer()),
-	}, opts)
+	return NewWithBackend(kvimpl.SQLiteBackend(db, newSQLiteBackend), opts)
 }
 
 // CreateSQLiteTable applies SQLiteDDL. Processes may run it at once: they take turns.
@@ -54,249 +48,131 @@ func CreateSQLiteTable(ctx context.Context, db *sqlitekv.DB) error {
 	return db.CreateTable(ctx, SQLiteDDL)
 }
 
-// CheckSQLiteTable reports, with an error that says what to do, when the oauth_clients table is
-// missing or lacks a column the store uses: call it at start-up to fail there.
+// CheckSQLiteTable reports, with an error that says what to do, when the oauth_clients table
+// is missing or lacks a column the store uses: call it at start-up to fail there.
 func CheckSQLiteTable(ctx context.Context, db *sqlitekv.DB) error {
 	return db.CheckTable(ctx, "oauthclients", "oauth_clients")
 }
 
-// sqliteBackend is the SQLite kv.Backend of the sqlc queries in package sqlitedb:
-// reads on r, the read-only connections, and writes on w, the writing one; in a
-// transaction (Atomic) both are the transaction's, and db is nil.
+// sqliteBackend is the kv.Backend of the sqlc queries of package sqlitedb: reads on r,
+// writes on w. kvimpl.SQLiteBackend runs it, and its transactions.
 type sqliteBackend struct {
-	db   *sqlitekv.DB
 	r, w *sqlitedb.Queries
 }
 
-var _ kv.AtomicBackend = (*sqliteBackend)(nil)
+// newSQLiteBackend returns the backend reading on r and writing on w, for kvimpl.SQLiteBackend.
+func newSQLiteBackend(r, w kvimpl.SQLiteDBTX) kv.Backend {
+	return &sqliteBackend{r: sqlitedb.New(r), w: sqlitedb.New(w)}
+}
 
 func (b *sqliteBackend) Get(ctx context.Context, collection, key string) (kv.Raw, bool, error) {
-	row, err := b.r.Get(ctx, sqlitedb.GetParams{
-		Collection: collection,
-		Key:        key,
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return kv.Raw{}, false, nil
-	}
-	if err != nil {
-		return kv.Raw{}, false, err
-	}
-	return sqlitekv.Raw(key, row.Value, row.ExpiresAt, row.Now), true, nil
+	row, err := b.r.Get(ctx, sqlitedb.GetParams{Collection: collection, Key: key})
+	return kvimpl.SQLiteFound(key, row, err)
 }
 
 func (b *sqliteBackend) GetMany(ctx context.Context, collection string, keys []string) ([]kv.Raw, error) {
-	rows, err := b.r.GetMany(ctx, sqlitedb.GetManyParams{
-		Collection: collection,
-		Keys:       sqlitekv.Array(keys),
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]kv.Raw, len(rows))
-	for i, row := range rows {
-		out[i] = sqlitekv.Raw(row.Key, row.Value, row.ExpiresAt, row.Now)
-	}
-	return out, nil
-}
-
-func (b *sqliteBackend) Keys(ctx context.Context, collection, after string, limit int) ([]string, error) {
-	return b.r.Keys(ctx, sqlitedb.KeysParams{
-		After:      after,
-		Collection: collection,
-		Lim:        sqlitekv.Limit(limit),
-	})
-}
-
-func (b *sqliteBackend) List(ctx context.Context, collection, after string, limit int) ([]kv.Raw, error) {
-	rows, err := b.r.List(ctx, sqlitedb.ListParams{
-		After:      after,
-		Collection: collection,
-		Lim:        sqlitekv.Limit(limit),
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]kv.Raw, len(rows))
-	for i, row := range rows {
-		out[i] = sqlitekv.Raw(row.Key, row.Value, row.ExpiresAt, row.Now)
-	}
-	return out, nil
-}
-
-func (b *sqliteBackend) Collections(ctx context.Context) ([]string, error) {
-	return b.r.Collections(ctx)
-}
-
-func (b *sqliteBackend) Scan(ctx context.Context, collection, after string, limit int) ([]kv.Raw, error) {
-	rows, err := b.r.Scan(ctx, sqlitedb.ScanParams{
-		After:      after,
-		Collection: collection,
-		Lim:        sqlitekv.Limit(limit),
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]kv.Raw, len(rows))
-	for i, row := range rows {
-		out[i] = kv.Raw{
-			Key:   row.Key,
-			Value: []byte(row.Value),
-		}
-	}
-	return out, nil
-}
-
-func (b *sqliteBackend) Find(ctx context.Context, collection, field, value string) ([]kv.Raw, error) {
-	switch field {
-	default:
-		return nil, fmt.Errorf("oauthclients: no index on field %q: mark it indexed in the schema", field)
-	}
+	return kvimpl.SQLiteEntries(b.r.GetMany(ctx, sqlitedb.GetManyParams{Collection: collection, Keys: kvimpl.SQLiteArray(keys)}))
 }
 
 func (b *sqliteBackend) Put(ctx context.Context, collection, key string, value []byte, ttl *float64) error {
 	return b.w.Put(ctx, sqlitedb.PutParams{
 		Collection: collection,
 		Key:        key,
+		Value:      kvimpl.Text(value),
 		Ttl:        ttl,
-		Value:      sqlitekv.Text(value),
 	})
 }
 
 func (b *sqliteBackend) PutMany(ctx context.Context, collection string, keys []string, values [][]byte, ttl *float64) error {
-	return b.w.PutMany(ctx, sqlitedb.PutManyParams{
-		Collection: collection,
-		Pairs:      sqlitekv.Pairs(keys, values),
-		Ttl:        ttl,
-	})
+	return b.w.PutMany(ctx, sqlitedb.PutManyParams{Collection: collection, Ttl: ttl, Pairs: kvimpl.SQLitePairs(keys, values)})
 }
 
 func (b *sqliteBackend) Delete(ctx context.Context, collection, key string) (bool, error) {
-	alive, err := b.w.Delete(ctx, sqlitedb.DeleteParams{
-		Collection: collection,
-		Key:        key,
-	})
-	return sqlitekv.Count(alive) > 0, err
+	return kvimpl.SQLiteDeleted(b.w.Delete(ctx, sqlitedb.DeleteParams{Collection: collection, Key: key}))
 }
 
 func (b *sqliteBackend) DeleteMany(ctx context.Context, collection string, keys []string) (int, error) {
-	alive, err := b.w.DeleteMany(ctx, sqlitedb.DeleteManyParams{
-		Collection: collection,
-		Keys:       sqlitekv.Array(keys),
-	})
-	return sqlitekv.Count(alive), err
-}
-
-func (b *sqliteBackend) DeleteCollection(ctx context.Context, collection string) (int, error) {
-	alive, err := b.w.DeleteCollection(ctx, collection)
-	return sqlitekv.Count(alive), err
-}
-
-func (b *sqliteBackend) Cull(ctx context.Context) (int, error) {
-	n, err := b.w.Cull(ctx)
-	return int(n), err
-}
-
-func (b *sqliteBackend) Swap(ctx context.Context, collection string, keys []string, olds, news [][]byte) (int, error) {
-	n := 0
-	err := b.transaction(ctx, func(q *sqlitedb.Queries) error {
-		n = 0
-		for i, key := range keys {
-			swapped, err := q.Swap(ctx, sqlitedb.SwapParams{
-				Collection: collection,
-				Key:        key,
-				New:        sqlitekv.Text(news[i]),
-				Old:        sqlitekv.Text(olds[i]),
-			})
-			if err != nil {
-				return err
-			}
-			n += int(swapped)
-		}
-		return nil
-	})
-	return n, err
+	return kvimpl.SQLiteCount(b.w.DeleteMany(ctx, sqlitedb.DeleteManyParams{Collection: collection, Keys: kvimpl.SQLiteArray(keys)}))
 }
 
 func (b *sqliteBackend) Insert(ctx context.Context, collection, key string, value []byte, ttl *float64) (bool, error) {
-	n, err := b.w.Insert(ctx, sqlitedb.InsertParams{
+	return kvimpl.Wrote(b.w.Insert(ctx, sqlitedb.InsertParams{
 		Collection: collection,
 		Key:        key,
+		Value:      kvimpl.Text(value),
 		Ttl:        ttl,
-		Value:      sqlitekv.Text(value),
-	})
-	return n > 0, err
+	}))
 }
 
 func (b *sqliteBackend) CompareAndSwap(ctx context.Context, collection, key string, old kv.Raw, value []byte, ttl *float64) (bool, error) {
-	n, err := b.w.CompareAndSwap(ctx, sqlitedb.CompareAndSwapParams{
+	return kvimpl.Wrote(b.w.CompareAndSwap(ctx, sqlitedb.CompareAndSwapParams{
+		Value:        kvimpl.Text(value),
+		Ttl:          ttl,
 		Collection:   collection,
 		Key:          key,
-		OldExpiresAt: sqlitekv.Expiry(old.ExpiresAt),
-		OldValue:     sqlitekv.Text(old.Value),
-		Ttl:          ttl,
-		Value:        sqlitekv.Text(value),
-	})
-	return n > 0, err
+		OldValue:     kvimpl.Text(old.Value),
+		OldExpiresAt: kvimpl.SQLiteExpiry(old.ExpiresAt),
+	}))
 }
 
 func (b *sqliteBackend) Replace(ctx context.Context, collection, key string, value []byte, ttl *float64) (bool, error) {
-	n, err := b.w.Replace(ctx, sqlitedb.ReplaceParams{
+	return kvimpl.Wrote(b.w.Replace(ctx, sqlitedb.ReplaceParams{
+		Value:      kvimpl.Text(value),
+		Ttl:        ttl,
 		Collection: collection,
 		Key:        key,
-		Ttl:        ttl,
-		Value:      sqlitekv.Text(value),
-	})
-	return n > 0, err
+	}))
 }
 
 func (b *sqliteBackend) CompareAndDelete(ctx context.Context, collection, key string, old kv.Raw) (bool, error) {
-	n, err := b.w.CompareAndDelete(ctx, sqlitedb.CompareAndDeleteParams{
+	return kvimpl.Wrote(b.w.CompareAndDelete(ctx, sqlitedb.CompareAndDeleteParams{
 		Collection:   collection,
 		Key:          key,
-		OldExpiresAt: sqlitekv.Expiry(old.ExpiresAt),
-		OldValue:     sqlitekv.Text(old.Value),
-	})
-	return n > 0, err
+		OldValue:     kvimpl.Text(old.Value),
+		OldExpiresAt: kvimpl.SQLiteExpiry(old.ExpiresAt),
+	}))
 }
 
 func (b *sqliteBackend) GetAndDelete(ctx context.Context, collection, key string) (kv.Raw, bool, error) {
-	row, err := b.w.GetAndDelete(ctx, sqlitedb.GetAndDeleteParams{
-		Collection: collection,
-		Key:        key,
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return kv.Raw{}, false, nil
-	}
-	if err != nil {
-		return kv.Raw{}, false, err
-	}
-	// sqlc's SQLite engine names RETURNING columns by position: Column3 is the database's now.
-	now := row.Column3
-	// An expired row is deleted all the same, and reads as none.
-	if !sqlitekv.Unexpired(row.ExpiresAt, now) {
-		return kv.Raw{}, false, nil
-	}
-	return sqlitekv.Raw(key, row.Value, row.ExpiresAt, now), true, nil
+	row, err := b.w.GetAndDelete(ctx, sqlitedb.GetAndDeleteParams{Collection: collection, Key: key})
+	return kvimpl.SQLiteTaken(key, row, err)
 }
 
-// Atomic calls fn with a backend over one transaction (see transaction): committed
-// when fn returns nil, rolled back otherwise.
-func (b *sqliteBackend) Atomic(ctx context.Context, fn func(kv.Backend) error) error {
-	return b.transaction(ctx, func(q *sqlitedb.Queries) error {
-		return fn(&sqliteBackend{
-			r: q,
-			w: q,
+func (b *sqliteBackend) Keys(ctx context.Context, collection, after string, limit int) ([]string, error) {
+	return b.r.Keys(ctx, sqlitedb.KeysParams{Collection: collection, After: after, Lim: kvimpl.SQLiteLimit(limit)})
+}
+
+func (b *sqliteBackend) List(ctx context.Context, collection, after string, limit int) ([]kv.Raw, error) {
+	return kvimpl.SQLiteEntries(b.r.List(ctx, sqlitedb.ListParams{Collection: collection, After: after, Lim: kvimpl.SQLiteLimit(limit)}))
+}
+
+func (b *sqliteBackend) Collections(ctx context.Context) ([]string, error) {
+	return b.r.Collections(ctx)
+}
+
+func (b *sqliteBackend) DeleteCollection(ctx context.Context, collection string) (int, error) {
+	return kvimpl.SQLiteCount(b.w.DeleteCollection(ctx, collection))
+}
+
+func (b *sqliteBackend) Cull(ctx context.Context) (int, error) {
+	return kvimpl.Count(b.w.Cull(ctx))
+}
+
+func (b *sqliteBackend) Scan(ctx context.Context, collection, after string, limit int) ([]kv.Raw, error) {
+	return kvimpl.SQLiteStored(b.r.Scan(ctx, sqlitedb.ScanParams{Collection: collection, After: after, Lim: kvimpl.SQLiteLimit(limit)}))
+}
+
+func (b *sqliteBackend) Swap(ctx context.Context, collection string, keys []string, olds, news [][]byte) (int, error) {
+	return kvimpl.SQLiteSwap(keys, olds, news, func(key, old, value string) (int64, error) {
+		return b.w.Swap(ctx, sqlitedb.SwapParams{
+			New:        value,
+			Collection: collection,
+			Key:        key,
+			Old:        old,
 		})
 	})
 }
 
-// transaction calls fn with the queries of one BEGIN IMMEDIATE transaction of the
-// writing connection (sqlitekv.DB.Atomic), or, in a transaction already, of that one.
-func (b *sqliteBackend) transaction(ctx context.Context, fn func(*sqlitedb.Queries) error) error {
-	if b.db == nil {
-		return fn(b.w)
-	}
-	return b.db.Atomic(ctx, func(tx sqlitekv.DBTX) error {
-		return fn(sqlitedb.New(tx))
-	})
+func (b *sqliteBackend) Find(ctx context.Context, collection, field, value string) ([]kv.Raw, error) {
+	return nil, kvimpl.NoIndex("oauthclients", field)
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/dave/jennifer/jen"
@@ -20,27 +21,9 @@ func backendFile(m *schema.Model) (*jen.File, error) {
 	f := newFile(m.Package)
 	f.Add(backendType(m))
 	f.Add(newBackendFunc(m))
-	finders := map[string]sqlcQuery{}
-	for _, q := range readQueries(text) {
-		if isFinder(m, q.Name) {
-			finders[q.Name] = q
-			continue
-		}
-		bm, ok := backendMethods[q.Name]
-		if !ok {
-			return nil, fmt.Errorf("render: the query %s is no method of kv.Backend", q.Name)
-		}
-		method, err := bm.code(m, q)
-		if err != nil {
-			return nil, err
-		}
-		f.Add(method)
-	}
-	find, err := findMethod(m, finders)
-	if err != nil {
+	if err := pgBackend(m).addMethods(f, m, text); err != nil {
 		return nil, err
 	}
-	f.Add(find)
 	return f, nil
 }
 
@@ -57,6 +40,56 @@ func newBackendFunc(m *schema.Model) jen.Code {
 		Func().Id("newBackend").Params(jen.Id("conn").Qual(kvimplPkg, "DBTX")).Qual(kvPkg, "Backend").Block(
 		jen.Return(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(m.DBImport, "New").Call(jen.Id("conn"))})),
 	)
+}
+
+// sqlcBackend is the kv.Backend of one engine's sqlc queries, as the
+// generated file spells it: backend.go's over package db, or sqlite.go's
+// over package sqlitedb. Both have a method per query of their queries
+// file, in its order, then Find over the finder queries.
+type sqlcBackend struct {
+	typ     string                           // the Go type
+	db      string                           // import path of sqlc's package of the queries
+	queries func(q sqlcQuery) *jen.Statement // the *Queries that runs q
+	args    map[string]func() jen.Code       // queryArgs, or the engine's
+	results map[string]string                // kvimpl's function of a query's result, where not the method's
+	entries string                           // kvimpl's function of a finder's rows
+}
+
+// pgBackend is the backend of backend.go: every query on b.q.
+func pgBackend(m *schema.Model) sqlcBackend {
+	return sqlcBackend{
+		typ:     "backend",
+		db:      m.DBImport,
+		queries: func(sqlcQuery) *jen.Statement { return jen.Id("b").Dot("q") },
+		args:    queryArgs,
+		entries: "Entries",
+	}
+}
+
+// addMethods adds to f the methods of the queries of a queries file.
+func (sb sqlcBackend) addMethods(f *jen.File, m *schema.Model, text []byte) error {
+	finders := map[string]sqlcQuery{}
+	for _, q := range readQueries(text) {
+		if isFinder(m, q.Name) {
+			finders[q.Name] = q
+			continue
+		}
+		bm, ok := backendMethods[q.Name]
+		if !ok {
+			return fmt.Errorf("render: the query %s is no method of kv.Backend", q.Name)
+		}
+		method, err := sb.method(bm, q)
+		if err != nil {
+			return err
+		}
+		f.Add(method)
+	}
+	find, err := sb.find(m, finders)
+	if err != nil {
+		return err
+	}
+	f.Add(find)
+	return nil
 }
 
 // isFinder reports whether query is the finder of an indexed field.
@@ -138,31 +171,40 @@ var queryArgs = map[string]func() jen.Code{
 	"old_expires_at": func() jen.Code { return jen.Qual(kvimplPkg, "Expiry").Call(jen.Id("old").Dot("ExpiresAt")) },
 }
 
-// code renders the method of query q.
-func (bm backendMethod) code(m *schema.Model, q sqlcQuery) (jen.Code, error) {
-	call, err := queryCall(m, q, queryArgs)
+// method renders the method of query q.
+func (sb sqlcBackend) method(bm backendMethod, q sqlcQuery) (jen.Code, error) {
+	call, err := sb.call(q, sb.args)
 	if err != nil {
 		return nil, err
 	}
 	var body []jen.Code
-	switch bm.result {
+	switch result := cmp.Or(sb.results[q.Name], bm.result); result {
 	case "":
 		body = []jen.Code{jen.Return(call)}
-	case "Found": // the row has no key: the method's
+	case "Found", "SQLiteFound", "SQLiteTaken": // the row has no key: the method's
 		body = []jen.Code{
 			jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call),
-			jen.Return(jen.Qual(kvimplPkg, "Found").Call(jen.Id("key"), jen.Id("row"), jen.Err())),
+			jen.Return(jen.Qual(kvimplPkg, result).Call(jen.Id("key"), jen.Id("row"), jen.Err())),
 		}
+	case "SQLiteSwap": // a statement per key, which kvimpl runs for each
+		perKey := jen.Func().Params(jen.List(jen.Id("key"), jen.Id("old"), jen.Id("value")).String()).
+			Params(jen.Int64(), jen.Error()).Block(jen.Return(call))
+		body = []jen.Code{jen.Return(jen.Qual(kvimplPkg, result).Call(jen.Id("keys"), jen.Id("olds"), jen.Id("news"), perKey))}
 	default:
-		body = []jen.Code{jen.Return(jen.Qual(kvimplPkg, bm.result).Call(call))}
+		body = []jen.Code{jen.Return(jen.Qual(kvimplPkg, result).Call(call))}
 	}
 	params := append([]jen.Code{ctxParam}, bm.params...)
-	return jen.Func().Params(jen.Id("b").Op("*").Id("backend")).Id(q.Name).Params(params...).Params(bm.results...).Block(body...), nil
+	return sb.receiver().Id(q.Name).Params(params...).Params(bm.results...).Block(body...), nil
 }
 
-// queryCall calls query q of db.Queries with its parameters, as sqlc's
-// method takes them: none, the one, or more in the query's Params type.
-func queryCall(m *schema.Model, q sqlcQuery, args map[string]func() jen.Code) (*jen.Statement, error) {
+// receiver starts a method of the backend.
+func (sb sqlcBackend) receiver() *jen.Statement {
+	return jen.Func().Params(jen.Id("b").Op("*").Id(sb.typ))
+}
+
+// call calls query q with its parameters, as sqlc's method takes them:
+// none, the one, or more in the query's Params type.
+func (sb sqlcBackend) call(q sqlcQuery, args map[string]func() jen.Code) (*jen.Statement, error) {
 	values := make([]jen.Code, len(q.Params))
 	for i, p := range q.Params {
 		arg, ok := args[p]
@@ -171,14 +213,14 @@ func queryCall(m *schema.Model, q sqlcQuery, args map[string]func() jen.Code) (*
 		}
 		values[i] = arg()
 	}
-	call := jen.Id("b").Dot("q").Dot(q.Name)
+	call := sb.queries(q).Dot(q.Name)
 	switch len(values) {
 	case 0:
 		return call.Call(jen.Id("ctx")), nil
 	case 1:
 		return call.Call(jen.Id("ctx"), values[0]), nil
 	}
-	return call.Call(jen.Id("ctx"), jen.Qual(m.DBImport, schema.SQLCParams(q.Name)).Add(fieldValues(q.Params, values))), nil
+	return call.Call(jen.Id("ctx"), jen.Qual(sb.db, schema.SQLCParams(q.Name)).Add(fieldValues(q.Params, values))), nil
 }
 
 // fieldValues is the composite literal of sqlc's parameter type: its fields
@@ -198,9 +240,9 @@ func fieldValues(params []string, values []jen.Code) jen.Code {
 	return jen.Values(items...)
 }
 
-// findMethod renders Find: the finder query of the field, by its JSON
-// name, or an error for a field without one.
-func findMethod(m *schema.Model, finders map[string]sqlcQuery) (jen.Code, error) {
+// find renders Find: the finder query of the field, by its JSON name, or
+// an error for a field without one.
+func (sb sqlcBackend) find(m *schema.Model, finders map[string]sqlcQuery) (jen.Code, error) {
 	args := map[string]func() jen.Code{
 		"collection":       func() jen.Code { return jen.Id("collection") },
 		schema.FinderParam: func() jen.Code { return jen.Id("value") },
@@ -214,14 +256,14 @@ func findMethod(m *schema.Model, finders map[string]sqlcQuery) (jen.Code, error)
 			if !ok {
 				return nil, fmt.Errorf("render: the queries of record %s lack %s", m.Record, f.Method)
 			}
-			call, err := queryCall(m, q, args)
+			call, err := sb.call(q, args)
 			if err != nil {
 				return nil, err
 			}
-			cases = append(cases, jen.Case(jen.Lit(f.Field.JSONName)).Block(jen.Return(jen.Qual(kvimplPkg, "Entries").Call(call))))
+			cases = append(cases, jen.Case(jen.Lit(f.Field.JSONName)).Block(jen.Return(jen.Qual(kvimplPkg, sb.entries).Call(call))))
 		}
 		body = []jen.Code{jen.Switch(jen.Id("field")).Block(cases...), noIndex}
 	}
-	return jen.Func().Params(jen.Id("b").Op("*").Id("backend")).Id("Find").
+	return sb.receiver().Id("Find").
 		Params(ctxParam, jen.List(jen.Id("collection"), jen.Id("field"), jen.Id("value")).String()).Params(raws...).Block(body...), nil
 }

@@ -35,7 +35,9 @@ func GoStore(m *schema.Model, table TableDDL) (map[string][]byte, error) {
 		"backend.go": backend,
 	}
 	if m.Uses(schema.SQLite) {
-		files["sqlite.go"] = sqliteFile(m, table.SQLite)
+		if files["sqlite.go"], err = sqliteFile(m, table.SQLite); err != nil {
+			return nil, err
+		}
 	}
 	out := make(map[string][]byte, len(files))
 	for name, f := range files {

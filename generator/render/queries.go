@@ -108,19 +108,23 @@ type sqlcQuery struct {
 	Name    string   // db.Queries' method, and the prefix of its types
 	Command string   // :one, :many, :exec or :execrows
 	Params  []string // SQL names of its parameters, in order of first use
+	Reads   bool     // its statement is a SELECT: it only reads
 }
 
 var (
 	queryLine  = regexp.MustCompile(`(?m)^-- name: (\S+) (:\S+)\n`)
 	sqlNoise   = regexp.MustCompile(`--[^\n]*|'(?:[^']|'')*'|"(?:[^"]|"")*"`) // comments, strings, quoted names
 	paramUsage = regexp.MustCompile(`@([a-z_][a-z0-9_]*)|\bsqlc\.n?arg\(([a-z_][a-z0-9_]*)\)`)
+	selectOnly = regexp.MustCompile(`(?i)^\s*SELECT\b`)
 )
 
 // readQueries reads the queries of a rendered queries file: a query per
 // "-- name:" line, and the parameters sqlc finds in it (@name,
 // sqlc.arg(name), sqlc.narg(name)) outside comments, string literals and
-// quoted names, where a JSON name may hold an @. The queries file is where
-// the parameters are spelled; the Go backend reads them from it.
+// quoted names, where a JSON name may hold an @; and whether it only reads,
+// which a statement that starts with SELECT does (WITH may write). The
+// queries file is where the parameters are spelled; the Go backend reads
+// them from it.
 func readQueries(text []byte) []sqlcQuery {
 	heads := queryLine.FindAllSubmatchIndex(text, -1)
 	out := make([]sqlcQuery, len(heads))
@@ -131,6 +135,7 @@ func readQueries(text []byte) []sqlcQuery {
 		}
 		out[i] = sqlcQuery{Name: string(text[h[2]:h[3]]), Command: string(text[h[4]:h[5]])}
 		body := sqlNoise.ReplaceAll(text[h[1]:end], []byte(" "))
+		out[i].Reads = selectOnly.Match(body)
 		for _, p := range paramUsage.FindAllSubmatch(body, -1) {
 			name := string(p[1]) + string(p[2])
 			if !slices.Contains(out[i].Params, name) {

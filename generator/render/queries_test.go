@@ -245,11 +245,11 @@ DELETE FROM t;
 `)
 	got := readQueries(text)
 	want := []sqlcQuery{
-		{Name: "A", Command: ":one", Params: []string{"b", "c", "d_e", "g"}},
+		{Name: "A", Command: ":one", Params: []string{"b", "c", "d_e", "g"}, Reads: true},
 		{Name: "B", Command: ":execrows"},
 	}
 	if !slices.EqualFunc(got, want, func(a, b sqlcQuery) bool {
-		return a.Name == b.Name && a.Command == b.Command && slices.Equal(a.Params, b.Params)
+		return a.Name == b.Name && a.Command == b.Command && slices.Equal(a.Params, b.Params) && a.Reads == b.Reads
 	}) {
 		t.Errorf("readQueries:\n got %+v\nwant %+v", got, want)
 	}

@@ -260,9 +260,9 @@ func wantDecls(s *schema.Schema) []string {
 	}
 	out = append(out, "backend.field q")
 	if s.Uses(schema.SQLite) {
-		out = append(out, "sqliteBackend", "sqliteBackend.field db", "sqliteBackend.field r", "sqliteBackend.field w", "sqliteBackend.transaction")
+		out = append(out, "sqliteBackend", "newSQLiteBackend", "sqliteBackend.field r", "sqliteBackend.field w")
 		for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Insert", "CompareAndSwap", "Replace",
-			"CompareAndDelete", "GetAndDelete", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap", "Atomic"} {
+			"CompareAndDelete", "GetAndDelete", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"} {
 			out = append(out, "sqliteBackend."+m)
 		}
 	}
