@@ -14,10 +14,13 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/fernet/fernet-go"
+
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // KeyRing is the Fernet Encrypter, compatible with Python's MultiFernet: the
@@ -166,6 +169,11 @@ func (r *KeyRing) IsPrimary(token []byte) bool {
 }
 
 func (r *KeyRing) decrypt(token []byte, keys []*opener) ([]byte, error) {
+	return r.appendDecrypt(nil, token, keys)
+}
+
+// appendDecrypt appends the plaintext of token to dst.
+func (r *KeyRing) appendDecrypt(dst, token []byte, keys []*opener) ([]byte, error) {
 	buf := rawTokens.Get().(*[]byte)
 	defer rawTokens.Put(buf)
 	raw, err := base64.URLEncoding.AppendDecode((*buf)[:0], token)
@@ -175,10 +183,23 @@ func (r *KeyRing) decrypt(token []byte, keys []*opener) ([]byte, error) {
 	}
 	for _, k := range keys {
 		if k.verify(raw) {
-			return k.decrypt(raw)
+			return k.appendDecrypt(dst, raw)
 		}
 	}
 	return nil, errToken
+}
+
+func init() { wire.AppendDecrypt = appendDecrypt }
+
+// appendDecrypt is wire.AppendDecrypt: a KeyRing decrypts into the buffer
+// of a reader that reads the plaintext once and then reuses it.
+func appendDecrypt(e wire.Encrypter, dst, token []byte) ([]byte, bool, error) {
+	r, ok := e.(*KeyRing)
+	if !ok {
+		return nil, false, nil
+	}
+	plain, err := r.appendDecrypt(dst, token, r.open)
+	return plain, true, err
 }
 
 // rawTokens are buffers for decoded tokens, which are done with once
@@ -223,12 +244,12 @@ func (o *opener) verify(raw []byte) bool {
 	return ok
 }
 
-// decrypt returns the plaintext of a verified token, in a slice of its own
-// length. The last block is decrypted first, for the padding, which says
+// appendDecrypt appends the plaintext of a verified token to dst; from a
+// nil dst, it returns a slice of the plaintext's length. The last block is decrypted first, for the padding, which says
 // that length. The padding is checked as PKCS #7 wants it; fernet-go would
 // also take a final byte of 0 or above 16, which only a key holder can
 // produce.
-func (o *opener) decrypt(raw []byte) ([]byte, error) {
+func (o *opener) appendDecrypt(dst, raw []byte) ([]byte, error) {
 	const ivAt, payloadAt, size = 1 + 8, 1 + 8 + aes.BlockSize, aes.BlockSize
 	payload := raw[payloadAt : len(raw)-sha256.Size] // a positive multiple of size
 	n := len(payload)
@@ -244,7 +265,8 @@ func (o *opener) decrypt(raw []byte) ([]byte, error) {
 			return nil, errToken
 		}
 	}
-	out := make([]byte, n-pad)
+	dst = slices.Grow(dst, n-pad)
+	out := dst[len(dst) : len(dst)+n-pad]
 	prev := raw[ivAt:payloadAt]
 	for at := 0; at < n-size; at += size {
 		block := out[at : at+size]
@@ -253,5 +275,5 @@ func (o *opener) decrypt(raw []byte) ([]byte, error) {
 		prev = payload[at : at+size]
 	}
 	copy(out[n-size:], last[:size-pad])
-	return out, nil
+	return dst[:len(dst)+n-pad], nil
 }

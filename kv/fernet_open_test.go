@@ -12,6 +12,7 @@ import (
 	"github.com/fernet/fernet-go"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // The token of the Fernet spec's generate.json and verify.json: the ring
@@ -98,6 +99,7 @@ func FuzzKeyRingMatchesFernetGo(f *testing.F) {
 		if got, err := ring.Decrypt(token); err != nil || !bytes.Equal(got, plaintext) {
 			t.Fatalf("Decrypt(Encrypt(%q)) = %q, %v", plaintext, got, err)
 		}
+		checkDecryptTo(t, ring, token)
 		if bit != 0 {
 			raw, err := base64.URLEncoding.DecodeString(string(token))
 			if err != nil {
@@ -116,6 +118,7 @@ func FuzzKeyRingMatchesFernetGo(f *testing.F) {
 				t.Fatalf("fernet-go accepted a token with byte %d changed: %q", i, got)
 			}
 		}
+		checkDecryptTo(t, ring, other)
 		if got, err := ring.Decrypt(other); err == nil {
 			// fernet-go refuses with nil, and accepts an empty plaintext as a non-nil empty slice
 			if want := fernet.VerifyAndDecrypt(other, 0, keys); want == nil || !bytes.Equal(got, want) {
@@ -123,4 +126,22 @@ func FuzzKeyRingMatchesFernetGo(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkDecryptTo holds the KeyRing's appending decryption, which reads of
+// values sealed as a whole use with a reused buffer, to its Decrypt: the
+// same plaintext after what dst held, the same refusals.
+func checkDecryptTo(t *testing.T, ring *kv.KeyRing, token []byte) {
+	t.Helper()
+	prefix := []byte("kept")
+	want, wantErr := ring.Decrypt(token)
+	got, toDst, err := wire.DecryptTo(ring, prefix, token)
+	switch {
+	case (err == nil) != (wantErr == nil):
+		t.Fatalf("DecryptTo(%q): err %v, Decrypt: err %v", token, err, wantErr)
+	case err == nil && !toDst:
+		t.Fatalf("DecryptTo(KeyRing) did not decrypt into dst")
+	case err == nil && (!bytes.HasPrefix(got, prefix) || !bytes.Equal(got[len(prefix):], want)):
+		t.Fatalf("DecryptTo(%q) = %q, want %q after %q", token, got, want, prefix)
+	}
 }
