@@ -11,6 +11,11 @@ import (
 // decoder reads one JSON value.
 type decoder struct {
 	data []byte
+	// text is data as a string, which the plain strings read are cut
+	// from: one allocation for all the strings of a value instead of one
+	// each, the larger part of the cost of reading a record. Its strings
+	// then keep the text alive, which is at most the stored value.
+	text string
 	// sealer opens the secrets of a stored value (opens); without it they
 	// are read as JSON strings, as a request carries them.
 	sealer Sealer
@@ -21,11 +26,11 @@ type decoder struct {
 }
 
 // newDecoder returns the decoder of data whose secrets are plain JSON strings.
-func newDecoder(data []byte) decoder { return decoder{data: data} }
+func newDecoder(data []byte) decoder { return decoder{data: data, text: string(data)} }
 
 // newStoredDecoder returns the decoder of a stored value whose secrets sealer opens.
 func newStoredDecoder(data []byte, sealer Sealer) decoder {
-	return decoder{data: data, sealer: sealer, opens: true}
+	return decoder{data: data, text: string(data), sealer: sealer, opens: true}
 }
 
 // span is where a value is in the decoder's data; plain says that it is a
@@ -43,7 +48,7 @@ func (d *decoder) raw(s span) []byte { return d.data[s.start:s.end] }
 // found its end, is not scanned again.
 func (d *decoder) str(s span) (string, error) {
 	if s.plain {
-		return string(d.data[s.start+1 : s.end-1]), nil
+		return d.text[s.start+1 : s.end-1], nil
 	}
 	return wire.DecodeString(d.raw(s))
 }
@@ -237,10 +242,11 @@ func (fs *Fields[R]) finish(dec *Decoder, read func(*Decoder, int) error, prefix
 
 // readText reads text, a JSON value, as field i.
 func (fs *Fields[R]) readText(dec *Decoder, read func(*Decoder, int) error, i int, prefix string, text []byte) error {
-	saved := dec.d.data
-	dec.d.data = text
+	saved := dec.d
+	// a whole span is not plain: its string is read from data, not text
+	dec.d.data, dec.d.text = text, ""
 	err := fs.readField(dec, read, i, prefix, wholeSpan(text))
-	dec.d.data = saved
+	dec.d = saved
 	return err
 }
 
