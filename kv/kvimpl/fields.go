@@ -14,7 +14,8 @@ import (
 // through it; a value is read by the type's read method (see Read).
 type Fields[R any] struct {
 	list    []Field[R]
-	types   []any // the *Type[T] of each field, for Read
+	types   []any    // the *Type[T] of each field, for Read
+	quoted  []string // the name of each field as JSON writes it, for wire.EachMember
 	unknown func(*R) *Unknown
 	index   map[string]int // of list, by name
 	// jsonbNext[i] is the field that follows list[i] in the order jsonb
@@ -45,7 +46,8 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 	for i := range fields {
 		f := &fs.list[i]
 		fs.types = append(fs.types, f.typ)
-		f.member = "," + string(wire.AppendString(nil, f.name)) + ":"
+		fs.quoted = append(fs.quoted, string(wire.AppendString(nil, f.name)))
+		f.member = "," + fs.quoted[i] + ":"
 		fs.index[f.name] = i
 		fs.secrets = fs.secrets || f.secrets
 		fs.room += len(f.member) + 32 + f.room

@@ -168,34 +168,37 @@ func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool,
 	var seen bitset
 	seen.init(len(fs.list))
 	// the next field in schema order (as written) and in jsonb's, and
-	// whether the members follow jsonb's: the right guess is tried first
+	// whether the members follow jsonb's: the right guess is expected first
 	next, after, jsonb := 0, len(fs.list), false
-	err := wire.EachMember(d.raw(s), func(name []byte, start, end int, plain bool) error {
+	err := wire.EachMember(d.raw(s), fs.quoted, func(name []byte, known, start, end int, plain bool) (int, error) {
 		at := span{s.start + start, s.start + end, plain}
-		guess1, guess2 := next, fs.jsonbNext[after]
-		if jsonb {
-			guess1, guess2 = guess2, guess1
+		i := known
+		if i < 0 {
+			i = fs.find(name, next, fs.jsonbNext[after])
 		}
-		i := fs.find(name, guess1, guess2)
 		if i >= 0 {
 			jsonb = i == fs.jsonbNext[after] && i != next
 			next, after = i+1, i
 		}
+		expect := next
+		if jsonb {
+			expect = fs.jsonbNext[after]
+		}
 		if i < 0 {
 			if stored && string(name) == wire.DataKey {
-				return errSealedValue
+				return -1, errSealedValue
 			}
 			dec.field, dec.member, dec.name = -1, at, name
-			return read(dec, -1)
+			return expect, read(dec, -1)
 		}
 		if wire.IsNull(dec.d.raw(at)) {
-			return nil
+			return expect, nil
 		}
 		seen.set(i)
 		if err := fs.readField(dec, read, i, prefix, at); err != nil {
-			return wire.FieldErr(fs.list[i].name, err)
+			return -1, wire.FieldErr(fs.list[i].name, err)
 		}
-		return nil
+		return expect, nil
 	})
 	if err != nil {
 		return err
