@@ -18,14 +18,14 @@ type Fields[R any] struct {
 	quoted  []string // the name of each field as JSON writes it, for wire.EachMember
 	unknown func(*R) *Unknown
 	index   map[string]int // of list, by name
-	// jsonbNext[i] is the field that follows list[i] in the order jsonb
-	// returns members (shorter names first, then bytewise), and
-	// jsonbNext[len(list)] the first: with the field after the last one
-	// found (schema order, as written), the two guesses at the next member
-	// that spare a lookup by name.
-	jsonbNext []int
-	secrets   bool // a field holds a secret, at any depth
-	room      int  // bytes to make room for when writing a record
+	// jsonbAfter[i+1] is the field that follows list[i] in the order jsonb
+	// returns members (shorter names first, then bytewise), jsonbAfter[0]
+	// the first, len(list) none: with the field after the last one read in
+	// schema order (as written), the two guesses at the next member that
+	// spare a lookup by name.
+	jsonbAfter []int
+	secrets    bool // a field holds a secret, at any depth
+	room       int  // bytes to make room for when writing a record
 	// works are the *work[R] of calls done: a record handed through the
 	// accessors of a table leaves the stack, so the copy a write works on
 	// is reused rather than allocated each time.
@@ -55,11 +55,11 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 	if len(fields) > 0 {
 		fs.list[0].member = "{" + fs.list[0].member[1:]
 	}
-	fs.jsonbNext = jsonbOrder(fields)
+	fs.jsonbAfter = jsonbOrder(fields)
 	return fs
 }
 
-// jsonbOrder returns Fields.jsonbNext.
+// jsonbOrder returns Fields.jsonbAfter.
 func jsonbOrder[R any](fields []Field[R]) []int {
 	order := make([]int, len(fields))
 	for i := range order {
@@ -69,14 +69,14 @@ func jsonbOrder[R any](fields []Field[R]) []int {
 		x, y := fields[a].name, fields[b].name
 		return cmp.Or(cmp.Compare(len(x), len(y)), cmp.Compare(x, y))
 	})
-	next := make([]int, len(fields)+1)
-	prev := len(fields)
+	after := make([]int, len(fields)+1)
+	prev := -1
 	for _, i := range order {
-		next[prev] = i
+		after[prev+1] = i
 		prev = i
 	}
-	next[prev] = len(fields) // past the last: no guess
-	return next
+	after[prev+1] = len(fields) // past the last: no guess
+	return after
 }
 
 // find returns the index of the field named name, trying the two guesses

@@ -167,22 +167,23 @@ func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool,
 	}()
 	var seen bitset
 	seen.init(len(fs.list))
-	// the next field in schema order (as written) and in jsonb's, and
-	// whether the members follow jsonb's: the right guess is expected first
-	next, after, jsonb := 0, len(fs.list), false
+	// the last field read, and whether the members follow jsonb's order
+	// rather than the schema's (as written): the field after last in that
+	// order is expected next, and tried first when it is not
+	last, jsonb := -1, false
 	err := wire.EachMember(d.raw(s), fs.quoted, func(name []byte, known, start, end int, plain bool) (int, error) {
 		at := span{s.start + start, s.start + end, plain}
 		i := known
-		if i < 0 {
-			i = fs.find(name, next, fs.jsonbNext[after])
+		if i < 0 { // not the one expected: the order may have changed
+			i = fs.find(name, last+1, fs.jsonbAfter[last+1])
+			jsonb = i >= 0 && i != last+1 && i == fs.jsonbAfter[last+1]
 		}
 		if i >= 0 {
-			jsonb = i == fs.jsonbNext[after] && i != next
-			next, after = i+1, i
+			last = i
 		}
-		expect := next
+		expect := last + 1
 		if jsonb {
-			expect = fs.jsonbNext[after]
+			expect = fs.jsonbAfter[last+1]
 		}
 		if i < 0 {
 			if stored && string(name) == wire.DataKey {
