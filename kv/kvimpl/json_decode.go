@@ -11,11 +11,9 @@ import (
 // decoder reads one JSON value.
 type decoder struct {
 	data []byte
-	// text is data as a string, which the plain strings read are cut
-	// from: one allocation for all the strings of a value instead of one
-	// each, the larger part of the cost of reading a record. Its strings
-	// then keep the text alive, which is at most the stored value.
-	text string
+	// strs holds the plain strings read: those of the value read by
+	// decodeRecord, its nested objects included
+	strs *stringArena
 	// sealer opens the secrets of a stored value (opens); without it they
 	// are read as JSON strings, as a request carries them.
 	sealer Sealer
@@ -26,11 +24,11 @@ type decoder struct {
 }
 
 // newDecoder returns the decoder of data whose secrets are plain JSON strings.
-func newDecoder(data []byte) decoder { return decoder{data: data, text: string(data)} }
+func newDecoder(data []byte) decoder { return decoder{data: data} }
 
 // newStoredDecoder returns the decoder of a stored value whose secrets sealer opens.
 func newStoredDecoder(data []byte, sealer Sealer) decoder {
-	return decoder{data: data, text: string(data), sealer: sealer, opens: true}
+	return decoder{data: data, sealer: sealer, opens: true}
 }
 
 // span is where a value is in the decoder's data; plain says that it is a
@@ -48,7 +46,7 @@ func (d *decoder) raw(s span) []byte { return d.data[s.start:s.end] }
 // found its end, is not scanned again.
 func (d *decoder) str(s span) (string, error) {
 	if s.plain {
-		return d.text[s.start+1 : s.end-1], nil
+		return d.strs.string(d.data[s.start+1 : s.end-1]), nil
 	}
 	return wire.DecodeString(d.raw(s))
 }
@@ -70,6 +68,9 @@ type Decoder struct {
 	key   string
 	// zero says to set fields to their zero value, and drop what Keep kept
 	zero bool
+	// strs are the strings of a value read from its top (d.strs, which a
+	// nested object's read shares)
+	strs stringArena
 }
 
 // Read reads the member at hand, a value of field, into *p.
@@ -161,8 +162,11 @@ func (fs *Fields[R]) decode(d decoder, prefix string, s span, stored bool, read 
 func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool, read func(*Decoder, int) error, keyAt int, key string) error {
 	dec := decoders.Get().(*Decoder)
 	*dec = Decoder{d: d, types: fs.types, keyAt: keyAt}
+	if dec.d.strs == nil {
+		dec.d.strs = &dec.strs
+	}
 	defer func() {
-		*dec = Decoder{}
+		*dec = Decoder{} // its chunk is the strings': never written again
 		decoders.Put(dec)
 	}()
 	var seen bitset
@@ -246,11 +250,10 @@ func (fs *Fields[R]) finish(dec *Decoder, read func(*Decoder, int) error, prefix
 
 // readText reads text, a JSON value, as field i.
 func (fs *Fields[R]) readText(dec *Decoder, read func(*Decoder, int) error, i int, prefix string, text []byte) error {
-	saved := dec.d
-	// a whole span is not plain: its string is read from data, not text
-	dec.d.data, dec.d.text = text, ""
+	saved := dec.d.data
+	dec.d.data = text
 	err := fs.readField(dec, read, i, prefix, wholeSpan(text))
-	dec.d = saved
+	dec.d.data = saved
 	return err
 }
 
