@@ -11,9 +11,9 @@ import (
 // decoder reads one JSON value.
 type decoder struct {
 	data []byte
-	// strs holds the plain strings read: those of the value read by
-	// decodeRecord, its nested objects included
-	strs *stringArena
+	// arena holds the plain strings and the lists of strings read: those
+	// of the value read by decodeRecord, its nested objects included
+	arena *arena
 	// sealer opens the secrets of a stored value (opens); without it they
 	// are read as JSON strings, as a request carries them.
 	sealer Sealer
@@ -46,7 +46,7 @@ func (d *decoder) raw(s span) []byte { return d.data[s.start:s.end] }
 // found its end, is not scanned again.
 func (d *decoder) str(s span) (string, error) {
 	if s.plain {
-		return d.strs.string(d.data[s.start+1 : s.end-1]), nil
+		return d.arena.string(d.data[s.start+1 : s.end-1]), nil
 	}
 	return wire.DecodeString(d.raw(s))
 }
@@ -68,9 +68,9 @@ type Decoder struct {
 	key   string
 	// zero says to set fields to their zero value, and drop what Keep kept
 	zero bool
-	// strs are the strings of a value read from its top (d.strs, which a
-	// nested object's read shares)
-	strs stringArena
+	// arena is d.arena when the read started at this value, which the
+	// reads of its nested objects share
+	arena arena
 }
 
 // Read reads the member at hand, a value of field, into *p.
@@ -162,8 +162,8 @@ func (fs *Fields[R]) decode(d decoder, prefix string, s span, stored bool, read 
 func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool, read func(*Decoder, int) error, keyAt int, key string) error {
 	dec := decoders.Get().(*Decoder)
 	*dec = Decoder{d: d, types: fs.types, keyAt: keyAt}
-	if dec.d.strs == nil {
-		dec.d.strs = &dec.strs
+	if dec.d.arena == nil {
+		dec.d.arena = &dec.arena
 	}
 	defer func() {
 		*dec = Decoder{} // its chunk is the strings': never written again
@@ -302,10 +302,10 @@ func readStrings(d *decoder, _ string, s span) ([]string, error) {
 		out = append(out, x)
 		return nil
 	})
-	if err != nil || len(out) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return append([]string(nil), out...), nil
+	return d.arena.list(out), nil
 }
 
 // readSecret reads a secret: a JSON string, or an envelope that the
