@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kvgen/kvgen/kv/internal/wire"
 )
@@ -25,7 +26,10 @@ type Fields[R any] struct {
 	// spare a lookup by name.
 	jsonbAfter []int
 	secrets    bool // a field holds a secret, at any depth
-	room       int  // bytes to make room for when writing a record
+	room       int  // bytes to make room for when writing a record, by the fields' types
+	// written is about the length of the last records written (see
+	// writeBuffered), which is closer than room
+	written atomic.Int64
 	// works are the *work[R] of calls done: a record handed through the
 	// accessors of a table leaves the stack, so the copy a write works on
 	// is reused rather than allocated each time.
@@ -133,7 +137,24 @@ func (fs *Fields[R]) Marshal(r R) ([]byte, error) {
 	w := fs.getWork()
 	defer fs.putWork(w)
 	w.r, w.e = r, encoder{secrets: redactSecrets}
-	return fs.append(&w.e, "", make([]byte, 0, fs.room), &w.r)
+	return fs.writeBuffered(&w.e, &w.r)
+}
+
+// writeBuffered writes r into a buffer of about the length of the last
+// records written: one allocation for a usual record, instead of doubling
+// from nothing, and not much larger (the buffer is the value stored). The
+// length is noted only when it strays, so that writers on many cores do
+// not all write it.
+func (fs *Fields[R]) writeBuffered(e *encoder, r *R) ([]byte, error) {
+	size := int(fs.written.Load())
+	if size == 0 {
+		size = fs.room
+	}
+	b, err := fs.append(e, "", make([]byte, 0, size+size/8), r)
+	if n := len(b); err == nil && (n > size || n < size*3/4) {
+		fs.written.Store(int64(n))
+	}
+	return b, err
 }
 
 // Unmarshal reads, with read, the type's read method, JSON whose secrets

@@ -75,9 +75,8 @@ func (rec *Record[R]) Encode(c Crypto, collection, key string, v R) ([]byte, err
 	if rec.Encryption == kv.EncryptionFields && c.Encrypter != nil {
 		w.e = encoder{secrets: sealSecrets, sealer: c.sealer(collection, key, true)}
 	}
-	// One allocation for a usual record, instead of doubling from nothing:
-	// objects and lists append into the same buffer.
-	data, err := rec.Fields.append(&w.e, "", make([]byte, 0, rec.Fields.room), &w.r)
+	// objects and lists append into the same buffer
+	data, err := rec.Fields.writeBuffered(&w.e, &w.r)
 	if err != nil {
 		return nil, encodeError(err)
 	}
