@@ -330,15 +330,21 @@ func EachElement(data []byte, fn func(index, start, end int, plain bool) error) 
 // valueEnd returns the end of the JSON value that starts at data[i], and
 // whether it is a plain string: one scan for the usual string.
 func valueEnd(data []byte, i int) (int, bool, error) {
-	if i < len(data) && data[i] == '"' {
+	if i >= len(data) {
+		return 0, false, ErrSyntax
+	}
+	switch data[i] {
+	case '"':
 		if end, plain := plainStringEnd(data, i); plain {
 			return end, true, nil
 		}
-	}
-	if i < len(data) && data[i] == '{' {
+	case '{':
 		if n, ok := envelopeLen(data[i:]); ok {
 			return i + n, false, nil // a sealed member: its base64 is not scanned twice
 		}
+	case 'n': // most members of a stored record are optional, and null
+		end, err := skipLiteral(data, i, "null")
+		return end, false, err
 	}
 	end, err := SkipValue(data, i)
 	return end, false, err
