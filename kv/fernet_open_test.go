@@ -7,11 +7,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"testing"
+	"time"
 
 	"github.com/fernet/fernet-go"
 
 	"github.com/kvgen/kvgen/kv"
+	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
 // The token of the Fernet spec's generate.json and verify.json: the ring
@@ -98,6 +101,10 @@ func FuzzKeyRingMatchesFernetGo(f *testing.F) {
 		if got, err := ring.Decrypt(token); err != nil || !bytes.Equal(got, plaintext) {
 			t.Fatalf("Decrypt(Encrypt(%q)) = %q, %v", plaintext, got, err)
 		}
+		if got := fernet.VerifyAndDecrypt(token, 0, keys); got == nil || !bytes.Equal(got, plaintext) {
+			t.Fatalf("fernet-go reads Encrypt(%q) as %q", plaintext, got)
+		}
+		checkDecryptTo(t, ring, token)
 		if bit != 0 {
 			raw, err := base64.URLEncoding.DecodeString(string(token))
 			if err != nil {
@@ -116,6 +123,7 @@ func FuzzKeyRingMatchesFernetGo(f *testing.F) {
 				t.Fatalf("fernet-go accepted a token with byte %d changed: %q", i, got)
 			}
 		}
+		checkDecryptTo(t, ring, other)
 		if got, err := ring.Decrypt(other); err == nil {
 			// fernet-go refuses with nil, and accepts an empty plaintext as a non-nil empty slice
 			if want := fernet.VerifyAndDecrypt(other, 0, keys); want == nil || !bytes.Equal(got, want) {
@@ -123,4 +131,58 @@ func FuzzKeyRingMatchesFernetGo(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestKeyRingEncryptFormat: a token is URL-safe base64 of version 0x80,
+// the time it was made, a random IV, whole AES blocks and an HMAC-SHA256 of
+// the rest, which fernet-go reads with a TTL counted from that time.
+func TestKeyRingEncryptFormat(t *testing.T) {
+	const keyText = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
+	ring, keys := mustRing(t, keyText), fernet.MustDecodeKeys(keyText)
+	for _, n := range []int{0, 1, 15, 16, 17, 100} {
+		plaintext := bytes.Repeat([]byte{'p'}, n)
+		before := time.Now().Unix()
+		token, err := ring.Encrypt(plaintext)
+		after := time.Now().Unix()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := ring.Encrypt(plaintext)
+		raw, err := base64.URLEncoding.DecodeString(string(token))
+		rawAgain, _ := base64.URLEncoding.DecodeString(string(again))
+		if err != nil {
+			t.Fatalf("%d bytes: the token is not URL-safe base64: %v", n, err)
+		}
+		made := int64(binary.BigEndian.Uint64(raw[1:9]))
+		switch {
+		case len(raw) != 1+8+16+(n/16+1)*16+32:
+			t.Errorf("%d bytes: token of %d bytes, want %d", n, len(raw), 1+8+16+(n/16+1)*16+32)
+		case raw[0] != 0x80:
+			t.Errorf("%d bytes: version %#x, want 0x80", n, raw[0])
+		case made < before || made > after:
+			t.Errorf("%d bytes: made at %d, not between %d and %d", n, made, before, after)
+		case bytes.Equal(raw[9:25], rawAgain[9:25]):
+			t.Errorf("%d bytes: two tokens with the IV %x", n, raw[9:25])
+		case fernet.VerifyAndDecrypt(token, time.Minute, keys) == nil:
+			t.Errorf("%d bytes: fernet-go refuses the token with a TTL of a minute", n)
+		}
+	}
+}
+
+// checkDecryptTo holds the KeyRing's appending decryption, which reads of
+// values sealed as a whole use with a reused buffer, to its Decrypt: the
+// same plaintext after what dst held, the same refusals.
+func checkDecryptTo(t *testing.T, ring *kv.KeyRing, token []byte) {
+	t.Helper()
+	prefix := []byte("kept")
+	want, wantErr := ring.Decrypt(token)
+	got, toDst, err := wire.DecryptTo(ring, prefix, token)
+	switch {
+	case (err == nil) != (wantErr == nil):
+		t.Fatalf("DecryptTo(%q): err %v, Decrypt: err %v", token, err, wantErr)
+	case err == nil && !toDst:
+		t.Fatalf("DecryptTo(KeyRing) did not decrypt into dst")
+	case err == nil && (!bytes.HasPrefix(got, prefix) || !bytes.Equal(got[len(prefix):], want)):
+		t.Fatalf("DecryptTo(%q) = %q, want %q after %q", token, got, want, prefix)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kvgen/kvgen/kv/internal/wire"
 )
@@ -14,17 +15,21 @@ import (
 // through it; a value is read by the type's read method (see Read).
 type Fields[R any] struct {
 	list    []Field[R]
-	types   []any // the *Type[T] of each field, for Read
+	types   []any    // the *Type[T] of each field, for Read
+	quoted  []string // the name of each field as JSON writes it, for wire.EachMember
 	unknown func(*R) *Unknown
 	index   map[string]int // of list, by name
-	// jsonbNext[i] is the field that follows list[i] in the order jsonb
-	// returns members (shorter names first, then bytewise), and
-	// jsonbNext[len(list)] the first: with the field after the last one
-	// found (schema order, as written), the two guesses at the next member
-	// that spare a lookup by name.
-	jsonbNext []int
-	secrets   bool // a field holds a secret, at any depth
-	room      int  // bytes to make room for when writing a record
+	// jsonbAfter[i+1] is the field that follows list[i] in the order jsonb
+	// returns members (shorter names first, then bytewise), jsonbAfter[0]
+	// the first, len(list) none: with the field after the last one read in
+	// schema order (as written), the two guesses at the next member that
+	// spare a lookup by name.
+	jsonbAfter []int
+	secrets    bool // a field holds a secret, at any depth
+	room       int  // bytes to make room for when writing a record, by the fields' types
+	// written is about the length of the last records written (see
+	// writeBuffered), which is closer than room
+	written atomic.Int64
 	// works are the *work[R] of calls done: a record handed through the
 	// accessors of a table leaves the stack, so the copy a write works on
 	// is reused rather than allocated each time.
@@ -45,7 +50,8 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 	for i := range fields {
 		f := &fs.list[i]
 		fs.types = append(fs.types, f.typ)
-		f.member = "," + string(wire.AppendString(nil, f.name)) + ":"
+		fs.quoted = append(fs.quoted, string(wire.AppendString(nil, f.name)))
+		f.member = "," + fs.quoted[i] + ":"
 		fs.index[f.name] = i
 		fs.secrets = fs.secrets || f.secrets
 		fs.room += len(f.member) + 32 + f.room
@@ -53,11 +59,11 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 	if len(fields) > 0 {
 		fs.list[0].member = "{" + fs.list[0].member[1:]
 	}
-	fs.jsonbNext = jsonbOrder(fields)
+	fs.jsonbAfter = jsonbOrder(fields)
 	return fs
 }
 
-// jsonbOrder returns Fields.jsonbNext.
+// jsonbOrder returns Fields.jsonbAfter.
 func jsonbOrder[R any](fields []Field[R]) []int {
 	order := make([]int, len(fields))
 	for i := range order {
@@ -67,14 +73,14 @@ func jsonbOrder[R any](fields []Field[R]) []int {
 		x, y := fields[a].name, fields[b].name
 		return cmp.Or(cmp.Compare(len(x), len(y)), cmp.Compare(x, y))
 	})
-	next := make([]int, len(fields)+1)
-	prev := len(fields)
+	after := make([]int, len(fields)+1)
+	prev := -1
 	for _, i := range order {
-		next[prev] = i
+		after[prev+1] = i
 		prev = i
 	}
-	next[prev] = len(fields) // past the last: no guess
-	return next
+	after[prev+1] = len(fields) // past the last: no guess
+	return after
 }
 
 // find returns the index of the field named name, trying the two guesses
@@ -131,7 +137,24 @@ func (fs *Fields[R]) Marshal(r R) ([]byte, error) {
 	w := fs.getWork()
 	defer fs.putWork(w)
 	w.r, w.e = r, encoder{secrets: redactSecrets}
-	return fs.append(&w.e, "", make([]byte, 0, fs.room), &w.r)
+	return fs.writeBuffered(&w.e, &w.r)
+}
+
+// writeBuffered writes r into a buffer of about the length of the last
+// records written: one allocation for a usual record, instead of doubling
+// from nothing, and not much larger (the buffer is the value stored). The
+// length is noted only when it strays, so that writers on many cores do
+// not all write it.
+func (fs *Fields[R]) writeBuffered(e *encoder, r *R) ([]byte, error) {
+	size := int(fs.written.Load())
+	if size == 0 {
+		size = fs.room
+	}
+	b, err := fs.append(e, "", make([]byte, 0, size+size/8), r)
+	if n := len(b); err == nil && (n > size || n < size*3/4) {
+		fs.written.Store(int64(n))
+	}
+	return b, err
 }
 
 // Unmarshal reads, with read, the type's read method, JSON whose secrets

@@ -11,6 +11,9 @@ import (
 // decoder reads one JSON value.
 type decoder struct {
 	data []byte
+	// arena holds the plain strings and the lists of strings read: those
+	// of the value read by decodeRecord, its nested objects included
+	arena *arena
 	// sealer opens the secrets of a stored value (opens); without it they
 	// are read as JSON strings, as a request carries them.
 	sealer Sealer
@@ -45,7 +48,7 @@ func (d *decoder) raw(s span) []byte { return d.data[s.start:s.end] }
 // found its end, is not scanned again.
 func (d *decoder) str(s span) (string, error) {
 	if s.plain {
-		return string(d.data[s.start+1 : s.end-1]), nil
+		return d.arena.string(d.data[s.start+1 : s.end-1]), nil
 	}
 	return wire.DecodeString(d.raw(s))
 }
@@ -67,6 +70,9 @@ type Decoder struct {
 	key   string
 	// zero says to set fields to their zero value, and drop what Keep kept
 	zero bool
+	// arena is d.arena when the read started at this value, which the
+	// reads of its nested objects share
+	arena arena
 }
 
 // Read reads the member at hand, a value of field, into *p.
@@ -158,41 +164,48 @@ func (fs *Fields[R]) decode(d decoder, prefix string, s span, stored bool, read 
 func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool, read func(*Decoder, int) error, keyAt int, key string) error {
 	dec := decoders.Get().(*Decoder)
 	*dec = Decoder{d: d, types: fs.types, keyAt: keyAt}
+	if dec.d.arena == nil {
+		dec.d.arena = &dec.arena
+	}
 	defer func() {
-		*dec = Decoder{}
+		*dec = Decoder{} // its chunk is the strings': never written again
 		decoders.Put(dec)
 	}()
 	var seen bitset
 	seen.init(len(fs.list))
-	// the next field in schema order (as written) and in jsonb's, and
-	// whether the members follow jsonb's: the right guess is tried first
-	next, after, jsonb := 0, len(fs.list), false
-	err := wire.EachMember(d.raw(s), func(name []byte, start, end int, plain bool) error {
+	// the last field read, and whether the members follow jsonb's order
+	// rather than the schema's (as written): the field after last in that
+	// order is expected next, and tried first when it is not
+	last, jsonb := -1, false
+	err := wire.EachMember(d.raw(s), fs.quoted, func(name []byte, known, start, end int, plain bool) (int, error) {
 		at := span{s.start + start, s.start + end, plain}
-		guess1, guess2 := next, fs.jsonbNext[after]
-		if jsonb {
-			guess1, guess2 = guess2, guess1
+		i := known
+		if i < 0 { // not the one expected: the order may have changed
+			i = fs.find(name, last+1, fs.jsonbAfter[last+1])
+			jsonb = i >= 0 && i != last+1 && i == fs.jsonbAfter[last+1]
 		}
-		i := fs.find(name, guess1, guess2)
 		if i >= 0 {
-			jsonb = i == fs.jsonbNext[after] && i != next
-			next, after = i+1, i
+			last = i
+		}
+		expect := last + 1
+		if jsonb {
+			expect = fs.jsonbAfter[last+1]
 		}
 		if i < 0 {
 			if stored && string(name) == wire.DataKey {
-				return errSealedValue
+				return -1, errSealedValue
 			}
 			dec.field, dec.member, dec.name = -1, at, name
-			return read(dec, -1)
+			return expect, read(dec, -1)
 		}
 		if wire.IsNull(dec.d.raw(at)) {
-			return nil
+			return expect, nil
 		}
 		seen.set(i)
 		if err := fs.readField(dec, read, i, prefix, at); err != nil {
-			return wire.FieldErr(fs.list[i].name, err)
+			return -1, wire.FieldErr(fs.list[i].name, err)
 		}
-		return nil
+		return expect, nil
 	})
 	if err != nil {
 		return err
@@ -291,10 +304,10 @@ func readStrings(d *decoder, _ string, s span) ([]string, error) {
 		out = append(out, x)
 		return nil
 	})
-	if err != nil || len(out) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return append([]string(nil), out...), nil
+	return d.arena.list(out), nil
 }
 
 // readSecret reads a secret: a JSON string, or an envelope that the

@@ -75,9 +75,8 @@ func (rec *Record[R]) Encode(c Crypto, collection, key string, v R) ([]byte, err
 	if rec.Encryption == kv.EncryptionFields && c.Encrypter != nil {
 		w.e = encoder{secrets: sealSecrets, sealer: c.sealer(collection, key, true)}
 	}
-	// One allocation for a usual record, instead of doubling from nothing:
-	// objects and lists append into the same buffer.
-	data, err := rec.Fields.append(&w.e, "", make([]byte, 0, rec.Fields.room), &w.r)
+	// objects and lists append into the same buffer
+	data, err := rec.Fields.writeBuffered(&w.e, &w.r)
 	if err != nil {
 		return nil, encodeError(err)
 	}
@@ -130,9 +129,14 @@ func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read
 	}
 	switch {
 	case sealed || errors.Is(err, errSealedValue):
-		plain, openErr := openValue(c.Encrypter, collection, key, data, token, sealed)
+		pbuf := plaintexts.Get().(*[]byte)
+		defer putPlaintext(pbuf)
+		plain, toBuf, openErr := openValue(c.Encrypter, collection, key, (*pbuf)[:0], data, token, sealed)
 		if openErr != nil {
 			return openErr
+		}
+		if toBuf {
+			*pbuf = plain[:0] // grown, for the next one
 		}
 		if !sealed {
 			rec.Fields.zero(read) // what was read before the envelope's member
@@ -149,3 +153,16 @@ func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read
 // tokens are buffers for the Fernet tokens of envelopes, which are done with
 // once decrypted.
 var tokens = sync.Pool{New: func() any { return new([]byte) }}
+
+// plaintexts are buffers for the plaintexts of values sealed as a whole,
+// which are done with once read: what a record keeps is copied out of them.
+var plaintexts = sync.Pool{New: func() any { return new([]byte) }}
+
+// putPlaintext clears a plaintext buffer before it is kept for the next
+// value: a pooled buffer outlives collections, and the plaintext holds the
+// record's secrets.
+func putPlaintext(buf *[]byte) {
+	clear((*buf)[:cap(*buf)])
+	*buf = (*buf)[:0]
+	plaintexts.Put(buf)
+}

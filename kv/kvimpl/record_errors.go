@@ -54,28 +54,26 @@ func keyMismatch(collection, key, field string) error {
 
 // openValue returns the plaintext of data, a value that has the member
 // "__encrypted_data__" at its top level, whose token wire.FastToken may
-// have read already (ok). A value that is not a valid envelope is a
+// have read already (ok); toDst says that it was appended to dst. A value that is not a valid envelope is a
 // *kv.ValueError: kv.ErrDecrypt for a bad token, version or key,
 // kv.ErrCorrupt when data is not valid JSON.
-func openValue(e kv.Encrypter, collection, key string, data, token []byte, ok bool) ([]byte, error) {
-	var plain []byte
-	var err error
+func openValue(e kv.Encrypter, collection, key string, dst, data, token []byte, ok bool) (plain []byte, toDst bool, err error) {
 	if !ok {
 		token, ok = wire.FastToken(data)
 	}
 	switch {
 	case ok:
-		plain, err = wire.Decrypt(e, token)
+		plain, toDst, err = wire.DecryptTo(e, dst, token)
 	case !wire.IsEnvelope(data):
-		return nil, &kv.ValueError{Kind: kv.ErrCorrupt, Collection: collection, Key: key,
+		return nil, false, &kv.ValueError{Kind: kv.ErrCorrupt, Collection: collection, Key: key,
 			Err: errors.New("a value with a top-level " + wire.DataKey + " member is not valid JSON")}
 	default:
 		plain, err = wire.Open(e, data)
 	}
 	if err != nil {
-		return nil, &kv.ValueError{Kind: kv.ErrDecrypt, Collection: collection, Key: key, Err: err}
+		return nil, false, &kv.ValueError{Kind: kv.ErrDecrypt, Collection: collection, Key: key, Err: err}
 	}
-	return plain, nil
+	return plain, toDst, nil
 }
 
 // unsealedValue handles a value read in plaintext where the schema seals

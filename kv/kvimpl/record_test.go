@@ -270,3 +270,54 @@ func revealAll(r account) string {
 	}
 	return out
 }
+
+// TestRecordOutlivesItsBuffers: what a record read holds, the members kept
+// unknown included, is its own memory, in every mode: its strings are cut
+// from chunks that are never written again, and a value sealed as a whole
+// is decrypted into a buffer that the next read reuses (and clears).
+func TestRecordOutlivesItsBuffers(t *testing.T) {
+	ring := newRing(t, 1)
+	for _, mode := range []string{kv.EncryptionNone, kv.EncryptionFields, kv.EncryptionValue} {
+		rec := accountRecord(mode)
+		crypto := kvimpl.Crypto{Encrypter: ring, Plaintext: new(kv.PlaintextCounter)}
+		if mode == kv.EncryptionNone {
+			crypto.Encrypter = nil
+		}
+		parse := func(text string) account {
+			var r account
+			if err := json.Unmarshal([]byte(text), &r); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		read := func(r account) account {
+			stored, err := rec.Encode(crypto, "accounts", r.ID, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decode(rec, crypto, r.ID, stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		text := `{"id":"a1","name":"Ann","secret":"top-s3cret","tags":["x","y"],"extra":{"k":"v"}}`
+		first := read(parse(text))
+		for range 3 { // the same lengths: any memory shared would be overwritten
+			read(parse(`{"id":"b2","name":"Bob","secret":"oth-s3cret","tags":["p","q"],"extra":{"k":"w"}}`))
+		}
+		want := parse(text)
+		if got, want := revealAll(first)+mustJSON(t, first), revealAll(want)+mustJSON(t, want); got != want {
+			t.Errorf("%s: a record changed when the next ones were read:\n got %q\nwant %q", mode, got, want)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

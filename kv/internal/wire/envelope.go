@@ -101,6 +101,29 @@ func Decrypt(e Encrypter, token []byte) ([]byte, error) {
 	return plaintext, nil
 }
 
+// AppendDecrypt is set by package kv: for its KeyRing (ok), it appends the
+// plaintext of token to dst, so that a reader done with the plaintext once
+// read reuses its buffer. ok is false for any other Encrypter, whose
+// plaintext may be memory it keeps.
+var AppendDecrypt func(e Encrypter, dst, token []byte) (plaintext []byte, ok bool, err error)
+
+// DecryptTo is Decrypt appending to dst when e is kv's KeyRing (see
+// AppendDecrypt), which toDst reports: the caller may reuse the plaintext's
+// memory then, and not otherwise.
+func DecryptTo(e Encrypter, dst, token []byte) (plaintext []byte, toDst bool, err error) {
+	if AppendDecrypt != nil && e != nil {
+		plaintext, toDst, err = AppendDecrypt(e, dst, token)
+	}
+	if !toDst {
+		plaintext, err = Decrypt(e, token)
+		return plaintext, false, err
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("decrypt: %w", err)
+	}
+	return plaintext, true, nil
+}
+
 // Token checks the envelope raw and returns its Fernet token.
 func Token(raw []byte) ([]byte, error) {
 	if token, ok := FastToken(raw); ok {

@@ -203,6 +203,7 @@ func checkFastPaths(t *testing.T, raw []byte) {
 	if !reflect.DeepEqual(names, refNames) || !sameError(err, refErr) {
 		t.Errorf("Object(%q) names %q, %v; the reference says %q, %v", raw, names, err, refNames, refErr)
 	}
+	checkExpected(t, raw, refNames, refErr)
 	list := append(append([]byte(`[`), raw...), `,null,"x"]`...)
 	got, err := DecodeStrings(list)
 	want, refErr := refDecodeStrings(list)
@@ -256,6 +257,33 @@ func refMembers(data []byte, fn func(name string)) error {
 			return ErrSyntax
 		}
 		i = SkipSpace(data, i+1)
+	}
+}
+
+// checkExpected holds EachMember with names expected to the reference: the
+// right name, a wrong one or none expected in turn, it reads the same
+// members with the same error, and a name it says known is the one read.
+func checkExpected(t *testing.T, raw []byte, refNames []string, refErr error) {
+	quoted := []string{`"a"`, `"k"`} // decoys
+	for _, name := range refNames {
+		quoted = append(quoted, string(AppendString(nil, name)))
+	}
+	var names []string
+	err := EachMember(raw, quoted, func(name []byte, known, _, _ int, _ bool) (int, error) {
+		if known >= 0 && string(AppendString(nil, string(name))) != quoted[known] {
+			t.Errorf("EachMember(%q): member %q read as known %s", raw, name, quoted[known])
+		}
+		names = append(names, string(name))
+		switch len(names) % 3 {
+		case 1:
+			return 2 + len(names), nil // the next one
+		case 2:
+			return len(names) % len(quoted), nil // a wrong one, or by chance the next
+		}
+		return -1, nil
+	})
+	if !reflect.DeepEqual(names, refNames) || !sameError(err, refErr) {
+		t.Errorf("EachMember(%q) names %q, %v; the reference says %q, %v", raw, names, err, refNames, refErr)
 	}
 }
 

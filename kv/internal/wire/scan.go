@@ -206,8 +206,8 @@ func (e *Elements) Next() (bool, error) {
 // object data, in order, and stops at fn's first error. name is valid only
 // during the call (see Members.Name).
 func Object(data []byte, fn func(name, raw []byte) error) error {
-	return EachMember(data, func(name []byte, start, end int, _ bool) error {
-		return fn(name, data[start:end])
+	return EachMember(data, nil, func(name []byte, _, start, end int, _ bool) (int, error) {
+		return -1, fn(name, data[start:end])
 	})
 }
 
@@ -215,7 +215,14 @@ func Object(data []byte, fn func(name, raw []byte) error) error {
 // registers: fn is called with the name and the extent of the value of each
 // member of the JSON object data (and whether the value is a plain string,
 // see Members.Plain), and EachMember stops at its first error.
-func EachMember(data []byte, fn func(name []byte, start, end int, plain bool) error) error {
+//
+// names are the member names the caller knows, each quoted as JSON writes
+// it ("client_id"), and fn returns the index in names of the member it
+// expects next, or -1. The next member is matched against that name alone,
+// and when it is written so, its name is not scanned and fn gets its index
+// as known (else -1): a value written in a known order, as jsonb and the
+// codecs write one, is read without a search by name.
+func EachMember(data []byte, names []string, fn func(name []byte, known, start, end int, plain bool) (next int, err error)) error {
 	i := SkipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return &TypeError{Want: "object", Got: KindOf(data[i:])}
@@ -225,24 +232,11 @@ func EachMember(data []byte, fn func(name []byte, start, end int, plain bool) er
 		return trailing(data, i+1)
 	}
 	var scratch []byte // names with escapes are unquoted here
+	expect := -1
 	for {
-		if i >= len(data) || data[i] != '"' {
-			return ErrSyntax
-		}
-		end, plain := plainStringEnd(data, i)
-		if !plain {
-			var err error
-			if end, err = skipString(data, i); err != nil {
-				return err
-			}
-		}
-		name := data[i+1 : end-1]
-		if !plain && !plainString(name) {
-			var err error
-			if scratch, err = appendUnquoted(scratch[:0], name); err != nil {
-				return err
-			}
-			name = scratch
+		name, end, known, err := memberName(data, i, names, expect, &scratch)
+		if err != nil {
+			return err
 		}
 		i = SkipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
@@ -253,7 +247,7 @@ func EachMember(data []byte, fn func(name []byte, start, end int, plain bool) er
 		if err != nil {
 			return FieldErr(string(name), err)
 		}
-		if err := fn(name, i, vend, plainValue); err != nil {
+		if expect, err = fn(name, known, i, vend, plainValue); err != nil {
 			return err
 		}
 		i = SkipSpace(data, vend)
@@ -268,6 +262,34 @@ func EachMember(data []byte, fn func(name []byte, start, end int, plain bool) er
 		}
 		i = SkipSpace(data, i+1)
 	}
+}
+
+// memberName reads the name of the member at data[i]: unquoted (in
+// *scratch when it has escapes), the end of its text, and expect when
+// names[expect] is its text.
+func memberName(data []byte, i int, names []string, expect int, scratch *[]byte) (name []byte, end, known int, err error) {
+	if uint(expect) < uint(len(names)) {
+		if q := names[expect]; len(data)-i >= len(q) && string(data[i:i+len(q)]) == q {
+			return data[i+1 : i+len(q)-1], i + len(q), expect, nil
+		}
+	}
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, -1, ErrSyntax
+	}
+	end, plain := plainStringEnd(data, i)
+	if !plain {
+		if end, err = skipString(data, i); err != nil {
+			return nil, 0, -1, err
+		}
+	}
+	name = data[i+1 : end-1]
+	if !plain && !plainString(name) {
+		if *scratch, err = appendUnquoted((*scratch)[:0], name); err != nil {
+			return nil, 0, -1, err
+		}
+		name = *scratch
+	}
+	return name, end, -1, nil
 }
 
 // EachElement is what Elements reads, in one loop: fn is called with the
@@ -308,15 +330,21 @@ func EachElement(data []byte, fn func(index, start, end int, plain bool) error) 
 // valueEnd returns the end of the JSON value that starts at data[i], and
 // whether it is a plain string: one scan for the usual string.
 func valueEnd(data []byte, i int) (int, bool, error) {
-	if i < len(data) && data[i] == '"' {
+	if i >= len(data) {
+		return 0, false, ErrSyntax
+	}
+	switch data[i] {
+	case '"':
 		if end, plain := plainStringEnd(data, i); plain {
 			return end, true, nil
 		}
-	}
-	if i < len(data) && data[i] == '{' {
+	case '{':
 		if n, ok := envelopeLen(data[i:]); ok {
 			return i + n, false, nil // a sealed member: its base64 is not scanned twice
 		}
+	case 'n': // most members of a stored record are optional, and null
+		end, err := skipLiteral(data, i, "null")
+		return end, false, err
 	}
 	end, err := SkipValue(data, i)
 	return end, false, err
