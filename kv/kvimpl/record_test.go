@@ -276,7 +276,7 @@ func revealAll(r account) string {
 // from chunks that are never written again, and a value sealed as a whole
 // is decrypted into a buffer that the next read reuses (and clears).
 func TestRecordOutlivesItsBuffers(t *testing.T) {
-	ring := newRing(t, 1)
+	ring := newRing(t)
 	for _, mode := range []string{kv.EncryptionNone, kv.EncryptionFields, kv.EncryptionValue} {
 		rec := accountRecord(mode)
 		crypto := kvimpl.Crypto{Encrypter: ring, Plaintext: new(kv.PlaintextCounter)}
