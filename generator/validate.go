@@ -32,57 +32,89 @@ func ValidateSet(schemas []*schema.Schema) error {
 	}
 	sorted := slices.Clone(schemas)
 	slices.SortStableFunc(sorted, func(a, b *schema.Schema) int { return strings.Compare(a.Path, b.Path) })
-
-	errs := map[string]schema.ErrorList{}
-	report := func(s *schema.Schema, pos schema.Pos, format string, args ...any) {
-		errs[s.Path] = append(errs[s.Path], schema.Error{Path: s.Path, Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	c := setChecker{
+		errs:      map[string]schema.ErrorList{},
+		byPackage: map[string]*schema.Schema{},
+		byPlace:   map[place]*schema.Schema{},
+		byIndex:   map[string]indexUse{},
 	}
-	top := schema.Pos{Line: 1, Col: 1} // the model keeps no position of top-level keys
-
-	byPackage := map[string]*schema.Schema{}
-	type place struct{ table, collection string }
-	byPlace := map[place]*schema.Schema{}
-	type indexUse struct {
-		field  *schema.Field
-		record *schema.Schema
-	}
-	byIndex := map[string]indexUse{} // index name → the first field indexed under it
 	for _, s := range sorted {
-		if s.Package == reservedPackage {
-			report(s, top, "package %q is the name of the sqlc-generated package inside every record's package; choose another", s.Package)
-		}
-		if prev, ok := byPackage[s.Package]; ok {
-			report(s, top, "package %q is already the package of record %s in %s; every record needs its own package", s.Package, prev.Record, prev.Path)
-		} else {
-			byPackage[s.Package] = s
-		}
-		p := place{s.Table, s.Collection}
-		if prev, ok := byPlace[p]; ok {
-			report(s, top, "record %s would store collection %q in table %s, as record %s in %s does: records sharing a table need different collections", s.Record, s.Collection, s.Table, prev.Record, prev.Path)
-		} else {
-			byPlace[p] = s
-		}
-		for _, f := range s.Indexed() {
-			name := schema.IndexName(s.Table, f)
-			if len(name) > pgkv.MaxIdentifier {
-				report(s, f.Pos, "field %q: index name %s is longer than PostgreSQL's %d bytes; shorten the field name (the json option keeps the wire name)", f.Name, name, pgkv.MaxIdentifier)
-				continue
-			}
-			prev, ok := byIndex[name]
-			switch {
-			case !ok:
-				byIndex[name] = indexUse{f, s}
-			case prev.field.JSONName != f.JSONName:
-				report(s, f.Pos, "field %q: index %s of table %s already covers %q for record %s in %s; rename one of the fields",
-					f.Name, name, s.Table, prev.field.JSONName, prev.record.Record, prev.record.Path)
-			}
-		}
+		c.checkPackage(s)
+		c.checkPlace(s)
+		c.checkIndexes(s)
 	}
-	lists := make([]error, 0, len(errs))
-	for _, p := range slices.Sorted(maps.Keys(errs)) {
-		lists = append(lists, errs[p])
+	lists := make([]error, 0, len(c.errs))
+	for _, p := range slices.Sorted(maps.Keys(c.errs)) {
+		lists = append(lists, c.errs[p])
 	}
 	return joinErrors(lists)
+}
+
+// setChecker finds what the schemas of one run claim twice, remembering
+// the first schema (in path order) that claimed each thing.
+type setChecker struct {
+	errs      map[string]schema.ErrorList // schema path → its errors
+	byPackage map[string]*schema.Schema
+	byPlace   map[place]*schema.Schema
+	byIndex   map[string]indexUse // index name → the first field indexed under it
+}
+
+// place is where a record's rows are: a collection of a table.
+type place struct{ table, collection string }
+
+// indexUse is a field that an expression index covers.
+type indexUse struct {
+	field  *schema.Field
+	record *schema.Schema
+}
+
+// top is the position of a top-level key, which the model keeps none of.
+var top = schema.Pos{Line: 1, Col: 1}
+
+func (c *setChecker) report(s *schema.Schema, pos schema.Pos, format string, args ...any) {
+	c.errs[s.Path] = append(c.errs[s.Path], schema.Error{Path: s.Path, Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// checkPackage refuses a package that another record or sqlc has.
+func (c *setChecker) checkPackage(s *schema.Schema) {
+	if s.Package == reservedPackage {
+		c.report(s, top, "package %q is the name of the sqlc-generated package inside every record's package; choose another", s.Package)
+	}
+	if prev, ok := c.byPackage[s.Package]; ok {
+		c.report(s, top, "package %q is already the package of record %s in %s; every record needs its own package", s.Package, prev.Record, prev.Path)
+		return
+	}
+	c.byPackage[s.Package] = s
+}
+
+// checkPlace refuses a collection of a table that another record stores.
+func (c *setChecker) checkPlace(s *schema.Schema) {
+	p := place{s.Table, s.Collection}
+	if prev, ok := c.byPlace[p]; ok {
+		c.report(s, top, "record %s would store collection %q in table %s, as record %s in %s does: records sharing a table need different collections", s.Record, s.Collection, s.Table, prev.Record, prev.Path)
+		return
+	}
+	c.byPlace[p] = s
+}
+
+// checkIndexes refuses an index name that PostgreSQL would truncate, or
+// that already covers another member of the table.
+func (c *setChecker) checkIndexes(s *schema.Schema) {
+	for _, f := range s.Indexed() {
+		name := schema.IndexName(s.Table, f)
+		if len(name) > pgkv.MaxIdentifier {
+			c.report(s, f.Pos, "field %q: index name %s is longer than PostgreSQL's %d bytes; shorten the field name (the json option keeps the wire name)", f.Name, name, pgkv.MaxIdentifier)
+			continue
+		}
+		prev, ok := c.byIndex[name]
+		switch {
+		case !ok:
+			c.byIndex[name] = indexUse{f, s}
+		case prev.field.JSONName != f.JSONName:
+			c.report(s, f.Pos, "field %q: index %s of table %s already covers %q for record %s in %s; rename one of the fields",
+				f.Name, name, s.Table, prev.field.JSONName, prev.record.Record, prev.record.Path)
+		}
+	}
 }
 
 // joinErrors returns nil, the one error, or all of them one per line: a

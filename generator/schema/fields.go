@@ -93,42 +93,8 @@ func (l *loader) field(key, v *yaml.Node, path, typeName string, depth int) *Fie
 	l.src[f] = &fieldSrc{key: key, opts: opts, suggested: suggested, path: path, top: depth == 0}
 	what := func(option string) string { return fmt.Sprintf("field %q: %s", path, option) }
 
-	switch n := opts["type"]; {
-	case n != nil:
-		if expr, ok := l.str(n, what("type")); ok {
-			t, msg := parseType(expr)
-			if msg != "" {
-				l.errorf(n, "field %q: %s", path, msg)
-			}
-			f.Type = t
-		}
-	case !suggested["type"]: // a misspelled type option is reported already
-		l.errorf(key, "field %q has no type", path)
-	}
-
-	if n := opts["go_name"]; n != nil {
-		if name, ok := l.str(n, what("go_name")); ok {
-			if why := exportedIdent(name); why != "" {
-				l.errorf(n, "field %q: go_name %q %s", path, truncate(name), why)
-			}
-			f.GoName = name
-		}
-	} else {
-		f.GoName = GoName(f.Name)
-		if why := exportedIdent(f.GoName); why != "" {
-			l.errorf(key, "field %q gives the Go name %q, which %s; set go_name", path, f.GoName, why)
-		}
-	}
-
-	if n := opts["json"]; n != nil {
-		if name, ok := l.str(n, what("json")); ok {
-			if why := jsonName(name); why != "" {
-				l.errorf(n, "field %q: json name %q %s", path, truncate(name), why)
-			}
-			f.JSONName = name
-		}
-	}
-
+	l.fieldType(f, key, opts, suggested, path)
+	l.fieldNames(f, key, opts, path)
 	if n := opts["description"]; n != nil {
 		if d, ok := l.str(n, what("description")); ok {
 			if why := DocText(d); why != "" {
@@ -153,6 +119,48 @@ func (l *loader) field(key, v *yaml.Node, path, typeName string, depth int) *Fie
 		f.Default = l.defaultValue(n, f, path)
 	}
 	return f
+}
+
+// fieldType reads the type option of field f.
+func (l *loader) fieldType(f *Field, key *yaml.Node, opts map[string]*yaml.Node, suggested map[string]bool, path string) {
+	switch n := opts["type"]; {
+	case n != nil:
+		if expr, ok := l.str(n, fmt.Sprintf("field %q: type", path)); ok {
+			t, msg := parseType(expr)
+			if msg != "" {
+				l.errorf(n, "field %q: %s", path, msg)
+			}
+			f.Type = t
+		}
+	case !suggested["type"]: // a misspelled type option is reported already
+		l.errorf(key, "field %q has no type", path)
+	}
+}
+
+// fieldNames reads the Go and JSON names of field f: go_name, or the one
+// derived from its YAML name; json, or its YAML name.
+func (l *loader) fieldNames(f *Field, key *yaml.Node, opts map[string]*yaml.Node, path string) {
+	if n := opts["go_name"]; n != nil {
+		if name, ok := l.str(n, fmt.Sprintf("field %q: go_name", path)); ok {
+			if why := exportedIdent(name); why != "" {
+				l.errorf(n, "field %q: go_name %q %s", path, truncate(name), why)
+			}
+			f.GoName = name
+		}
+	} else {
+		f.GoName = GoName(f.Name)
+		if why := exportedIdent(f.GoName); why != "" {
+			l.errorf(key, "field %q gives the Go name %q, which %s; set go_name", path, f.GoName, why)
+		}
+	}
+	if n := opts["json"]; n != nil {
+		if name, ok := l.str(n, fmt.Sprintf("field %q: json", path)); ok {
+			if why := jsonName(name); why != "" {
+				l.errorf(n, "field %q: json name %q %s", path, truncate(name), why)
+			}
+			f.JSONName = name
+		}
+	}
 }
 
 // typeDetails fills in what the type expression leaves open: an enum's
