@@ -23,8 +23,35 @@ import (
 //
 // Anything else is someone else's, even in those directories.
 func staleFiles(opts Options, produced map[string][]byte) ([]string, error) {
-	// A set: one of the two directories may lie inside the other.
-	kvgenFiles, sqlcFiles := map[string]bool{}, map[string]bool{}
+	kvgenFiles, sqlcFiles, err := generatedFiles(opts)
+	if err != nil {
+		return nil, err
+	}
+	pkgDirs := packageDirs(opts, produced, kvgenFiles)
+	var stale []string
+	for p := range kvgenFiles {
+		if _, ok := produced[p]; !ok {
+			stale = append(stale, p)
+		}
+	}
+	for p := range sqlcFiles {
+		dbDir := path.Dir(p)
+		if base := path.Base(dbDir); (base != "db" && base != sqliteDBPackage) || !pkgDirs[path.Dir(dbDir)] {
+			continue
+		}
+		if _, ok := produced[p]; !ok {
+			stale = append(stale, p)
+		}
+	}
+	slices.Sort(stale)
+	return stale, nil
+}
+
+// generatedFiles finds the files under the queries and output directories
+// that kvgen and sqlc generated, by their headers: module-relative paths.
+// They are sets: one of the two directories may lie inside the other.
+func generatedFiles(opts Options) (kvgenFiles, sqlcFiles map[string]bool, err error) {
+	kvgenFiles, sqlcFiles = map[string]bool{}, map[string]bool{}
 	for _, dir := range []string{opts.QueriesDir, opts.OutDir} {
 		root := filepath.Join(opts.ModuleDir, filepath.FromSlash(dir))
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -50,43 +77,30 @@ func staleFiles(opts Options, produced map[string][]byte) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	return kvgenFiles, sqlcFiles, nil
+}
 
-	// The record package directories: <OutDir>/<pkg> of every kvgen file there.
-	pkgDirs := map[string]bool{}
-	markPkg := func(p string) {
+// packageDirs are the record package directories, <OutDir>/<pkg>, of every
+// file produced and every kvgen file found.
+func packageDirs(opts Options, produced map[string][]byte, kvgenFiles map[string]bool) map[string]bool {
+	dirs := map[string]bool{}
+	mark := func(p string) {
 		if rest, ok := strings.CutPrefix(p, opts.OutDir+"/"); ok {
 			if pkg, _, ok := strings.Cut(rest, "/"); ok {
-				pkgDirs[path.Join(opts.OutDir, pkg)] = true
+				dirs[path.Join(opts.OutDir, pkg)] = true
 			}
 		}
 	}
 	for p := range produced {
-		markPkg(p)
+		mark(p)
 	}
 	for p := range kvgenFiles {
-		markPkg(p)
+		mark(p)
 	}
-
-	var stale []string
-	for p := range kvgenFiles {
-		if _, ok := produced[p]; !ok {
-			stale = append(stale, p)
-		}
-	}
-	for p := range sqlcFiles {
-		dbDir := path.Dir(p)
-		if base := path.Base(dbDir); (base != "db" && base != sqliteDBPackage) || !pkgDirs[path.Dir(dbDir)] {
-			continue
-		}
-		if _, ok := produced[p]; !ok {
-			stale = append(stale, p)
-		}
-	}
-	slices.Sort(stale)
-	return stale, nil
+	return dirs
 }
 
 // firstLine returns the first line of a file, without its line ending. Only

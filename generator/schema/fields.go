@@ -327,17 +327,7 @@ func (l *loader) defaultValue(n *yaml.Node, f *Field, path string) any {
 		}
 		return v
 	case Float:
-		var v float64
-		tag := n.ShortTag()
-		if n.Kind != yaml.ScalarNode || (tag != "!!float" && tag != "!!int") || n.Decode(&v) != nil {
-			l.errorf(n, "%s must be a number, not %s", what, describe(n))
-			return nil
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			l.errorf(n, "%s must be a finite number; JSON has no %s", what, n.Value)
-			return nil
-		}
-		return v
+		return l.floatDefault(n, what)
 	case Timestamp:
 		// An unquoted RFC 3339 time is a YAML timestamp; keep the text.
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!timestamp" {
@@ -345,31 +335,52 @@ func (l *loader) defaultValue(n *yaml.Node, f *Field, path string) any {
 		}
 	}
 	v, ok := l.str(n, what)
-	if !ok {
+	if !ok || !l.textDefaultFits(n, t, what, v) {
 		return nil
 	}
+	return v
+}
+
+// floatDefault reads the default of a float field: a finite number.
+func (l *loader) floatDefault(n *yaml.Node, what string) any {
+	var v float64
+	tag := n.ShortTag()
+	if n.Kind != yaml.ScalarNode || (tag != "!!float" && tag != "!!int") || n.Decode(&v) != nil {
+		l.errorf(n, "%s must be a number, not %s", what, describe(n))
+		return nil
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		l.errorf(n, "%s must be a finite number; JSON has no %s", what, n.Value)
+		return nil
+	}
+	return v
+}
+
+// textDefaultFits reports whether v, the default of a field of type t
+// written as text, is a value of t, reporting why not at n.
+func (l *loader) textDefaultFits(n *yaml.Node, t *Type, what, v string) bool {
 	switch t.Kind {
 	case URL:
 		if u, err := url.Parse(v); err != nil || !u.IsAbs() {
 			l.errorf(n, "%s %q is not an absolute URL", what, truncate(v))
-			return nil
+			return false
 		}
 		// Without schemes an error is already reported; do not pile on.
 		if msg := kv.CheckURL(v, t.URLSchemes()); msg != "" && len(t.Schemes) > 0 {
 			l.errorf(n, "%s %q is not a URL the field accepts: %s", what, truncate(v), msg)
-			return nil
+			return false
 		}
 	case Timestamp:
 		if _, err := time.Parse(time.RFC3339, v); err != nil {
 			l.errorf(n, "%s %q is not an RFC 3339 time such as 2025-01-02T15:04:05Z", what, truncate(v))
-			return nil
+			return false
 		}
 	case Enum:
 		// Without values an error is already reported; do not pile on.
 		if len(t.Values) > 0 && !contains(t.Values, v) {
 			l.errorf(n, "%s %q is not one of the values (%s)%s", what, truncate(v), strings.Join(t.Values, ", "), didYouMean(v, t.Values))
-			return nil
+			return false
 		}
 	}
-	return v
+	return true
 }
