@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -12,7 +13,8 @@ import (
 // record and of its objects to the runtime (kvimpl), the read method that
 // puts each member read in its field, their JSON methods, and the kv.Codec
 // that adds the store's encryption. kvimpl does the work.
-func codecFile(s *schema.Schema) *jen.File {
+func codecFile(m *schema.Model) *jen.File {
+	s := m.Schema
 	f := newFile(s.Package)
 	f.Add(recordVar(s))
 	describe := func(owner string, fields []*schema.Field) {
@@ -25,9 +27,9 @@ func codecFile(s *schema.Schema) *jen.File {
 	for _, t := range objectTypes(s.Fields) {
 		describe(t.GoName, t.Fields)
 	}
-	jsonMethods(f, s.Record, "the record", "a record")
+	jsonMethods(f, s.Record, "the record", "a record", slices.ContainsFunc(s.Fields, func(fl *schema.Field) bool { return fl.Hashed }))
 	for _, t := range objectTypes(s.Fields) {
-		jsonMethods(f, t.GoName, "the object", "an object")
+		jsonMethods(f, t.GoName, "the object", "an object", false)
 	}
 	codecType(f, s)
 	return f
@@ -41,13 +43,8 @@ func recordVar(s *schema.Schema) jen.Code {
 		jen.Id("Fields").Op(":").Id(fieldsVarName(s.Record)),
 		jen.Id("Key").Op(":").Add(accessor(s.Record, key)),
 		jen.Id("KeyName").Op(":").Lit(key.JSONName),
-		jen.Id("Encryption").Op(":").Qual(kvPkg, encryptionConsts[s.Encryption]),
+		jen.Id("Encryption").Op(":").Qual(kvPkg, encryptionConst[s.Encryption]),
 	)
-}
-
-// encryptionConsts are the names in kv of the encryption modes.
-var encryptionConsts = map[schema.Encryption]string{
-	schema.EncryptNone: "EncryptionNone", schema.EncryptFields: "EncryptionFields", schema.EncryptValue: "EncryptionValue",
 }
 
 // fieldsVarName names the kvimpl.Fields of the record or object type owner.
@@ -159,8 +156,8 @@ var kindTypes = map[schema.Kind]string{
 }
 
 // jsonMethods renders MarshalJSON and UnmarshalJSON of a record or object
-// type, over its fields table.
-func jsonMethods(f *jen.File, owner, the, a string) {
+// type, over its fields table. Only top-level fields are hashed.
+func jsonMethods(f *jen.File, owner, the, a string, hashed bool) {
 	fields := jen.Id(fieldsVarName(owner))
 	f.Commentf("MarshalJSON writes %s as stored, with sensitive fields redacted: %s", the, a)
 	f.Comment("printed or logged as JSON never shows a secret.")
@@ -169,6 +166,9 @@ func jsonMethods(f *jen.File, owner, the, a string) {
 	)
 	f.Line()
 	f.Commentf("UnmarshalJSON reads %s with plaintext sensitive fields, as an API request carries it.", the)
+	if hashed {
+		f.Comment("A hashed field takes its stored form, a sha256: digest (kv.Hash), not the plaintext.")
+	}
 	f.Func().Params(jen.Id("r").Op("*").Id(owner)).Id(schema.UnmarshalJSONMethod).Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("r").Op("=").Id(owner).Values(),
 		jen.Return(fields.Clone().Dot("Unmarshal").Call(jen.Id("data"), jen.Id("r").Dot("read"))),

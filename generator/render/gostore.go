@@ -29,8 +29,8 @@ func GoStore(m *schema.Model, table TableDDL) (map[string][]byte, error) {
 		return nil, err
 	}
 	files := map[string]*jen.File{
-		"record.go":  recordFile(m.Schema),
-		"codec.go":   codecFile(m.Schema),
+		"record.go":  recordFile(m),
+		"codec.go":   codecFile(m),
 		"store.go":   storeFile(m, table.Create, table.Indexes),
 		"backend.go": backend,
 	}

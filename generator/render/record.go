@@ -14,7 +14,8 @@ import (
 // types, then their methods: Validate, Format, and the Verify method of
 // each hashed field. What they do is the runtime's (kvimpl), over the
 // fields table of codec.go.
-func recordFile(s *schema.Schema) *jen.File {
+func recordFile(m *schema.Model) *jen.File {
+	s := m.Schema
 	f := newFile(s.Package)
 	doc := s.Record + " is one record of the " + s.Table + " table."
 	if s.Description != "" {

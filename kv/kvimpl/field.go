@@ -15,12 +15,11 @@ type Field[R any] struct {
 	typ    any    // the *Type[T] of the field's Go type T, for Read
 	// defJSON is read in place of an absent member, for the defaults of
 	// the field: its default, or {} for a required object
-	defJSON  string
-	secrets  bool
-	room     int
-	write    func(e *encoder, prefix string, b []byte, r *R) ([]byte, error) // after member
-	check    func(p *problems, prefix string, r *R)
-	defaults func(r *R) // nil when there are none to set
+	defJSON string
+	secrets bool
+	room    int
+	write   func(e *encoder, prefix string, b []byte, r *R) ([]byte, error) // after member
+	check   func(p *problems, prefix string, r *R)
 }
 
 // Required is a field that the schema requires: a zero value is a problem
@@ -47,17 +46,6 @@ func newField[R, T any](name string, at func(*R) *T, t Type[T], required bool) F
 	}
 	if required && t.object {
 		f.defJSON = "{}"
-	}
-	if t.def != nil || t.defaults != nil {
-		f.defaults = func(r *R) {
-			v := at(r)
-			if t.def != nil && t.isZero(*v) {
-				*v = *t.def
-			}
-			if t.defaults != nil {
-				*v = t.defaults(*v)
-			}
-		}
 	}
 	return f
 }

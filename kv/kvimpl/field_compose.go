@@ -28,18 +28,6 @@ func Pointer[T any](t Type[T]) Type[*T] {
 			}
 		}
 	}
-	if t.defaults != nil || t.def != nil {
-		p.defaults = func(v *T) *T {
-			if v == nil && t.def != nil {
-				x := *t.def // the record's own copy
-				return &x
-			}
-			if v != nil && t.defaults != nil {
-				defaultsAt(t, v)
-			}
-			return v
-		}
-	}
 	return p
 }
 
@@ -54,7 +42,7 @@ func readNew[T any](t Type[T], d *decoder, path string, s span) (*T, error) {
 	return x, err
 }
 
-// writeAt, checkAt and defaultsAt work on v in place when t can.
+// writeAt and checkAt work on v in place when t can.
 func writeAt[T any](t Type[T], e *encoder, path string, b []byte, v *T) ([]byte, error) {
 	if t.in != nil {
 		return t.in.write(e, path, b, v)
@@ -70,14 +58,6 @@ func checkAt[T any](t Type[T], p *problems, path string, v *T, optional bool) {
 	t.check(p, path, *v, optional)
 }
 
-func defaultsAt[T any](t Type[T], v *T) {
-	if t.in != nil {
-		t.in.defaults(v)
-		return
-	}
-	*v = t.defaults(*v)
-}
-
 // Object is a nested object of the record: fields are its members, read
 // its generated read method.
 func Object[O any](fields *Fields[O], read func(*O, *Decoder, int) error) Type[O] {
@@ -90,8 +70,7 @@ func Object[O any](fields *Fields[O], read func(*O, *Decoder, int) error) Type[O
 		write: func(e *encoder, path string, b []byte, o *O) ([]byte, error) {
 			return fields.append(e, childPrefix(fields.secrets, path, "."), b, o)
 		},
-		check:    func(p *problems, path string, o *O) { fields.check(p, path+".", o) },
-		defaults: fields.applyDefaults,
+		check: func(p *problems, path string, o *O) { fields.check(p, path+".", o) },
 	}
 	return Type[O]{
 		read: func(d *decoder, path string, s span) (O, error) {
@@ -99,18 +78,12 @@ func Object[O any](fields *Fields[O], read func(*O, *Decoder, int) error) Type[O
 			err := in.read(d, path, s, o)
 			return *o, err
 		},
-		write:  func(e *encoder, path string, b []byte, o O) ([]byte, error) { return in.write(e, path, b, &o) },
-		isZero: func(O) bool { return false }, // a required object is never absent
-		check:  func(p *problems, path string, o O, _ bool) { in.check(p, path, &o) },
-		defaults: func(o O) O {
-			in.defaults(&o)
-			return o
-		},
+		write:   func(e *encoder, path string, b []byte, o O) ([]byte, error) { return in.write(e, path, b, &o) },
+		isZero:  func(O) bool { return false }, // a required object is never absent
+		check:   func(p *problems, path string, o O, _ bool) { in.check(p, path, &o) },
 		in:      in,
 		secrets: fields.secrets,
-		// an absent required object is read as {}, for the defaults of its fields
-		defJSON: "",
-		object:  true,
+		object:  true, // an absent required one is read as {}, for the defaults of its fields
 	}
 }
 
@@ -141,14 +114,6 @@ func List[E any](elem Type[E]) Type[[]E] {
 			for i := range v {
 				checkAt(elem, p, index(path, i), &v[i], false)
 			}
-		}
-	}
-	if elem.defaults != nil {
-		l.defaults = func(v []E) []E {
-			for i := range v {
-				defaultsAt(elem, &v[i])
-			}
-			return v
 		}
 	}
 	return l

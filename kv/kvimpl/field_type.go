@@ -23,8 +23,6 @@ type Type[T any] struct {
 	// optional says that the zero value stands for "absent".
 	msg   func(v T, optional bool) string
 	check func(p *problems, path string, v T, optional bool)
-	// defaults returns v with the defaults inside it set (the fields of an object).
-	defaults func(v T) T
 	// in works on a value in place, in memory that is not the record's
 	// (an element of a list, the object a Pointer points to): an object's,
 	// which is large. nil for other types.
@@ -42,10 +40,9 @@ type Type[T any] struct {
 
 // inPlace are the functions of an object type that work on it in place.
 type inPlace[T any] struct {
-	read     func(d *decoder, path string, s span, v *T) error
-	write    func(e *encoder, path string, b []byte, v *T) ([]byte, error)
-	check    func(p *problems, path string, v *T)
-	defaults func(v *T)
+	read  func(d *decoder, path string, s span, v *T) error
+	write func(e *encoder, path string, b []byte, v *T) ([]byte, error)
+	check func(p *problems, path string, v *T)
 }
 
 // Default returns t with a default: written in place of an absent value,
@@ -147,13 +144,24 @@ var JSON = Type[json.RawMessage]{
 	nullable: true,
 }
 
+// secretMsg refuses, besides what no text may hold, the placeholder that
+// MarshalJSON and fmt write in place of a secret: a record that went through
+// encoding/json and back holds it instead of its secret, which a write would
+// otherwise replace for good.
+func secretMsg(v kv.Secret, _ bool) string {
+	if v == kv.Redacted {
+		return "is " + kv.Redacted + ", the placeholder written in place of a secret (by MarshalJSON, fmt, slog): the secret was lost on the way; set the real one"
+	}
+	return wire.CheckText(string(v))
+}
+
 // Secret is a sensitive string: sealed on its own in encryption: fields,
 // redacted in MarshalJSON, and a kv.Secret, which never prints.
 var Secret = Type[kv.Secret]{
 	read:     readSecret,
 	write:    writeSecret,
 	isZero:   zero[kv.Secret],
-	msg:      func(v kv.Secret, _ bool) string { return wire.CheckText(string(v)) },
+	msg:      secretMsg,
 	required: "required",
 	nullable: true,
 	secrets:  true,

@@ -121,16 +121,6 @@ func (fs *Fields[R]) check(p *problems, prefix string, r *R) {
 	fs.unknown(r).check(p, prefix)
 }
 
-// applyDefaults sets the defaults of the fields of r that are absent, and
-// those inside its objects.
-func (fs *Fields[R]) applyDefaults(r *R) {
-	for i := range fs.list {
-		if d := fs.list[i].defaults; d != nil {
-			d(r)
-		}
-	}
-}
-
 // Marshal writes r as it is stored, with its secrets redacted: a record or
 // object printed or logged as JSON never shows a secret (MarshalJSON).
 func (fs *Fields[R]) Marshal(r R) ([]byte, error) {

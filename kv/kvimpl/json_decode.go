@@ -137,7 +137,7 @@ func (d *Decoder) Keep(u *Unknown) error {
 		*u = Unknown{}
 		return nil
 	}
-	u.members = append(u.members, member{name: string(d.name), raw: append([]byte(nil), d.d.raw(d.member)...)})
+	u.keep(d.name, d.d.raw(d.member))
 	return nil
 }
 

@@ -160,7 +160,10 @@ var plaintexts = sync.Pool{New: func() any { return new([]byte) }}
 
 // putPlaintext clears a plaintext buffer before it is kept for the next
 // value: a pooled buffer outlives collections, and the plaintext holds the
-// record's secrets.
+// record's secrets. This keeps a pool from holding secrets for long; it is
+// no defence against reading the process's memory, where the record's own
+// fields, the JSON being sealed and the other encrypters' plaintexts sit
+// uncleared until they are collected.
 func putPlaintext(buf *[]byte) {
 	clear((*buf)[:cap(*buf)])
 	*buf = (*buf)[:0]

@@ -64,7 +64,7 @@ type Options struct {
 	Strict bool
 }
 
-// Store keeps Session records in PostgreSQL (New) or in memory (NewMemory).
+// Store keeps Session records in PostgreSQL (New), or in memory (NewMemory).
 // Its methods are safe for concurrent use.
 type Store struct {
 	records *kv.ValueStore[Session]

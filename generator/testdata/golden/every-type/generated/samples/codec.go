@@ -152,6 +152,7 @@ func (r Sample) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
+// A hashed field takes its stored form, a sha256: digest (kv.Hash), not the plaintext.
 func (r *Sample) UnmarshalJSON(data []byte) error {
 	*r = Sample{}
 	return fieldsOfSample.Unmarshal(data, r.read)

@@ -67,7 +67,7 @@ type Options struct {
 	Strict bool
 }
 
-// Store keeps Sample records in PostgreSQL (New) or in memory (NewMemory).
+// Store keeps Sample records in PostgreSQL (New), or in memory (NewMemory).
 // Its methods are safe for concurrent use.
 type Store struct {
 	records *kv.ValueStore[Sample]
@@ -251,7 +251,7 @@ func (s *Store) Untyped() kv.Store[map[string]any] {
 	return s.untyped
 }
 
-// PlaintextReads counts the records read without the encryption the schema asks
+// PlaintextReads counts the sensitive fields read without the encryption the schema asks
 // for: data written before encryption was turned on.
 func (s *Store) PlaintextReads() int64 {
 	return s.codec.plaintext.Load()

@@ -53,7 +53,7 @@ type Options struct {
 	Collection string
 }
 
-// Store keeps Event records in PostgreSQL (New) or in memory (NewMemory).
+// Store keeps Event records in PostgreSQL (New), or in memory (NewMemory).
 // Its methods are safe for concurrent use.
 type Store struct {
 	records *kv.ValueStore[Event]

@@ -55,7 +55,7 @@ type Options struct {
 	Collection string
 }
 
-// Store keeps Grant records in PostgreSQL (New) or in memory (NewMemory).
+// Store keeps Grant records in PostgreSQL (New), or in memory (NewMemory).
 // Its methods are safe for concurrent use.
 type Store struct {
 	records *kv.ValueStore[Grant]
