@@ -51,7 +51,7 @@ type Options struct {
 	Collection string
 }
 
-// Store keeps Client records in PostgreSQL (New) or in memory (NewMemory).
+// Store keeps Client records in PostgreSQL (New), or in memory (NewMemory).
 // Its methods are safe for concurrent use.
 type Store struct {
 	records *kv.ValueStore[Client]

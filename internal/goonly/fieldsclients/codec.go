@@ -176,6 +176,7 @@ func (r Client) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads the record with plaintext sensitive fields, as an API request carries it.
+// A hashed field takes its stored form, a sha256: digest (kv.Hash), not the plaintext.
 func (r *Client) UnmarshalJSON(data []byte) error {
 	*r = Client{}
 	return fieldsOfClient.Unmarshal(data, r.read)
