@@ -23,7 +23,8 @@ func sqliteRecord(t *testing.T, sqlite bool) *schema.Schema {
 }
 
 // TestSQLiteOutputs: engine sqlite adds its DDL, queries, sqlc entry and
-// sqlite.go beside the PostgreSQL outputs, which stay as they were without it.
+// sqlite.go beside the PostgreSQL outputs, which stay as they were without
+// it but for store.go's docs, which name SQLite.
 func TestSQLiteOutputs(t *testing.T) {
 	without, err := Generate([]*schema.Schema{sqliteRecord(t, false)}, testOptions)
 	if err != nil {
@@ -39,6 +40,10 @@ func TestSQLiteOutputs(t *testing.T) {
 		switch {
 		case !ok:
 			added = append(added, p)
+		case p == "generated/alpha/store.go":
+			if string(old) != withoutSQLiteDocs(string(content)) || string(old) == string(content) {
+				t.Errorf("%s differs with engine sqlite beyond its docs naming SQLite", p)
+			}
 		case p != "sqlc.yaml" && string(old) != string(content):
 			t.Errorf("%s differs with engine sqlite", p)
 		}
@@ -129,4 +134,10 @@ func TestWriteSkipsSQLCWithSQLite(t *testing.T) {
 			t.Errorf("second run: %+v; want sqlc skipped and nothing written", res)
 		}
 	})
+}
+
+// withoutSQLiteDocs removes what the package and Store docs say of SQLite.
+func withoutSQLiteDocs(storeGo string) string {
+	storeGo = strings.Replace(storeGo, "in the same table in SQLite, ", "", 1)
+	return strings.Replace(storeGo, "in SQLite (NewSQLite), ", "", 1)
 }

@@ -57,7 +57,7 @@ type Client struct {
 	ClientSecret kv.Secret `json:"client_secret"`
 	// When client_id was issued, in seconds since the Unix epoch.
 	ClientIDIssuedAt time.Time `json:"client_id_issued_at"`
-	// When client_secret expires, in seconds since the Unix epoch; 0 means never.
+	// When client_secret expires, stored in seconds since the Unix epoch; 0 (time.Unix(0, 0)) means never, and the zero time.Time is absent.
 	ClientSecretExpiresAt time.Time `json:"client_secret_expires_at"`
 	// The Client ID Metadata Document the client was created from, when its
 	// client_id is the HTTPS URL of such a document; null for DCR clients.
