@@ -68,8 +68,8 @@ type indexUse struct {
 	record *schema.Schema
 }
 
-// top is the position of a top-level key, which the model keeps none of.
-var top = schema.Pos{Line: 1, Col: 1}
+// topKeyPos is the position of a top-level key, which the model keeps none of.
+var topKeyPos = schema.Pos{Line: 1, Col: 1}
 
 func (c *setChecker) report(s *schema.Schema, pos schema.Pos, format string, args ...any) {
 	c.errs[s.Path] = append(c.errs[s.Path], schema.Error{Path: s.Path, Pos: pos, Msg: fmt.Sprintf(format, args...)})
@@ -78,10 +78,10 @@ func (c *setChecker) report(s *schema.Schema, pos schema.Pos, format string, arg
 // checkPackage refuses a package that another record or sqlc has.
 func (c *setChecker) checkPackage(s *schema.Schema) {
 	if s.Package == reservedPackage {
-		c.report(s, top, "package %q is the name of the sqlc-generated package inside every record's package; choose another", s.Package)
+		c.report(s, topKeyPos, "package %q is the name of the sqlc-generated package inside every record's package; choose another", s.Package)
 	}
 	if prev, ok := c.byPackage[s.Package]; ok {
-		c.report(s, top, "package %q is already the package of record %s in %s; every record needs its own package", s.Package, prev.Record, prev.Path)
+		c.report(s, topKeyPos, "package %q is already the package of record %s in %s; every record needs its own package", s.Package, prev.Record, prev.Path)
 		return
 	}
 	c.byPackage[s.Package] = s
@@ -91,7 +91,7 @@ func (c *setChecker) checkPackage(s *schema.Schema) {
 func (c *setChecker) checkPlace(s *schema.Schema) {
 	p := place{s.Table, s.Collection}
 	if prev, ok := c.byPlace[p]; ok {
-		c.report(s, top, "record %s would store collection %q in table %s, as record %s in %s does: records sharing a table need different collections", s.Record, s.Collection, s.Table, prev.Record, prev.Path)
+		c.report(s, topKeyPos, "record %s would store collection %q in table %s, as record %s in %s does: records sharing a table need different collections", s.Record, s.Collection, s.Table, prev.Record, prev.Path)
 		return
 	}
 	c.byPlace[p] = s

@@ -29,16 +29,8 @@ func init() {
 // renderers check again, so that nothing unvalidated is ever interpolated
 // into SQL, even from a hand-built schema.
 func Queries(m *schema.Model) ([]byte, error) {
-	if !schema.IsTableName(m.Table) {
-		return nil, fmt.Errorf("render: table name %q of record %s is not a safe SQL identifier", m.Table, m.Record)
-	}
-	for _, f := range m.Finders {
-		if !schema.IsFieldName(f.Field.Name) {
-			return nil, fmt.Errorf("render: field name %q of record %s is not a safe SQL name", f.Field.Name, m.Record)
-		}
-		if !schema.IsExportedIdent(f.Field.GoName) {
-			return nil, fmt.Errorf("render: Go name %q of field %s is not an exported identifier", f.Field.GoName, f.Field.Name)
-		}
+	if err := checkQueryNames(m); err != nil {
+		return nil, err
 	}
 	return execute("queries.sql", "--", []string{m.Source}, map[string]any{
 		"Record":  m.Record,
@@ -47,6 +39,23 @@ func Queries(m *schema.Model) ([]byte, error) {
 		"Finders": m.Finders,
 		"Param":   schema.FinderParam,
 	})
+}
+
+// checkQueryNames refuses a record whose names a queries file of either
+// engine would interpolate unsafely: its table, its finders' fields.
+func checkQueryNames(m *schema.Model) error {
+	if !schema.IsTableName(m.Table) {
+		return fmt.Errorf("render: table name %q of record %s is not a safe SQL identifier", m.Table, m.Record)
+	}
+	for _, f := range m.Finders {
+		if !schema.IsFieldName(f.Field.Name) {
+			return fmt.Errorf("render: field name %q of record %s is not a safe SQL name", f.Field.Name, m.Record)
+		}
+		if !schema.IsExportedIdent(f.Field.GoName) {
+			return fmt.Errorf("render: Go name %q of field %s is not an exported identifier", f.Field.GoName, f.Field.Name)
+		}
+	}
+	return nil
 }
 
 // execute renders template name: the header of a file made from sources,

@@ -1,8 +1,6 @@
 package render
 
 import (
-	"fmt"
-	"slices"
 	"text/template"
 
 	"github.com/kvgen/kvgen/generator/schema"
@@ -22,7 +20,7 @@ func init() {
 // record stored in it, named as on PostgreSQL. Applying it twice is
 // harmless.
 func SQLiteTable(table string, records []*schema.Model) ([]byte, error) {
-	data, sources, err := sqliteTableData(table, records)
+	data, sources, err := tableOf(table, records)
 	if err != nil {
 		return nil, err
 	}
@@ -32,32 +30,11 @@ func SQLiteTable(table string, records []*schema.Model) ([]byte, error) {
 // SQLiteDDL renders SQLiteTable's statements without the file's header:
 // what the generated CreateSQLiteTable runs.
 func SQLiteDDL(table string, records []*schema.Model) ([]byte, error) {
-	data, _, err := sqliteTableData(table, records)
+	data, _, err := tableOf(table, records)
 	if err != nil {
 		return nil, err
 	}
 	return executeBody("sqlite/table.sql", data)
-}
-
-// sqliteTableData checks the records of table and returns the template's
-// data and the records' sorted schema files.
-func sqliteTableData(table string, records []*schema.Model) (map[string]any, []string, error) {
-	if !schema.IsTableName(table) {
-		return nil, nil, fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
-	}
-	var sources []string
-	for _, m := range records {
-		if m.Table != table {
-			return nil, nil, fmt.Errorf("render: record %s is stored in table %s, not %s", m.Record, m.Table, table)
-		}
-		sources = append(sources, m.Source)
-	}
-	indexes, err := Indexes(table, records)
-	if err != nil {
-		return nil, nil, err
-	}
-	slices.Sort(sources)
-	return tableData(table, indexes), slices.Compact(sources), nil
 }
 
 // sqliteFinder is a finder query in SQLite: Match is the SQL that the
@@ -93,17 +70,11 @@ func sqliteMatch(k schema.Kind) (kind, match string) {
 // SQLiteQueries renders <package>.sqlite.queries.sql, the sqlc-annotated
 // SQLite queries of one record.
 func SQLiteQueries(m *schema.Model) ([]byte, error) {
-	if !schema.IsTableName(m.Table) {
-		return nil, fmt.Errorf("render: table name %q of record %s is not a safe SQL identifier", m.Table, m.Record)
+	if err := checkQueryNames(m); err != nil {
+		return nil, err
 	}
 	var finders []sqliteFinder
 	for _, f := range m.Finders {
-		if !schema.IsFieldName(f.Field.Name) {
-			return nil, fmt.Errorf("render: field name %q of record %s is not a safe SQL name", f.Field.Name, m.Record)
-		}
-		if !schema.IsExportedIdent(f.Field.GoName) {
-			return nil, fmt.Errorf("render: Go name %q of field %s is not an exported identifier", f.Field.GoName, f.Field.Name)
-		}
 		kind, match := sqliteMatch(f.Field.Type.Kind)
 		finders = append(finders, sqliteFinder{Finder: f, Kind: kind, Match: match})
 	}

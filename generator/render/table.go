@@ -14,22 +14,39 @@ import (
 // of every indexed field of the records stored in it. Applying it twice is
 // harmless.
 func Table(table string, records []*schema.Model) ([]byte, error) {
-	if !schema.IsTableName(table) {
-		return nil, fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
+	data, sources, err := tableOf(table, records)
+	if err != nil {
+		return nil, err
+	}
+	return execute("table.sql", "--", sources, data)
+}
+
+// tableOf checks the records of table and returns the data of its DDL
+// templates (either engine's) and the records' schema files, sorted, once each.
+func tableOf(table string, records []*schema.Model) (map[string]any, []string, error) {
+	if err := checkTableName(table); err != nil {
+		return nil, nil, err
 	}
 	var sources []string
 	for _, m := range records {
 		if m.Table != table {
-			return nil, fmt.Errorf("render: record %s is stored in table %s, not %s", m.Record, m.Table, table)
+			return nil, nil, fmt.Errorf("render: record %s is stored in table %s, not %s", m.Record, m.Table, table)
 		}
 		sources = append(sources, m.Source)
 	}
 	indexes, err := Indexes(table, records)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.Sort(sources)
-	return execute("table.sql", "--", slices.Compact(sources), tableData(table, indexes))
+	return tableData(table, indexes), slices.Compact(sources), nil
+}
+
+func checkTableName(table string) error {
+	if !schema.IsTableName(table) {
+		return fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
+	}
+	return nil
 }
 
 // TableCreate renders what the generated CreateTable runs: the six columns
@@ -37,8 +54,8 @@ func Table(table string, records []*schema.Model) ([]byte, error) {
 // without its header. The indexes of indexed fields are not in it: they are
 // built concurrently, outside a transaction, by a migration.
 func TableCreate(table string) ([]byte, error) {
-	if !schema.IsTableName(table) {
-		return nil, fmt.Errorf("render: table name %q is not a safe SQL identifier", table)
+	if err := checkTableName(table); err != nil {
+		return nil, err
 	}
 	return executeBody("table.sql", tableData(table, nil))
 }
