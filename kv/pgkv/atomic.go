@@ -3,7 +3,6 @@ package pgkv
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -18,13 +17,14 @@ type Beginner interface {
 // Atomic runs fn over one transaction of conn, wrapped as Wrap wraps:
 // committed when fn returns nil, rolled back otherwise. When the database
 // aborts the transaction for serialization or a deadlock, Atomic runs it
-// again from the start, up to Attempts times, so fn may run more than once
+// again from the start, for up to RetryFor, so fn may run more than once
 // and must have no effect outside the transaction. Over a pgx.Tx the
 // transaction is a savepoint of the caller's, which the failure aborted
 // whole: Atomic does not retry it.
 func Atomic(ctx context.Context, conn Beginner, fn func(DBTX) error) error {
 	_, inTx := conn.(pgx.Tx)
-	for attempt := 1; ; attempt++ {
+	var retries retries
+	for {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return fn(Wrap(tx)) })
 		if err == nil || !retryable(err) {
 			return err
@@ -32,11 +32,8 @@ func Atomic(ctx context.Context, conn Beginner, fn func(DBTX) error) error {
 		if inTx {
 			return renamed(err, inTransaction)
 		}
-		if attempt == Attempts {
-			return renamed(err, fmt.Sprintf("the transaction still after %d attempts", attempt))
-		}
-		if wait(ctx, attempt) != nil {
-			return renamed(err, "retrying the transaction was cut short by the context")
+		if why, again := retries.wait(ctx); !again {
+			return renamed(err, "the transaction "+why)
 		}
 	}
 }

@@ -32,7 +32,7 @@ const (
 // meanwhile. So replicas may call it at start-up on a live table.
 //
 // When a concurrent CreateTable wins the race to create them, it runs ddl
-// again, up to Attempts times: the winner has committed, so IF NOT EXISTS
+// again, for up to RetryFor: the winner has committed, so IF NOT EXISTS
 // now sees its objects. No advisory lock is taken, so that the same DDL
 // runs on CockroachDB. Over a pgx.Tx a lost race aborted the caller's
 // transaction, and the error is returned as it is. The indexes of indexed
@@ -51,15 +51,16 @@ func createTable(ctx context.Context, conn DBTX, table, ddl string) (bool, error
 		return false, name("CreateTable", err, "")
 	}
 	_, inTx := conn.(pgx.Tx)
-	for attempt := 1; ; attempt++ {
+	var retries retries
+	for {
 		// No arguments: pgx sends ddl by the simple protocol, several
 		// statements in one implicit transaction.
 		_, err := conn.Exec(ctx, ddl)
-		if err == nil || inTx || attempt == Attempts || !lostRace(err) {
-			return err == nil, name("CreateTable", err, fmt.Sprintf("still after %d attempts", attempt))
+		if err == nil || inTx || !lostRace(err) {
+			return err == nil, name("CreateTable", err, inTransaction)
 		}
-		if wait(ctx, attempt) != nil {
-			return false, err
+		if why, again := retries.wait(ctx); !again {
+			return false, name("CreateTable", err, why)
 		}
 	}
 }

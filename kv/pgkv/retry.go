@@ -14,15 +14,21 @@ import (
 	"github.com/kvgen/kvgen/kv"
 )
 
-// Attempts bounds how many times a statement runs when the database aborts
-// it with a serialization failure or a deadlock.
-const Attempts = 10
+// RetryFor bounds how long a statement, or an Atomic transaction, keeps
+// running again after the database first aborts it with a serialization
+// failure or a deadlock (and CreateTable when a concurrent one wins the race). A bound
+// on time rather than on attempts: under heavy contention one writer can
+// lose many rounds in a row while the others get through, and it wins once
+// they are done; a count small enough to give up quickly when the database
+// is idle starves it then. The caller's context cuts retrying short sooner.
+const RetryFor = 10 * time.Second
 
 // The first retry waits up to backoffBase; each further one up to twice as
-// long as the one before, but never more than backoffMax.
+// long as the one before, but never more than backoffMax: short enough that
+// a statement waiting out a busy moment tries often.
 const (
-	backoffBase = 10 * time.Millisecond
-	backoffMax  = 500 * time.Millisecond
+	backoffBase = 5 * time.Millisecond
+	backoffMax  = 100 * time.Millisecond
 )
 
 // Wrap returns conn as the generated stores run it: every statement
@@ -31,8 +37,8 @@ const (
 //
 // Over a pool or a connection each statement is its own transaction, which
 // the database rolls back whole when it reports a serialization failure or
-// a deadlock; so the statement runs again, up to Attempts times, after a
-// random wait. That is safe for every statement, conditional writes
+// a deadlock; so the statement runs again after a random wait, for up to
+// RetryFor. That is safe for every statement, conditional writes
 // included: the new attempt reads the state the winner left. A statement
 // over a pgx.Tx is not retried, since its failure aborted the caller's
 // whole transaction; nor is any other error, such as a lost connection,
@@ -111,39 +117,60 @@ func (r namedRows) Err() error { return name(r.op, r.Rows.Err(), inTransaction) 
 // run runs fn, the statement sql, again while the database aborts it for
 // serialization and the statement owns its transaction.
 func (w wrapped) run(ctx context.Context, sql string, fn func() error) error {
-	for attempt := 1; ; attempt++ {
+	var retries retries
+	for {
 		err := fn()
-		if err == nil || !retryable(err) || w.inTx || attempt == Attempts {
-			return name(operation(sql), err, w.why(attempt))
+		if err == nil || !retryable(err) {
+			return name(operation(sql), err, "")
 		}
-		if wait(ctx, attempt) != nil {
-			return name(operation(sql), err, "retrying was cut short by the context")
+		if w.inTx {
+			return name(operation(sql), err, inTransaction)
+		}
+		if why, again := retries.wait(ctx); !again {
+			return name(operation(sql), err, why)
 		}
 	}
-}
-
-// why says why a serialization failure reaches the caller.
-func (w wrapped) why(attempt int) string {
-	if w.inTx {
-		return inTransaction
-	}
-	return fmt.Sprintf("still after %d attempts", attempt)
 }
 
 // inTransaction is why a statement inside a transaction is not retried.
 const inTransaction = "inside a transaction, which it aborted: roll the transaction back and run it again from its start"
 
-// wait sleeps a random time whose bound doubles with each attempt, so that
-// transactions that collided do not collide again in step.
-func wait(ctx context.Context, attempt int) error {
-	d := rand.N(min(backoffBase<<(attempt-1), backoffMax))
+// retryFor is RetryFor, which a test of giving up shortens.
+var retryFor = RetryFor
+
+const cutShort = "retrying was cut short by the context"
+
+// retries is what one statement or transaction has spent on running again
+// since its first failure, from which RetryFor counts: how long the first
+// attempt took (a large PutMany waiting for a lock) is not held against it.
+type retries struct {
+	start   time.Time // the first failure
+	attempt int       // attempts made so far
+}
+
+// wait sleeps before the next attempt a random time whose bound doubles
+// with each attempt, so that transactions that collided do not collide
+// again in step. It reports false, and why, when there is to be no next
+// attempt: the sleep would end past RetryFor, or ctx ended it.
+func (r *retries) wait(ctx context.Context) (why string, again bool) {
+	if r.attempt == 0 {
+		r.start, r.attempt = time.Now(), 1
+	}
+	if ctx.Err() != nil {
+		return cutShort, false
+	}
+	d := rand.N(min(backoffBase<<min(r.attempt-1, 20), backoffMax))
+	if time.Since(r.start)+d > retryFor {
+		return fmt.Sprintf("still after %d attempts in %v", r.attempt, time.Since(r.start).Round(time.Millisecond)), false
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return cutShort, false
 	case <-t.C:
-		return nil
+		r.attempt++
+		return "", true
 	}
 }
 
