@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -168,73 +169,90 @@ func (c MapCodec) Decode(collection, key string, data []byte) (map[string]any, e
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	fail := func(kind error, field string, err error) (map[string]any, error) {
-		return nil, &ValueError{Kind: kind, Collection: collection, Key: key, Field: field, Err: err}
-	}
-	plaintext := false
+	r := &mapReader{c: c, collection: collection, key: key}
 	if IsEnvelope(data) {
 		opened, err := Open(c.Encrypter, data)
 		if err != nil {
-			return fail(ErrDecrypt, "", err)
+			return nil, r.fail(ErrDecrypt, "", err)
 		}
 		data = opened
 	} else if c.sealing(EncryptionValue) {
-		plaintext = true
+		r.plaintext = true
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil || members == nil {
-		return fail(ErrCorrupt, "", errors.New("value is not a JSON object"))
+		return nil, r.fail(ErrCorrupt, "", errors.New("value is not a JSON object"))
 	}
-	names := make([]string, 0, len(members))
-	for name := range members {
-		names = append(names, name)
-	}
-	sort.Strings(names) // report the first failing member, not a random one
+	names := slices.Sorted(maps.Keys(members)) // report the first failing member, not a random one
 	out := make(map[string]any, len(members))
 	for _, name := range names {
-		raw := members[name]
-		sensitive := slices.Contains(c.Sensitive, name)
-		if sensitive && IsEnvelope(raw) {
-			value, bound, err := c.open(collection, key, name, raw)
-			if err != nil {
-				return fail(ErrDecrypt, name, err)
-			}
-			raw, plaintext = value, plaintext || !bound
-		} else if sensitive && c.sealing(EncryptionFields) && string(raw) != "null" {
-			plaintext = true
-		}
-		v, err := decodeJSON(raw)
+		v, err := r.member(name, members[name])
 		if err != nil {
-			return fail(ErrCorrupt, name, err)
-		}
-		for _, path := range c.nested(name) {
-			v, err = sealedIn(v, path, name, func(leaf any, place string) (any, error) {
-				if m, ok := leaf.(map[string]any); ok && m[wire.DataKey] != nil {
-					envelope, _ := wire.MarshalCompact(m) // it was JSON
-					value, bound, err := c.open(collection, key, place, envelope)
-					if err != nil {
-						return nil, &ValueError{Kind: ErrDecrypt, Collection: collection, Key: key, Field: place, Err: err}
-					}
-					plaintext = plaintext || !bound
-					return decodeJSON(value)
-				}
-				plaintext = plaintext || (leaf != nil && c.sealing(EncryptionFields))
-				return leaf, nil
-			})
-			if err != nil {
-				var ve *ValueError
-				if errors.As(err, &ve) {
-					return nil, err
-				}
-				return fail(ErrCorrupt, name, err)
-			}
+			return nil, err
 		}
 		out[name] = v
 	}
-	if plaintext {
+	if r.plaintext {
 		c.Counter.Add()
 	}
 	return out, nil
+}
+
+// mapReader is one Decode of a stored value: where it is, and whether it
+// has met a member in plaintext that the codec would have sealed.
+type mapReader struct {
+	c               MapCodec
+	collection, key string
+	plaintext       bool
+}
+
+func (r *mapReader) fail(kind error, field string, err error) error {
+	return &ValueError{Kind: kind, Collection: r.collection, Key: r.key, Field: field, Err: err}
+}
+
+// member decodes the member name, opening it when it is a sealed sensitive
+// field, and then the sealed fields inside it.
+func (r *mapReader) member(name string, raw []byte) (any, error) {
+	sensitive := slices.Contains(r.c.Sensitive, name)
+	if sensitive && IsEnvelope(raw) {
+		value, bound, err := r.c.open(r.collection, r.key, name, raw)
+		if err != nil {
+			return nil, r.fail(ErrDecrypt, name, err)
+		}
+		raw, r.plaintext = value, r.plaintext || !bound
+	} else if sensitive && r.c.sealing(EncryptionFields) && string(raw) != "null" {
+		r.plaintext = true
+	}
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, r.fail(ErrCorrupt, name, err)
+	}
+	for _, path := range r.c.nested(name) {
+		if v, err = sealedIn(v, path, name, r.nestedLeaf); err != nil {
+			if _, ok := errors.AsType[*ValueError](err); ok {
+				return nil, err
+			}
+			return nil, r.fail(ErrCorrupt, name, err)
+		}
+	}
+	return v, nil
+}
+
+// nestedLeaf opens the sensitive field at place inside a member when it is
+// sealed, and notes it as plaintext when the codec would have sealed it.
+func (r *mapReader) nestedLeaf(leaf any, place string) (any, error) {
+	m, ok := leaf.(map[string]any)
+	if !ok || m[wire.DataKey] == nil {
+		r.plaintext = r.plaintext || (leaf != nil && r.c.sealing(EncryptionFields))
+		return leaf, nil
+	}
+	envelope, _ := wire.MarshalCompact(m) // it was JSON
+	value, bound, err := r.c.open(r.collection, r.key, place, envelope)
+	if err != nil {
+		return nil, r.fail(ErrDecrypt, place, err)
+	}
+	r.plaintext = r.plaintext || !bound
+	return decodeJSON(value)
 }
 
 // sealMember seals the member name, whose JSON is data, or the members

@@ -72,14 +72,8 @@ type Rewriter interface {
 // be given.
 func Reencrypt(ctx context.Context, b Rewriter, opts ReencryptOptions) (ReencryptResult, error) {
 	res := ReencryptResult{Collection: opts.Collection, Cursor: opts.After}
-	if opts.Encrypter == nil {
-		return res, errors.New("kv: reencrypt needs an Encrypter")
-	}
-	if err := checkCollection(opts.Collection); err != nil || opts.Collection == "" {
-		return res, &KeyError{Collection: opts.Collection, Reason: "reencrypt needs a valid collection"}
-	}
-	if !storableText(opts.After) {
-		return res, &KeyError{Collection: opts.Collection, Key: opts.After, Reason: "cursor is not UTF-8 without NUL bytes"}
+	if err := opts.check(); err != nil {
+		return res, err
 	}
 	batch := opts.BatchSize
 	if batch <= 0 {
@@ -90,54 +84,74 @@ func Reencrypt(ctx context.Context, b Rewriter, opts ReencryptOptions) (Reencryp
 			return res, err
 		}
 		rows, err := b.Scan(ctx, opts.Collection, res.Cursor, batch)
-		if err != nil {
+		if err != nil || len(rows) == 0 {
 			return res, err
 		}
-		if len(rows) == 0 {
-			return res, nil
-		}
-		var keys []string
-		var olds, news [][]byte
-		var failure error
-		done := res.Cursor
-		for _, r := range rows {
-			if opts.Undeclared && !IsEnvelope(r.Value) && hasSealedMember(r.Value) {
-				failure = &ValueError{Kind: ErrUndeclared, Collection: opts.Collection, Key: r.Key,
-					Err: errors.New("give the schema of the record stored in this collection")}
-				break
-			}
-			sealed, changed, err := Reseal(opts.Encrypter, opts.Collection, r.Key, r.Value, opts.Fields)
-			if err != nil {
-				failure = resealError(opts.Collection, r.Key, err)
-				break
-			}
-			res.Scanned++
-			done = r.Key
-			if changed {
-				keys = append(keys, r.Key)
-				olds = append(olds, r.Value)
-				news = append(news, sealed)
-			}
-		}
-		if len(keys) > 0 {
-			n, err := b.Swap(ctx, opts.Collection, keys, olds, news)
+		resealed, failure := opts.reseal(rows)
+		res.Scanned += resealed.scanned
+		if len(resealed.keys) > 0 {
+			n, err := b.Swap(ctx, opts.Collection, resealed.keys, resealed.olds, resealed.news)
 			if err != nil {
 				return res, err
 			}
 			res.Rewritten += n
-			res.Conflicts += len(keys) - n
+			res.Conflicts += len(resealed.keys) - n
 		}
-		res.Cursor = done
+		if resealed.scanned > 0 {
+			res.Cursor = rows[resealed.scanned-1].Key
+		}
 		if opts.Progress != nil {
 			opts.Progress(res)
 		}
-		if failure != nil {
+		if failure != nil || len(rows) < batch {
 			return res, failure
 		}
-		if len(rows) < batch {
-			return res, nil
+	}
+}
+
+// check refuses options Reencrypt cannot run with.
+func (opts *ReencryptOptions) check() error {
+	if opts.Encrypter == nil {
+		return errors.New("kv: reencrypt needs an Encrypter")
+	}
+	if err := checkCollection(opts.Collection); err != nil || opts.Collection == "" {
+		return &KeyError{Collection: opts.Collection, Reason: "reencrypt needs a valid collection"}
+	}
+	if !storableText(opts.After) {
+		return &KeyError{Collection: opts.Collection, Key: opts.After, Reason: "cursor is not UTF-8 without NUL bytes"}
+	}
+	return nil
+}
+
+// resealedBatch is what reseal made of one batch: how many rows it read
+// before it stopped, and the rows that changed, old and new values, to swap.
+type resealedBatch struct {
+	scanned    int
+	keys       []string
+	olds, news [][]byte
+}
+
+// reseal reseals rows in order until one cannot be, which it returns as
+// the failure: the rows before it still count and are swapped.
+func (opts *ReencryptOptions) reseal(rows []Raw) (resealedBatch, error) {
+	var out resealedBatch
+	for _, r := range rows {
+		if opts.Undeclared && !IsEnvelope(r.Value) && hasSealedMember(r.Value) {
+			return out, &ValueError{Kind: ErrUndeclared, Collection: opts.Collection, Key: r.Key,
+				Err: errors.New("give the schema of the record stored in this collection")}
+		}
+		sealed, changed, err := Reseal(opts.Encrypter, opts.Collection, r.Key, r.Value, opts.Fields)
+		if err != nil {
+			return out, resealError(opts.Collection, r.Key, err)
+		}
+		out.scanned++
+		if changed {
+			out.keys = append(out.keys, r.Key)
+			out.olds = append(out.olds, r.Value)
+			out.news = append(out.news, sealed)
 		}
 	}
+	return out, nil
 }
 
 // resealError names the row (and member) whose value could not be resealed.

@@ -223,17 +223,25 @@ var (
 
 func report(w io.Writer, runs []run, stallMS float64) {
 	t := summarize(runs, stallMS, w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	ratio := func(a float64, aok bool, b float64, bok bool) string {
-		if !aok || !bok || b == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2f", a/b)
-	}
-
 	storeRatios(w, t)
 	bouncerRatios(w, t)
+	engineRatios(w, t)
+	batchRatios(w, t)
+	codecRatios(w, t)
+	hugeBatches(w, t)
+}
 
+// ratio is a ÷ b, or "-" when either is missing.
+func ratio(a float64, aok bool, b float64, bok bool) string {
+	if !aok || !bok || b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+// engineRatios prints SQLite's throughput against PostgreSQL's.
+func engineRatios(w io.Writer, t table) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nEngines: ops/s (median) of the generated fields store, sqlite ÷ postgresql")
 	fmt.Fprintln(tw, "op\tg\tpostgresql\tsqlite\tsqlite/pg\truns\t")
 	for _, op := range storeOps {
@@ -249,7 +257,11 @@ func report(w io.Writer, runs []run, stallMS float64) {
 		}
 	}
 	tw.Flush()
+}
 
+// batchRatios prints each batch call against a loop of its single call.
+func batchRatios(w io.Writer, t table) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nBatch ÷ loop of single calls: items/s at one goroutine (median)")
 	fmt.Fprintln(tw, "batch\tmode\timpl\tbatch items/s\tsingles items/s\tbatch/singles\t")
 	for _, pair := range batches {
@@ -265,7 +277,11 @@ func report(w io.Writer, runs []run, stallMS float64) {
 		}
 	}
 	tw.Flush()
+}
 
+// codecRatios prints one record's codec against encoding/json's.
+func codecRatios(w io.Writer, t table) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nCodec: ns/op for one record (median), baseline ÷ generated (above 1: the generated codec is faster)")
 	fmt.Fprintln(tw, "op\tmode\tgenerated ns\tbaseline ns\tbase/gen\tallocs gen\tallocs base\t")
 	for _, op := range []string{"decode", "encode"} {
@@ -282,7 +298,11 @@ func report(w io.Writer, runs []run, stallMS float64) {
 		}
 	}
 	tw.Flush()
+}
 
+// hugeBatches prints the time and peak memory of batches of 100,000 keys.
+func hugeBatches(w io.Writer, t table) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nHuge batches of 100,000 keys: seconds and peak live heap (median)")
 	fmt.Fprintln(tw, "op\tmode\timpl\ts/op\tpeak MB\tMB allocated\t")
 	for _, op := range []string{"PutMany100000", "GetMany100000"} {
