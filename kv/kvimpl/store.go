@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kvgen/kvgen/internal/encmode"
 	"github.com/kvgen/kvgen/kv"
 )
 
@@ -26,32 +27,23 @@ type StoreConfig struct {
 // Encrypter without AllowPlaintext (secrets are never stored in plaintext
 // by accident), Strict without an Encrypter, and, for a schema of
 // encryption: fields, a default collection that Python reads
-// (CheckGoOnlyCollection).
+// (checkGoOnlyCollection).
 func (c StoreConfig) Check() error {
 	if c.Encryption == kv.EncryptionNone {
 		return nil
 	}
 	if c.Encrypter == nil && !c.AllowPlaintext {
-		return fmt.Errorf("%s: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store %s unencrypted", c.Package, Sealed(c.Encryption))
+		return fmt.Errorf("%s: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store %s unencrypted", c.Package, encmode.Sealed(c.Encryption))
 	}
 	if c.Encrypter == nil && c.Strict {
 		return errors.New(c.Package + ": Options.Strict needs an Encrypter: it refuses plaintext")
 	}
 	if c.Encryption == kv.EncryptionFields {
-		if err := CheckGoOnlyCollection(c.Collection); err != nil {
+		if err := checkGoOnlyCollection(c.Collection); err != nil {
 			return fmt.Errorf("%s: %w", c.Package, err)
 		}
 	}
 	return nil
-}
-
-// Sealed says what a store of encryption mode seals, in the words of its
-// errors and of the generated Options' doc.
-func Sealed(mode string) string {
-	if mode == kv.EncryptionValue {
-		return "whole records"
-	}
-	return "sensitive fields"
 }
 
 // Untyped returns the untyped view of a generated store: JSON objects over
