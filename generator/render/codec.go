@@ -116,9 +116,9 @@ func accessor(owner string, fl *schema.Field) jen.Code {
 func fieldType(fl *schema.Field) jen.Code {
 	switch {
 	case fl.Sensitive:
-		return jen.Qual(kvimplPkg, "Secret")
+		return jen.Qual(kvimplPkg, "Secret").Call()
 	case fl.Hashed:
-		return jen.Qual(kvimplPkg, "Hashed")
+		return jen.Qual(kvimplPkg, "Hashed").Call()
 	}
 	t := valueType(fl.Type)
 	if fl.Default != nil {
@@ -146,10 +146,11 @@ func valueType(t *schema.Type) *jen.Statement {
 	case schema.List:
 		return jen.Qual(kvimplPkg, "List").Call(valueType(t.Elem))
 	}
-	return jen.Qual(kvimplPkg, kindTypes[t.Kind])
+	return jen.Qual(kvimplPkg, kindTypes[t.Kind]).Call()
 }
 
-// kindTypes are the kvimpl.Types of the kinds that take no parameter.
+// kindTypes are the functions of the kvimpl.Types of the kinds that take no
+// parameter.
 var kindTypes = map[schema.Kind]string{
 	schema.String: "String", schema.Int: "Int", schema.Float: "Float", schema.Bool: "Bool",
 	schema.Timestamp: "Timestamp", schema.Unixtime: "Unixtime", schema.JSON: "JSON",
