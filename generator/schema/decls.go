@@ -34,8 +34,8 @@ const (
 	SQLiteDDLConst        = "SQLiteDDL"
 )
 
-// packageDecls are the package-level declarations, which no record or object
-// type may be named like.
+// packageDecls are the package-level declarations of every generated
+// package, but sqlite.go's.
 var packageDecls = []string{
 	StoreType, OptionsType, NewFunc, NewMemoryFunc, NewWithBackendFunc, CreateTableFunc,
 	CheckTableFunc, CreateIndexesFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
