@@ -2,6 +2,8 @@ package render
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -76,9 +78,10 @@ func fieldEntry(owner string, fl *schema.Field) jen.Code {
 // readMethod renders read, which the runtime calls with each member of a
 // value read, as field of its table (-1: a member the schema does not
 // know): a switch of static calls, so that a record read on the stack stays
-// there.
+// there. Each case is the index of a field in the table, and says which
+// field that is.
 func readMethod(owner string, fields []*schema.Field) jen.Code {
-	cases := make([]jen.Code, len(fields))
+	var cases []jen.Code
 	for i, fl := range fields {
 		field := jen.Op("&").Id("r").Dot(fl.GoName)
 		read := jen.Qual(kvimplPkg, "Read").Call(jen.Id("d"), field)
@@ -89,13 +92,24 @@ func readMethod(owner string, fields []*schema.Field) jen.Code {
 		case fl.Type.Kind == schema.List && isString(fl.Type.Elem):
 			read = jen.Id("d").Dot("Strings").Call(field)
 		}
-		cases[i] = jen.Case(jen.Lit(i)).Block(jen.Return(read))
+		cases = append(cases, caseOf(i, fl.JSONName), jen.Return(read))
 	}
 	return commentf("read reads the member of r that d has at hand, field of %s.", fieldsVarName(owner)).Line().
 		Func().Params(jen.Id("r").Op("*").Id(owner)).Id("read").Params(jen.Id("d").Op("*").Qual(kvimplPkg, "Decoder"), jen.Id("field").Int()).Error().Block(
 		jen.Switch(jen.Id("field")).Block(cases...),
 		jen.Return(jen.Id("d").Dot("Keep").Call(jen.Op("&").Id("r").Dot("unknown"))),
 	)
+}
+
+// caseOf renders "case i: // name", the case of a switch on the index of
+// field name in its table. jennifer puts no comment between a case and its
+// colon's line end; the name is quoted where it could end the comment
+// early (a schema built by hand: the loader admits no such JSON name).
+func caseOf(i int, name string) jen.Code {
+	if strings.ContainsAny(name, "\n") || schema.DocText(name) != "" {
+		name = strconv.Quote(name)
+	}
+	return jen.Custom(jen.Options{Open: "case ", Close: ": // " + name}, jen.Lit(i))
 }
 
 // isString reports the types whose Go value is a string read as it is.
