@@ -49,6 +49,13 @@ func recordVar(s *schema.Schema) jen.Code {
 	)
 }
 
+// encryptionConst names the constant of package kv of each mode.
+var encryptionConst = map[schema.Encryption]string{
+	schema.EncryptNone:   "EncryptionNone",
+	schema.EncryptFields: "EncryptionFields",
+	schema.EncryptValue:  "EncryptionValue",
+}
+
 // fieldsVarName names the kvimpl.Fields of the record or object type owner.
 func fieldsVarName(owner string) string { return "fieldsOf" + owner }
 
@@ -191,36 +198,25 @@ func jsonMethods(f *jen.File, owner, the, a string, hashed bool) {
 	f.Line()
 }
 
-// codecType renders the kv.Codec of the record: the store's encryption
-// around record's Encode and Decode.
+// codecType renders the kv.Codec of the record: the store's encryption,
+// a kvimpl.Crypto, around record's Encode and Decode. Decode is generated,
+// not kvimpl's, so that the record it reads into stays on its stack: it
+// hands kvimpl the record's read method, a static switch.
 func codecType(f *jen.File, s *schema.Schema) {
 	rec := jen.Id(s.Record)
 	f.Add(commentf("codec is the kv.Codec of %s records, with the store's encryption.", s.Record))
-	fields := []jen.Code{
-		jen.Id("enc").Qual(kvPkg, "Encrypter").Comment("nil: store plaintext"),
-		jen.Id("plaintext").Op("*").Qual(kvPkg, "PlaintextCounter"),
-	}
-	crypto := jen.Dict{jen.Id("Encrypter"): jen.Id("c").Dot("enc"), jen.Id("Plaintext"): jen.Id("c").Dot("plaintext")}
-	if s.Encryption != schema.EncryptNone {
-		fields = append(fields, jen.Id("strict").Bool().Comment("refuse what plaintext would count"))
-		crypto[jen.Id("Strict")] = jen.Id("c").Dot("strict")
-	}
-	f.Type().Id("codec").Struct(fields...)
+	f.Type().Id("codec").Struct(jen.Qual(kvimplPkg, "Crypto"))
 	f.Line()
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Return(jen.Id("record").Dot("Encode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Id("v"))),
+		jen.Return(jen.Id("record").Dot("Encode").Call(jen.Id("c").Dot("Crypto"), jen.Id("collection"), jen.Id("key"), jen.Id("v"))),
 	)
 	f.Line()
 	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Decode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("data").Index().Byte()).Params(rec.Clone(), jen.Error()).Block(
 		jen.Var().Id("v").Add(rec.Clone()),
-		jen.If(jen.Err().Op(":=").Id("record").Dot("Decode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Id("data"), jen.Id("v").Dot("read")), jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.Err().Op(":=").Id("record").Dot("Decode").Call(jen.Id("c").Dot("Crypto"), jen.Id("collection"), jen.Id("key"), jen.Id("data"), jen.Id("v").Dot("read")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(rec.Clone().Values(), jen.Err()),
 		),
 		jen.Return(jen.Id("v"), jen.Nil()),
-	)
-	f.Line()
-	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("crypto").Params().Qual(kvimplPkg, "Crypto").Block(
-		jen.Return(jen.Qual(kvimplPkg, "Crypto").Values(crypto)),
 	)
 }
 

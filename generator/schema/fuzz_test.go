@@ -245,9 +245,8 @@ func wantDecls(s *schema.Schema) []string {
 	}
 	out = append(out,
 		"codec", "backend", "newBackend", "indexes", "record",
-		"codec.Encode", "codec.Decode", "codec.crypto",
+		"codec.Encode", "codec.Decode",
 		"Store.field records", "Store.field untyped", "Store.field codec",
-		"codec.field enc", "codec.field plaintext",
 		"Options.field Collection",
 	)
 	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "GetVersion", "CompareAndSwap",
@@ -268,7 +267,7 @@ func wantDecls(s *schema.Schema) []string {
 	}
 	if s.Encryption != schema.EncryptNone {
 		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext",
-			"Options.field Strict", "codec.field strict")
+			"Options.field Strict")
 	}
 	for _, f := range s.Indexed() {
 		out = append(out, "Store.FindBy"+f.GoName)

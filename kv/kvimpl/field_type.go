@@ -36,6 +36,10 @@ type Type[T any] struct {
 	strings  bool   // a string as String reads and writes it
 	object   bool   // an Object: an absent required one is read as {}, for its defaults
 	room     int    // bytes to make room for when writing it, beyond 32
+	// secretAt are where its secrets are, as paths from the value: "" for
+	// the value itself, ".name" for a member of an object, "[]" and then an
+	// element's paths for a list (see Record.sensitive)
+	secretAt []string
 }
 
 // inPlace are the functions of an object type that work on it in place.
@@ -156,6 +160,7 @@ var secretType = Type[kv.Secret]{
 	required: "required",
 	nullable: true,
 	secrets:  true,
+	secretAt: []string{""},
 	room:     256, // an envelope of a short secret is about 200 bytes
 }
 
