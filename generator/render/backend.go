@@ -30,7 +30,15 @@ func backendFile(m *schema.Model) (*jen.File, error) {
 func backendType(m *schema.Model) jen.Code {
 	return jen.Comment("backend is the kv.Backend of the sqlc queries of package db.").Line().
 		Type().Id("backend").Struct(jen.Id("q").Op("*").Qual(m.DBImport, "Queries")).Line().Line().
-		Var().Id("_").Qual(kvPkg, "Backend").Op("=").Parens(jen.Op("*").Id("backend")).Parens(jen.Nil())
+		Add(isBackend("backend"))
+}
+
+// isBackend asserts that the generated type typ is a kv.Backend, so that a
+// method that drifts from the interface fails to compile at the type, not
+// where a store is built over it. kvimpl makes either engine's backend a
+// kv.AtomicBackend; the generated types are the plain ones.
+func isBackend(typ string) jen.Code {
+	return jen.Var().Id("_").Qual(kvPkg, "Backend").Op("=").Parens(jen.Op("*").Id(typ)).Parens(jen.Nil())
 }
 
 // newBackendFunc is what New gives kvimpl.Backend: the backend over a

@@ -82,12 +82,12 @@ func sqliteBackendType(m *schema.Model) jen.Code {
 		"sqliteBackend is the kv.Backend of the sqlc queries of package sqlitedb: reads on r,",
 		"writes on w. kvimpl.SQLiteBackend runs it, and its transactions.",
 	)).Line().
-		Type().Id("sqliteBackend").Struct(jen.List(jen.Id("r"), jen.Id("w")).Op("*").Qual(m.SQLiteDBImport, "Queries"))
+		Type().Id("sqliteBackend").Struct(jen.List(jen.Id("r"), jen.Id("w")).Op("*").Qual(m.SQLiteDBImport, "Queries")).Line().Line().
+		Add(isBackend("sqliteBackend"))
 }
 
 // newSQLiteBackendFunc is what NewSQLite gives kvimpl.SQLiteBackend: the
-// backend over a database's connections, or over one transaction. Its
-// result type checks that sqliteBackend is a kv.Backend.
+// backend over a database's connections, or over one transaction.
 func newSQLiteBackendFunc(m *schema.Model) jen.Code {
 	queries := func(conn string) jen.Code {
 		return jen.Id(conn).Op(":").Qual(m.SQLiteDBImport, "New").Call(jen.Id(conn))
