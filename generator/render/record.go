@@ -41,7 +41,7 @@ func recordFile(m *schema.Model) *jen.File {
 	f.Comment("numbers outside float64, anywhere in the record) as a *kv.ValidationError,")
 	f.Comment("errors.Is(err, kv.ErrInvalid). Put calls it before any write.")
 	f.Func().Params(jen.Id("r").Id(s.Record)).Id(schema.ValidateMethod).Params().Error().Block(
-		jen.Return(jen.Id("record").Dot("Validate").Call(jen.Id("r"))),
+		jen.Return(jen.Id(schema.RecordVar).Dot("Validate").Call(jen.Id("r"))),
 	)
 	formatMethod(f, s.Record, "the record")
 	for _, t := range objectTypes(s.Fields) {
@@ -83,9 +83,9 @@ func structType(name, doc string, fields []*schema.Field) jen.Code {
 		members = append(members, jen.Id(fl.GoName).Add(goType(fl)).Tag(map[string]string{"json": fl.JSONName}))
 	}
 	members = append(members, jen.Line(),
-		jen.Comment("unknown keeps the members that this schema does not know (written by a newer"),
+		commentf("%s keeps the members that this schema does not know (written by a newer", schema.UnknownField),
 		jen.Comment("schema or another program), so that a read-modify-write does not drop them."),
-		jen.Id("unknown").Qual(kvimplPkg, "Unknown"),
+		jen.Id(schema.UnknownField).Qual(kvimplPkg, "Unknown"),
 	)
 	return comment(doc).Line().Type().Id(name).Struct(members...)
 }

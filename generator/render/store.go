@@ -164,7 +164,7 @@ func storeType(m *schema.Model) jen.Code {
 		Type().Id(schema.StoreType).Struct(
 		jen.Id("records").Op("*").Qual(kvPkg, "ValueStore").Types(jen.Id(m.Record)),
 		jen.Id("untyped").Op("*").Qual(kvPkg, "ValueStore").Types(untypedValue()),
-		jen.Id("codec").Op("*").Id("codec"),
+		jen.Id("codec").Op("*").Id(schema.CodecType),
 	)
 }
 
@@ -186,7 +186,7 @@ func newFunc(m *schema.Model) jen.Code {
 		Func().Id(schema.NewFunc).Params(jen.Id("conn").Qual(m.DBImport, "DBTX"), jen.Id("opts").Id(schema.OptionsType)).
 		Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
 		jen.Return(jen.Id(schema.NewWithBackendFunc).Call(
-			jen.Qual(kvimplPkg, "Backend").Call(jen.Id("conn"), jen.Id("newBackend")),
+			jen.Qual(kvimplPkg, "Backend").Call(jen.Id("conn"), jen.Id(schema.NewBackendFunc)),
 			jen.Id("opts"),
 		)),
 	)
@@ -209,10 +209,10 @@ func newWithBackendFunc(m *schema.Model) jen.Code {
 		Func().Id(schema.NewWithBackendFunc).Params(jen.Id("b").Qual(kvPkg, "Backend"), jen.Id("opts").Id(schema.OptionsType)).
 		Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
 		jen.Id("config").Op(":=").Qual(kvimplPkg, "StoreConfig").Add(storeConfig(m)),
-		jen.If(jen.Err().Op(":=").Id("record").Dot("Check").Call(jen.Id("config")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Id("record").Dot("Untyped").Call(jen.Id("b"), jen.Id("config")),
+		jen.If(jen.Err().Op(":=").Id(schema.RecordVar).Dot("Check").Call(jen.Id("config")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Id(schema.RecordVar).Dot("Untyped").Call(jen.Id("b"), jen.Id("config")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Id("c").Op(":=").Op("&").Id("codec").Values(jen.Id("config").Dot("Crypto")),
+		jen.Id("c").Op(":=").Op("&").Id(schema.CodecType).Values(jen.Id("config").Dot("Crypto")),
 		jen.Return(jen.Op("&").Id(schema.StoreType).Add(literal(
 			keyed{"records", jen.Qual(kvPkg, "NewValueStore").Types(jen.Id(m.Record)).Call(jen.Id("b"), jen.Id("c"), jen.Id("config").Dot("Collection"))},
 			keyed{"untyped", jen.Id("untyped")},
@@ -251,8 +251,8 @@ func tableFuncs(m *schema.Model, indexes []Index) []jen.Code {
 		list[i] = jen.Values(jen.Dict{jen.Id("Name"): jen.Lit(idx.Name), jen.Id("Member"): jen.Lit(idx.JSONName)})
 	}
 	return []jen.Code{
-		commentf("indexes are the expression indexes of the indexed fields of every record stored in the %s table.", m.Table).Line().
-			Var().Id("indexes").Op("=").Index().Qual(pgkvPkg, "Index").Values(list...),
+		commentf("%s are the expression indexes of the indexed fields of every record stored in the %s table.", schema.IndexesVar, m.Table).Line().
+			Var().Id(schema.IndexesVar).Op("=").Index().Qual(pgkvPkg, "Index").Values(list...),
 		createTableFunc(m), createIndexesFunc(m), checkTableFunc(m),
 	}
 }
@@ -281,7 +281,7 @@ func createIndexesFunc(m *schema.Model) jen.Code {
 		"at every start-up: on a large table a build takes a while.",
 	)).Line().
 		Func().Id(schema.CreateIndexesFunc).Params(tableParams(m)...).Params(jen.Index().Qual(pgkvPkg, "Action"), jen.Error()).Block(
-		jen.Return(jen.Qual(pgkvPkg, "CreateIndexes").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Table), jen.Id("indexes"))),
+		jen.Return(jen.Qual(pgkvPkg, "CreateIndexes").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Table), jen.Id(schema.IndexesVar))),
 	)
 }
 
@@ -294,7 +294,7 @@ func checkTableFunc(m *schema.Model) jen.Code {
 		"the first request.",
 	)).Line().
 		Func().Id(schema.CheckTableFunc).Params(tableParams(m)...).Error().Block(
-		jen.Return(jen.Qual(pgkvPkg, "CheckTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Package), jen.Lit(m.Table), jen.Id("indexes"))),
+		jen.Return(jen.Qual(pgkvPkg, "CheckTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Package), jen.Lit(m.Table), jen.Id(schema.IndexesVar))),
 	)
 }
 
@@ -513,7 +513,7 @@ func reencryptMethod(m *schema.Model) storeMethod {
 		results: []jen.Code{jen.Qual(kvPkg, "ReencryptResult"), jen.Error()},
 		body: []jen.Code{
 			jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil()).Block(jen.Id("opts").Dot("Encrypter").Op("=").Id("s").Dot("codec").Dot("Encrypter")),
-			jen.Id("opts").Dot("Fields").Op("=").Id("record").Dot("SealedFields").Call(),
+			jen.Id("opts").Dot("Fields").Op("=").Id(schema.RecordVar).Dot("SealedFields").Call(),
 			jen.Return(jen.Id("s").Dot("records").Dot("Reencrypt").Call(jen.Id("ctx"), jen.Id("opts"))),
 		},
 	}
