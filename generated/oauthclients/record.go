@@ -127,8 +127,8 @@ type ClientCimdDocument struct {
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
-func (r *Client) Validate() error {
-	return record.Validate(*r)
+func (r Client) Validate() error {
+	return record.Validate(r)
 }
 
 // Format prints the record as fmt prints a struct, its fields only: not the members a read
@@ -144,6 +144,6 @@ func (r ClientCimdDocument) Format(f fmt.State, verb rune) {
 }
 
 // VerifyRegistrationAccessToken reports, in constant time, whether token is the registration_access_token whose digest is stored.
-func (r *Client) VerifyRegistrationAccessToken(token string) bool {
+func (r Client) VerifyRegistrationAccessToken(token string) bool {
 	return r.RegistrationAccessToken.Verify(token)
 }

@@ -28,17 +28,25 @@ func backendFile(m *schema.Model) (*jen.File, error) {
 }
 
 func backendType(m *schema.Model) jen.Code {
-	return jen.Comment("backend is the kv.Backend of the sqlc queries of package db.").Line().
-		Type().Id("backend").Struct(jen.Id("q").Op("*").Qual(m.DBImport, "Queries")).Line().Line().
-		Var().Id("_").Qual(kvPkg, "Backend").Op("=").Parens(jen.Op("*").Id("backend")).Parens(jen.Nil())
+	return commentf("%s is the kv.Backend of the sqlc queries of package db.", schema.BackendType).Line().
+		Type().Id(schema.BackendType).Struct(jen.Id("q").Op("*").Qual(m.DBImport, "Queries")).Line().Line().
+		Add(isBackend(schema.BackendType))
+}
+
+// isBackend asserts that the generated type typ is a kv.Backend, so that a
+// method that drifts from the interface fails to compile at the type, not
+// where a store is built over it. kvimpl makes either engine's backend a
+// kv.AtomicBackend; the generated types are the plain ones.
+func isBackend(typ string) jen.Code {
+	return jen.Var().Id("_").Qual(kvPkg, "Backend").Op("=").Parens(jen.Op("*").Id(typ)).Parens(jen.Nil())
 }
 
 // newBackendFunc is what New gives kvimpl.Backend: the backend over a
 // connection, or over one transaction of it.
 func newBackendFunc(m *schema.Model) jen.Code {
-	return jen.Comment("newBackend returns the backend over conn, for kvimpl.Backend.").Line().
-		Func().Id("newBackend").Params(jen.Id("conn").Qual(kvimplPkg, "DBTX")).Qual(kvPkg, "Backend").Block(
-		jen.Return(jen.Op("&").Id("backend").Values(jen.Dict{jen.Id("q"): jen.Qual(m.DBImport, "New").Call(jen.Id("conn"))})),
+	return commentf("%s returns the backend over conn, for kvimpl.Backend.", schema.NewBackendFunc).Line().
+		Func().Id(schema.NewBackendFunc).Params(jen.Id("conn").Qual(kvimplPkg, "DBTX")).Qual(kvPkg, "Backend").Block(
+		jen.Return(jen.Op("&").Id(schema.BackendType).Values(jen.Dict{jen.Id("q"): jen.Qual(m.DBImport, "New").Call(jen.Id("conn"))})),
 	)
 }
 
@@ -58,7 +66,7 @@ type sqlcBackend struct {
 // pgBackend is the backend of backend.go: every query on b.q.
 func pgBackend(m *schema.Model) sqlcBackend {
 	return sqlcBackend{
-		typ:     "backend",
+		typ:     schema.BackendType,
 		db:      m.DBImport,
 		queries: func(sqlcQuery) *jen.Statement { return jen.Id("b").Dot("q") },
 		args:    queryArgs,

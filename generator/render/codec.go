@@ -2,6 +2,8 @@ package render
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
@@ -38,25 +40,29 @@ func codecFile(m *schema.Model) *jen.File {
 // recordVar renders record, what kvimpl.Record knows of the record type.
 func recordVar(s *schema.Schema) jen.Code {
 	key := s.KeyField()
-	return commentf("record is %s as the runtime reads, writes and checks it.", s.Record).Line().
-		Var().Id("record").Op("=").Op("&").Qual(kvimplPkg, "Record").Types(jen.Id(s.Record)).Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true},
-		jen.Id("Fields").Op(":").Id(fieldsVarName(s.Record)),
+	return commentf("%s is %s as the runtime reads, writes and checks it.", schema.RecordVar, s.Record).Line().
+		Var().Id(schema.RecordVar).Op("=").Op("&").Qual(kvimplPkg, "Record").Types(jen.Id(s.Record)).Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true},
+		jen.Id("Fields").Op(":").Id(schema.FieldsVar(s.Record)),
 		jen.Id("Key").Op(":").Add(accessor(s.Record, key)),
 		jen.Id("KeyName").Op(":").Lit(key.JSONName),
 		jen.Id("Encryption").Op(":").Qual(kvPkg, encryptionConst[s.Encryption]),
 	)
 }
 
-// fieldsVarName names the kvimpl.Fields of the record or object type owner.
-func fieldsVarName(owner string) string { return "fieldsOf" + owner }
+// encryptionConst names the constant of package kv of each mode.
+var encryptionConst = map[schema.Encryption]string{
+	schema.EncryptNone:   "EncryptionNone",
+	schema.EncryptFields: "EncryptionFields",
+	schema.EncryptValue:  "EncryptionValue",
+}
 
 // fieldsVar renders the table of the fields of owner, one per line, in the
 // order they are written.
 func fieldsVar(owner string, fields []*schema.Field) jen.Code {
-	return commentf("%s are the fields of %s, in the order they are written.", fieldsVarName(owner), owner).Line().
-		Var().Id(fieldsVarName(owner)).Op("=").Qual(kvimplPkg, "NewFields").CustomFunc(jen.Options{Open: "(", Close: ")", Separator: ",", Multi: true}, func(g *jen.Group) {
+	return commentf("%s are the fields of %s, in the order they are written.", schema.FieldsVar(owner), owner).Line().
+		Var().Id(schema.FieldsVar(owner)).Op("=").Qual(kvimplPkg, "NewFields").CustomFunc(jen.Options{Open: "(", Close: ")", Separator: ",", Multi: true}, func(g *jen.Group) {
 		g.Func().Params(jen.Id("r").Op("*").Id(owner)).Op("*").Qual(kvimplPkg, "Unknown").
-			Custom(jen.Options{Open: "{ ", Close: " }"}, jen.Return(jen.Op("&").Id("r").Dot("unknown")))
+			Custom(jen.Options{Open: "{ ", Close: " }"}, jen.Return(jen.Op("&").Id("r").Dot(schema.UnknownField)))
 		for _, fl := range fields {
 			g.Add(fieldEntry(owner, fl))
 		}
@@ -76,9 +82,10 @@ func fieldEntry(owner string, fl *schema.Field) jen.Code {
 // readMethod renders read, which the runtime calls with each member of a
 // value read, as field of its table (-1: a member the schema does not
 // know): a switch of static calls, so that a record read on the stack stays
-// there.
+// there. Each case is the index of a field in the table, and says which
+// field that is.
 func readMethod(owner string, fields []*schema.Field) jen.Code {
-	cases := make([]jen.Code, len(fields))
+	var cases []jen.Code
 	for i, fl := range fields {
 		field := jen.Op("&").Id("r").Dot(fl.GoName)
 		read := jen.Qual(kvimplPkg, "Read").Call(jen.Id("d"), field)
@@ -89,13 +96,24 @@ func readMethod(owner string, fields []*schema.Field) jen.Code {
 		case fl.Type.Kind == schema.List && isString(fl.Type.Elem):
 			read = jen.Id("d").Dot("Strings").Call(field)
 		}
-		cases[i] = jen.Case(jen.Lit(i)).Block(jen.Return(read))
+		cases = append(cases, caseOf(i, fl.JSONName), jen.Return(read))
 	}
-	return commentf("read reads the member of r that d has at hand, field of %s.", fieldsVarName(owner)).Line().
-		Func().Params(jen.Id("r").Op("*").Id(owner)).Id("read").Params(jen.Id("d").Op("*").Qual(kvimplPkg, "Decoder"), jen.Id("field").Int()).Error().Block(
+	return commentf("%s reads the member of r that d has at hand, field of %s.", schema.ReadMethod, schema.FieldsVar(owner)).Line().
+		Func().Params(jen.Id("r").Op("*").Id(owner)).Id(schema.ReadMethod).Params(jen.Id("d").Op("*").Qual(kvimplPkg, "Decoder"), jen.Id("field").Int()).Error().Block(
 		jen.Switch(jen.Id("field")).Block(cases...),
-		jen.Return(jen.Id("d").Dot("Keep").Call(jen.Op("&").Id("r").Dot("unknown"))),
+		jen.Return(jen.Id("d").Dot("Keep").Call(jen.Op("&").Id("r").Dot(schema.UnknownField))),
 	)
+}
+
+// caseOf renders "case i: // name", the case of a switch on the index of
+// field name in its table. jennifer puts no comment between a case and its
+// colon's line end; the name is quoted where it could end the comment
+// early (a schema built by hand: the loader admits no such JSON name).
+func caseOf(i int, name string) jen.Code {
+	if strings.ContainsAny(name, "\n") || schema.DocText(name) != "" {
+		name = strconv.Quote(name)
+	}
+	return jen.Custom(jen.Options{Open: "case ", Close: ": // " + name}, jen.Lit(i))
 }
 
 // isString reports the types whose Go value is a string read as it is.
@@ -116,9 +134,9 @@ func accessor(owner string, fl *schema.Field) jen.Code {
 func fieldType(fl *schema.Field) jen.Code {
 	switch {
 	case fl.Sensitive:
-		return jen.Qual(kvimplPkg, "Secret")
+		return jen.Qual(kvimplPkg, "Secret").Call()
 	case fl.Hashed:
-		return jen.Qual(kvimplPkg, "Hashed")
+		return jen.Qual(kvimplPkg, "Hashed").Call()
 	}
 	t := valueType(fl.Type)
 	if fl.Default != nil {
@@ -142,14 +160,15 @@ func valueType(t *schema.Type) *jen.Statement {
 		}
 		return jen.Qual(kvimplPkg, "Enum").Call(values...)
 	case schema.Object:
-		return jen.Qual(kvimplPkg, "Object").Call(jen.Id(fieldsVarName(t.GoName)), jen.Parens(jen.Op("*").Id(t.GoName)).Dot("read"))
+		return jen.Qual(kvimplPkg, "Object").Call(jen.Id(schema.FieldsVar(t.GoName)), jen.Parens(jen.Op("*").Id(t.GoName)).Dot(schema.ReadMethod))
 	case schema.List:
 		return jen.Qual(kvimplPkg, "List").Call(valueType(t.Elem))
 	}
-	return jen.Qual(kvimplPkg, kindTypes[t.Kind])
+	return jen.Qual(kvimplPkg, kindTypes[t.Kind]).Call()
 }
 
-// kindTypes are the kvimpl.Types of the kinds that take no parameter.
+// kindTypes are the functions of the kvimpl.Types of the kinds that take no
+// parameter.
 var kindTypes = map[schema.Kind]string{
 	schema.String: "String", schema.Int: "Int", schema.Float: "Float", schema.Bool: "Bool",
 	schema.Timestamp: "Timestamp", schema.Unixtime: "Unixtime", schema.JSON: "JSON",
@@ -158,7 +177,7 @@ var kindTypes = map[schema.Kind]string{
 // jsonMethods renders MarshalJSON and UnmarshalJSON of a record or object
 // type, over its fields table. Only top-level fields are hashed.
 func jsonMethods(f *jen.File, owner, the, a string, hashed bool) {
-	fields := jen.Id(fieldsVarName(owner))
+	fields := jen.Id(schema.FieldsVar(owner))
 	f.Commentf("MarshalJSON writes %s as stored, with sensitive fields redacted: %s", the, a)
 	f.Comment("printed or logged as JSON never shows a secret.")
 	f.Func().Params(jen.Id("r").Id(owner)).Id(schema.MarshalJSONMethod).Params().Params(jen.Index().Byte(), jen.Error()).Block(
@@ -171,41 +190,30 @@ func jsonMethods(f *jen.File, owner, the, a string, hashed bool) {
 	}
 	f.Func().Params(jen.Id("r").Op("*").Id(owner)).Id(schema.UnmarshalJSONMethod).Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("r").Op("=").Id(owner).Values(),
-		jen.Return(fields.Clone().Dot("Unmarshal").Call(jen.Id("data"), jen.Id("r").Dot("read"))),
+		jen.Return(fields.Clone().Dot("Unmarshal").Call(jen.Id("data"), jen.Id("r").Dot(schema.ReadMethod))),
 	)
 	f.Line()
 }
 
-// codecType renders the kv.Codec of the record: the store's encryption
-// around record's Encode and Decode.
+// codecType renders the kv.Codec of the record: the store's encryption,
+// a kvimpl.Crypto, around record's Encode and Decode. Decode is generated,
+// not kvimpl's, so that the record it reads into stays on its stack: it
+// hands kvimpl the record's read method, a static switch.
 func codecType(f *jen.File, s *schema.Schema) {
 	rec := jen.Id(s.Record)
-	f.Add(commentf("codec is the kv.Codec of %s records, with the store's encryption.", s.Record))
-	fields := []jen.Code{
-		jen.Id("enc").Qual(kvPkg, "Encrypter").Comment("nil: store plaintext"),
-		jen.Id("plaintext").Op("*").Qual(kvPkg, "PlaintextCounter"),
-	}
-	crypto := jen.Dict{jen.Id("Encrypter"): jen.Id("c").Dot("enc"), jen.Id("Plaintext"): jen.Id("c").Dot("plaintext")}
-	if s.Encryption != schema.EncryptNone {
-		fields = append(fields, jen.Id("strict").Bool().Comment("refuse what plaintext would count"))
-		crypto[jen.Id("Strict")] = jen.Id("c").Dot("strict")
-	}
-	f.Type().Id("codec").Struct(fields...)
+	f.Add(commentf("%s is the kv.Codec of %s records, with the store's encryption.", schema.CodecType, s.Record))
+	f.Type().Id(schema.CodecType).Struct(jen.Qual(kvimplPkg, "Crypto"))
 	f.Line()
-	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Return(jen.Id("record").Dot("Encode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Id("v"))),
+	f.Func().Params(jen.Id("c").Op("*").Id(schema.CodecType)).Id("Encode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("v").Add(rec.Clone())).Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Return(jen.Id(schema.RecordVar).Dot("Encode").Call(jen.Id("c").Dot("Crypto"), jen.Id("collection"), jen.Id("key"), jen.Id("v"))),
 	)
 	f.Line()
-	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("Decode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("data").Index().Byte()).Params(rec.Clone(), jen.Error()).Block(
+	f.Func().Params(jen.Id("c").Op("*").Id(schema.CodecType)).Id("Decode").Params(jen.List(jen.Id("collection"), jen.Id("key")).String(), jen.Id("data").Index().Byte()).Params(rec.Clone(), jen.Error()).Block(
 		jen.Var().Id("v").Add(rec.Clone()),
-		jen.If(jen.Err().Op(":=").Id("record").Dot("Decode").Call(jen.Id("c").Dot("crypto").Call(), jen.Id("collection"), jen.Id("key"), jen.Id("data"), jen.Id("v").Dot("read")), jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.Err().Op(":=").Id(schema.RecordVar).Dot("Decode").Call(jen.Id("c").Dot("Crypto"), jen.Id("collection"), jen.Id("key"), jen.Id("data"), jen.Id("v").Dot(schema.ReadMethod)), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(rec.Clone().Values(), jen.Err()),
 		),
 		jen.Return(jen.Id("v"), jen.Nil()),
-	)
-	f.Line()
-	f.Func().Params(jen.Id("c").Op("*").Id("codec")).Id("crypto").Params().Qual(kvimplPkg, "Crypto").Block(
-		jen.Return(jen.Qual(kvimplPkg, "Crypto").Values(crypto)),
 	)
 }
 

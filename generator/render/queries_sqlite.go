@@ -7,34 +7,11 @@ import (
 	"github.com/kvgen/kvgen/templates"
 )
 
-// The SQLite files: the same table and queries as PostgreSQL's, in
-// SQLite's dialect, for sqlc's sqlite engine.
+// The SQLite queries file: the same queries as PostgreSQL's, in SQLite's
+// dialect, for sqlc's sqlite engine.
 
 func init() {
-	template.Must(sqlTemplates.New("sqlite/table.sql").Parse(templates.SQLiteTableSQL))
 	template.Must(sqlTemplates.New("sqlite/queries.sql").Parse(templates.SQLiteQueriesSQL))
-}
-
-// SQLiteTable renders <table>.sqlite.schema.sql, the SQLite DDL of table:
-// the six columns, the expiry index and the expression indexes of every
-// record stored in it, named as on PostgreSQL. Applying it twice is
-// harmless.
-func SQLiteTable(table string, records []*schema.Model) ([]byte, error) {
-	data, sources, err := tableOf(table, records)
-	if err != nil {
-		return nil, err
-	}
-	return execute("sqlite/table.sql", "--", sources, data)
-}
-
-// SQLiteDDL renders SQLiteTable's statements without the file's header:
-// what the generated CreateSQLiteTable runs.
-func SQLiteDDL(table string, records []*schema.Model) ([]byte, error) {
-	data, _, err := tableOf(table, records)
-	if err != nil {
-		return nil, err
-	}
-	return executeBody("sqlite/table.sql", data)
 }
 
 // sqliteFinder is a finder query in SQLite: Match is the SQL that the

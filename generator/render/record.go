@@ -14,6 +14,12 @@ import (
 // types, then their methods: Validate, Format, and the Verify method of
 // each hashed field. What they do is the runtime's (kvimpl), over the
 // fields table of codec.go.
+//
+// The methods that only read a record take it by value, as time.Time's and
+// kv.Secret's do: a value and a pointer both have them, so that fmt and
+// encoding/json print a record redacted whichever they are handed (a
+// method on *T is not called for a T in an interface). Only the methods
+// that change it, UnmarshalJSON and read, take a pointer.
 func recordFile(m *schema.Model) *jen.File {
 	s := m.Schema
 	f := newFile(s.Package)
@@ -34,8 +40,8 @@ func recordFile(m *schema.Model) *jen.File {
 	f.Comment("PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,")
 	f.Comment("numbers outside float64, anywhere in the record) as a *kv.ValidationError,")
 	f.Comment("errors.Is(err, kv.ErrInvalid). Put calls it before any write.")
-	f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id(schema.ValidateMethod).Params().Error().Block(
-		jen.Return(jen.Id("record").Dot("Validate").Call(jen.Op("*").Id("r"))),
+	f.Func().Params(jen.Id("r").Id(s.Record)).Id(schema.ValidateMethod).Params().Error().Block(
+		jen.Return(jen.Id(schema.RecordVar).Dot("Validate").Call(jen.Id("r"))),
 	)
 	formatMethod(f, s.Record, "the record")
 	for _, t := range objectTypes(s.Fields) {
@@ -45,7 +51,7 @@ func recordFile(m *schema.Model) *jen.File {
 		if fl.Hashed {
 			f.Line()
 			f.Add(commentf("%s reports, in constant time, whether token is the %s whose digest is stored.", schema.VerifyMethod(fl), fl.JSONName))
-			f.Func().Params(jen.Id("r").Op("*").Id(s.Record)).Id(schema.VerifyMethod(fl)).Params(jen.Id("token").String()).Bool().Block(
+			f.Func().Params(jen.Id("r").Id(s.Record)).Id(schema.VerifyMethod(fl)).Params(jen.Id("token").String()).Bool().Block(
 				jen.Return(jen.Id("r").Dot(fl.GoName).Dot("Verify").Call(jen.Id("token"))),
 			)
 		}
@@ -77,9 +83,9 @@ func structType(name, doc string, fields []*schema.Field) jen.Code {
 		members = append(members, jen.Id(fl.GoName).Add(goType(fl)).Tag(map[string]string{"json": fl.JSONName}))
 	}
 	members = append(members, jen.Line(),
-		jen.Comment("unknown keeps the members that this schema does not know (written by a newer"),
+		commentf("%s keeps the members that this schema does not know (written by a newer", schema.UnknownField),
 		jen.Comment("schema or another program), so that a read-modify-write does not drop them."),
-		jen.Id("unknown").Qual(kvimplPkg, "Unknown"),
+		jen.Id(schema.UnknownField).Qual(kvimplPkg, "Unknown"),
 	)
 	return comment(doc).Line().Type().Id(name).Struct(members...)
 }

@@ -164,7 +164,7 @@ func storeType(m *schema.Model) jen.Code {
 		Type().Id(schema.StoreType).Struct(
 		jen.Id("records").Op("*").Qual(kvPkg, "ValueStore").Types(jen.Id(m.Record)),
 		jen.Id("untyped").Op("*").Qual(kvPkg, "ValueStore").Types(untypedValue()),
-		jen.Id("codec").Op("*").Id("codec"),
+		jen.Id("codec").Op("*").Id(schema.CodecType),
 	)
 }
 
@@ -186,7 +186,7 @@ func newFunc(m *schema.Model) jen.Code {
 		Func().Id(schema.NewFunc).Params(jen.Id("conn").Qual(m.DBImport, "DBTX"), jen.Id("opts").Id(schema.OptionsType)).
 		Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
 		jen.Return(jen.Id(schema.NewWithBackendFunc).Call(
-			jen.Qual(kvimplPkg, "Backend").Call(jen.Id("conn"), jen.Id("newBackend")),
+			jen.Qual(kvimplPkg, "Backend").Call(jen.Id("conn"), jen.Id(schema.NewBackendFunc)),
 			jen.Id("opts"),
 		)),
 	)
@@ -201,17 +201,18 @@ func newMemoryFunc() jen.Code {
 
 // newWithBackendFunc is NewWithBackend: the options checked against the
 // schema's encryption, then the typed view (the codec) and the untyped
-// view, which share one count of plaintext reads.
+// view, which share the store's Crypto and so its count of plaintext
+// reads. What the schema says of encryption (its mode, where its secrets
+// are) the package says once, in record: the runtime reads it there.
 func newWithBackendFunc(m *schema.Model) jen.Code {
-	errReturn := jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
 	return jen.Commentf("%s returns a store over any kv.Backend.", schema.NewWithBackendFunc).Line().
 		Func().Id(schema.NewWithBackendFunc).Params(jen.Id("b").Qual(kvPkg, "Backend"), jen.Id("opts").Id(schema.OptionsType)).
 		Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
 		jen.Id("config").Op(":=").Qual(kvimplPkg, "StoreConfig").Add(storeConfig(m)),
-		jen.If(jen.Err().Op(":=").Id("config").Dot("Check").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Id("c").Op(":=").Op("&").Id("codec").Add(codecFields(m)),
-		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Qual(kvimplPkg, "Untyped").Call(jen.Id("b"), jen.Id("config"), jen.Id("c").Dot("plaintext")),
-		errReturn,
+		jen.If(jen.Err().Op(":=").Id(schema.RecordVar).Dot("Check").Call(jen.Id("config")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.List(jen.Id("untyped"), jen.Err()).Op(":=").Id(schema.RecordVar).Dot("Untyped").Call(jen.Id("b"), jen.Id("config")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Id("c").Op(":=").Op("&").Id(schema.CodecType).Values(jen.Id("config").Dot("Crypto")),
 		jen.Return(jen.Op("&").Id(schema.StoreType).Add(literal(
 			keyed{"records", jen.Qual(kvPkg, "NewValueStore").Types(jen.Id(m.Record)).Call(jen.Id("b"), jen.Id("c"), jen.Id("config").Dot("Collection"))},
 			keyed{"untyped", jen.Id("untyped")},
@@ -220,55 +221,26 @@ func newWithBackendFunc(m *schema.Model) jen.Code {
 	)
 }
 
-// storeConfig is what NewWithBackend tells kvimpl of the schema and Options.
+// storeConfig is what NewWithBackend tells kvimpl of the Options: the
+// store's Crypto, with a new count of plaintext reads.
 func storeConfig(m *schema.Model) *jen.Statement {
-	fields := []keyed{
-		{"Package", jen.Lit(m.Package)},
-		{"Encryption", jen.Qual(kvPkg, encryptionConst[m.Encryption])},
-	}
-	if names := sensitiveNames(m.Schema); names != nil {
-		fields = append(fields, keyed{"Sensitive", names})
-	}
-	fields = append(fields, keyed{"Collection", jen.Qual("cmp", "Or").Call(jen.Id("opts").Dot("Collection"), jen.Id(schema.DefaultCollectionConst))})
+	crypto := []keyed{{"Plaintext", jen.New(jen.Qual(kvPkg, "PlaintextCounter"))}}
 	if m.Encryption.Encrypts() {
-		for _, o := range []string{"Encrypter", "AllowPlaintext", "Strict"} {
-			fields = append(fields, keyed{o, jen.Id("opts").Dot(o)})
+		crypto = []keyed{
+			{"Encrypter", jen.Id("opts").Dot("Encrypter")},
+			crypto[0],
+			{"Strict", jen.Id("opts").Dot("Strict")},
 		}
 	}
+	fields := []keyed{
+		{"Package", jen.Lit(m.Package)},
+		{"Collection", jen.Qual("cmp", "Or").Call(jen.Id("opts").Dot("Collection"), jen.Id(schema.DefaultCollectionConst))},
+		{"Crypto", jen.Qual(kvimplPkg, "Crypto").Add(literal(crypto...))},
+	}
+	if m.Encryption.Encrypts() {
+		fields = append(fields, keyed{"AllowPlaintext", jen.Id("opts").Dot("AllowPlaintext")})
+	}
 	return literal(fields...)
-}
-
-// encryptionConst names the constant of package kv of each mode.
-var encryptionConst = map[schema.Encryption]string{
-	schema.EncryptNone:   "EncryptionNone",
-	schema.EncryptFields: "EncryptionFields",
-	schema.EncryptValue:  "EncryptionValue",
-}
-
-// codecFields are the fields of the codec NewWithBackend builds.
-func codecFields(m *schema.Model) *jen.Statement {
-	if !m.Encryption.Encrypts() {
-		return literal(keyed{"plaintext", jen.New(jen.Qual(kvPkg, "PlaintextCounter"))})
-	}
-	return literal(
-		keyed{"enc", jen.Id("opts").Dot("Encrypter")},
-		keyed{"plaintext", jen.New(jen.Qual(kvPkg, "PlaintextCounter"))},
-		keyed{"strict", jen.Id("opts").Dot("Strict")},
-	)
-}
-
-// sensitiveNames renders the paths of the schema's sensitive fields
-// (tokens[].secret): the only places, besides a whole value, where an
-// envelope belongs; nil for none.
-func sensitiveNames(s *schema.Schema) jen.Code {
-	var names []jen.Code
-	for _, path := range s.SensitivePaths() {
-		names = append(names, jen.Lit(path))
-	}
-	if names == nil {
-		return nil
-	}
-	return jen.Index().String().Values(names...)
 }
 
 // tableFuncs renders the functions over the table itself: CreateTable,
@@ -279,8 +251,8 @@ func tableFuncs(m *schema.Model, indexes []Index) []jen.Code {
 		list[i] = jen.Values(jen.Dict{jen.Id("Name"): jen.Lit(idx.Name), jen.Id("Member"): jen.Lit(idx.JSONName)})
 	}
 	return []jen.Code{
-		commentf("indexes are the expression indexes of the indexed fields of every record stored in the %s table.", m.Table).Line().
-			Var().Id("indexes").Op("=").Index().Qual(pgkvPkg, "Index").Values(list...),
+		commentf("%s are the expression indexes of the indexed fields of every record stored in the %s table.", schema.IndexesVar, m.Table).Line().
+			Var().Id(schema.IndexesVar).Op("=").Index().Qual(pgkvPkg, "Index").Values(list...),
 		createTableFunc(m), createIndexesFunc(m), checkTableFunc(m),
 	}
 }
@@ -309,7 +281,7 @@ func createIndexesFunc(m *schema.Model) jen.Code {
 		"at every start-up: on a large table a build takes a while.",
 	)).Line().
 		Func().Id(schema.CreateIndexesFunc).Params(tableParams(m)...).Params(jen.Index().Qual(pgkvPkg, "Action"), jen.Error()).Block(
-		jen.Return(jen.Qual(pgkvPkg, "CreateIndexes").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Table), jen.Id("indexes"))),
+		jen.Return(jen.Qual(pgkvPkg, "CreateIndexes").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Table), jen.Id(schema.IndexesVar))),
 	)
 }
 
@@ -322,7 +294,7 @@ func checkTableFunc(m *schema.Model) jen.Code {
 		"the first request.",
 	)).Line().
 		Func().Id(schema.CheckTableFunc).Params(tableParams(m)...).Error().Block(
-		jen.Return(jen.Qual(pgkvPkg, "CheckTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Package), jen.Lit(m.Table), jen.Id("indexes"))),
+		jen.Return(jen.Qual(pgkvPkg, "CheckTable").Call(jen.Id("ctx"), jen.Id("conn"), jen.Lit(m.Package), jen.Lit(m.Table), jen.Id(schema.IndexesVar))),
 	)
 }
 
@@ -524,17 +496,13 @@ func cullMethod() storeMethod {
 	}
 }
 
-// reencryptMethod is Reencrypt, over kv.ValueStore's: the fields it seals
-// are the sensitive ones in fields mode, none (the whole value) in value mode.
+// reencryptMethod is Reencrypt, over kv.ValueStore's, with the fields
+// that the schema seals each on its own (record.SealedFields): the
+// sensitive ones in fields mode, none (the whole value) in value mode.
 func reencryptMethod(m *schema.Model) storeMethod {
-	sealedFields, sealedNote := jen.Code(jen.Nil()), "sealed as a whole: no field on its own"
 	doc := []string{"Reencrypt rewrites the store's records under the first key of its Encrypter (or",
 		"of opts.Encrypter), in batches; it resumes from the Cursor that Progress reports."}
 	if m.Encryption == schema.EncryptFields {
-		sealedNote = "no sensitive field to seal"
-		if names := sensitiveNames(m.Schema); names != nil {
-			sealedFields, sealedNote = names, "the sensitive fields, each sealed on its own"
-		}
 		doc = append(doc, "It also binds fields sealed before fields were bound to their records, which",
 			"Strict refuses.")
 	}
@@ -544,8 +512,8 @@ func reencryptMethod(m *schema.Model) storeMethod {
 		params:  []jen.Code{ctxParam, jen.Id("opts").Qual(kvPkg, "ReencryptOptions")},
 		results: []jen.Code{jen.Qual(kvPkg, "ReencryptResult"), jen.Error()},
 		body: []jen.Code{
-			jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil()).Block(jen.Id("opts").Dot("Encrypter").Op("=").Id("s").Dot("codec").Dot("enc")),
-			jen.Id("opts").Dot("Fields").Op("=").Add(sealedFields).Comment(sealedNote),
+			jen.If(jen.Id("opts").Dot("Encrypter").Op("==").Nil()).Block(jen.Id("opts").Dot("Encrypter").Op("=").Id("s").Dot("codec").Dot("Encrypter")),
+			jen.Id("opts").Dot("Fields").Op("=").Id(schema.RecordVar).Dot("SealedFields").Call(),
 			jen.Return(jen.Id("s").Dot("records").Dot("Reencrypt").Call(jen.Id("ctx"), jen.Id("opts"))),
 		},
 	}
@@ -570,7 +538,7 @@ func viewMethods(m *schema.Model) []storeMethod {
 		doc:     plaintextReadsDoc(m),
 		name:    "PlaintextReads",
 		results: []jen.Code{jen.Int64()},
-		body:    []jen.Code{jen.Return(jen.Id("s").Dot("codec").Dot("plaintext").Dot("Load").Call())},
+		body:    []jen.Code{jen.Return(jen.Id("s").Dot("codec").Dot("Plaintext").Dot("Load").Call())},
 	}}
 }
 

@@ -34,8 +34,8 @@ const (
 	SQLiteDDLConst        = "SQLiteDDL"
 )
 
-// packageDecls are the package-level declarations, which no record or object
-// type may be named like.
+// packageDecls are the package-level declarations of every generated
+// package, but sqlite.go's.
 var packageDecls = []string{
 	StoreType, OptionsType, NewFunc, NewMemoryFunc, NewWithBackendFunc, CreateTableFunc,
 	CheckTableFunc, CreateIndexesFunc, DDLConst, DefaultCollectionConst, DefaultTTLConst,
@@ -52,6 +52,40 @@ func SQLiteDecls() []string { return slices.Clone(sqliteDecls) }
 // generated package besides its types of the schema (DefaultTTL with a ttl
 // only): what the loader keeps records and object types clear of.
 func PackageDecls() []string { return slices.Concat(packageDecls, sqliteDecls) }
+
+// Unexported package-level declarations of every generated package, which
+// one renderer declares and others refer to. No Go name from a schema can
+// be one (those are all exported); a parameter of Store's methods could
+// shadow one, and ParamName keeps parameters clear of them (storeScope).
+const (
+	RecordVar      = "record"     // codec.go: the record type as kvimpl.Record describes it
+	CodecType      = "codec"      // codec.go: the kv.Codec of the record, with the store's kvimpl.Crypto
+	BackendType    = "backend"    // backend.go: the kv.Backend over sqlc's queries
+	NewBackendFunc = "newBackend" // backend.go: the backend over a connection, for kvimpl.Backend
+	IndexesVar     = "indexes"    // store.go: the expression indexes of the table's indexed fields
+
+	// Declared with engine sqlite only, in sqlite.go.
+	SQLiteBackendType    = "sqliteBackend"    // the kv.Backend over sqlc's SQLite queries
+	NewSQLiteBackendFunc = "newSQLiteBackend" // the backend over a database, for kvimpl.SQLiteBackend
+)
+
+// unexportedDecls are the unexported package-level declarations, but each
+// type's table (FieldsVar).
+var unexportedDecls = []string{
+	RecordVar, CodecType, BackendType, NewBackendFunc, IndexesVar, SQLiteBackendType, NewSQLiteBackendFunc,
+}
+
+// FieldsVar names the kvimpl.Fields table of the record or object type
+// owner, which codec.go declares: no two types share a name, nor do their
+// tables.
+func FieldsVar(owner string) string { return "fieldsOf" + owner }
+
+// Unexported members of the record type and of every object type, which
+// no field can be named like (field names are exported).
+const (
+	ReadMethod   = "read"    // codec.go: puts a member read in its field, for kvimpl
+	UnknownField = "unknown" // record.go: the members the schema does not know
+)
 
 // Methods of the record type and of every object type.
 const (

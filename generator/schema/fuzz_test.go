@@ -244,44 +244,45 @@ func wantDecls(s *schema.Schema) []string {
 		}
 	}
 	out = append(out,
-		"codec", "backend", "newBackend", "indexes", "record",
-		"codec.Encode", "codec.Decode", "codec.crypto",
+		schema.CodecType, schema.BackendType, schema.NewBackendFunc, schema.IndexesVar, schema.RecordVar,
+		schema.CodecType+".Encode", schema.CodecType+".Decode",
 		"Store.field records", "Store.field untyped", "Store.field codec",
-		"codec.field enc", "codec.field plaintext",
 		"Options.field Collection",
 	)
 	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "GetVersion", "CompareAndSwap",
 		"Replace", "CompareAndDelete", "GetAndDelete", "List", "Cull", "KV", "Untyped", "PlaintextReads"} {
 		out = append(out, "Store."+m)
 	}
-	for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Insert", "CompareAndSwap",
-		"Replace", "CompareAndDelete", "GetAndDelete", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"} {
-		out = append(out, "backend."+m)
+	backendMethods := []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Insert", "CompareAndSwap",
+		"Replace", "CompareAndDelete", "GetAndDelete", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"}
+	for _, m := range backendMethods {
+		out = append(out, schema.BackendType+"."+m)
 	}
-	out = append(out, "backend.field q")
+	out = append(out, schema.BackendType+".field q")
 	if s.Uses(schema.SQLite) {
-		out = append(out, "sqliteBackend", "newSQLiteBackend", "sqliteBackend.field r", "sqliteBackend.field w")
-		for _, m := range []string{"Get", "GetMany", "Put", "PutMany", "Delete", "DeleteMany", "Insert", "CompareAndSwap", "Replace",
-			"CompareAndDelete", "GetAndDelete", "Keys", "List", "Find", "Collections", "DeleteCollection", "Cull", "Scan", "Swap"} {
-			out = append(out, "sqliteBackend."+m)
+		out = append(out, schema.SQLiteBackendType, schema.NewSQLiteBackendFunc,
+			schema.SQLiteBackendType+".field r", schema.SQLiteBackendType+".field w")
+		for _, m := range backendMethods {
+			out = append(out, schema.SQLiteBackendType+"."+m)
 		}
 	}
 	if s.Encryption != schema.EncryptNone {
 		out = append(out, "Store.Reencrypt", "Options.field Encrypter", "Options.field AllowPlaintext",
-			"Options.field Strict", "codec.field strict")
+			"Options.field Strict")
 	}
 	for _, f := range s.Indexed() {
 		out = append(out, "Store.FindBy"+f.GoName)
 	}
 	typeDecls := func(name string, fields []*schema.Field, record bool) {
-		out = append(out, name, "fieldsOf"+name, name+".read", name+".MarshalJSON", name+".UnmarshalJSON", name+".Format", name+".field unknown")
+		out = append(out, name, schema.FieldsVar(name), name+"."+schema.ReadMethod, name+"."+schema.MarshalJSONMethod,
+			name+"."+schema.UnmarshalJSONMethod, name+"."+schema.FormatMethod, name+".field "+schema.UnknownField)
 		if record {
-			out = append(out, name+".Validate")
+			out = append(out, name+"."+schema.ValidateMethod)
 		}
 		for _, f := range fields {
 			out = append(out, name+".field "+f.GoName)
 			if record && f.Hashed {
-				out = append(out, name+".Verify"+f.GoName)
+				out = append(out, name+"."+schema.VerifyMethod(f))
 			}
 		}
 	}

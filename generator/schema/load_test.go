@@ -464,6 +464,11 @@ func TestGoNamesOfGeneratedCode(t *testing.T) {
 			`t.yaml:2:9: record "CheckTable" is a declaration of the generated package; choose another name`},
 		{strings.Replace(minimal, "record: Rec", "record: Check", 1) + "  table: {type: object, fields: {x: {type: int}}}\n",
 			`t.yaml:8:3: field "table": its object type CheckTable has the same Go name as a declaration of the generated package; set go_name`},
+		// the declarations of engine sqlite are reserved with or without it
+		{strings.Replace(minimal, "record: Rec", "record: NewSQLite", 1),
+			`t.yaml:2:9: record "NewSQLite" is a declaration of the generated package; choose another name`},
+		{strings.Replace(minimal, "record: Rec", "record: SQLite", 1) + "  d_d_l: {type: object, fields: {x: {type: int}}}\n",
+			`t.yaml:8:3: field "d_d_l": its object type SQLiteDDL has the same Go name as a declaration of the generated package; set go_name`},
 		{strings.Replace(minimal, "key: id\n", "key: id\nencryption: none\n", 1) + "  x: {type: string, indexed: true, go_name: Über}\n",
 			`t.yaml:9:45: field "x": go_name "Über" is not ASCII: Go names of generated code are letters A-Z and a-z, digits and _`},
 		{strings.Replace(minimal, "record: Rec", "record: Ärger", 1),

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kvgen/kvgen/internal/encmode"
 	"github.com/kvgen/kvgen/kv"
-	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Encryption says how a record's sensitive data is stored: the runtime's
@@ -37,7 +37,7 @@ func (e Encryption) Encrypts() bool { return e != EncryptNone }
 
 // Sealed says what a store of mode e seals: "whole records" or "sensitive
 // fields", as the runtime's errors say it.
-func (e Encryption) Sealed() string { return kvimpl.Sealed(string(e)) }
+func (e Encryption) Sealed() string { return encmode.Sealed(string(e)) }
 
 // Kind is the type of a field without its parameters.
 type Kind string

@@ -58,12 +58,13 @@ func SQLCParams(query string) string { return query + "Params" }
 
 // storeScope are the names that the body of a method of the generated Store
 // uses besides its own parameters: the receiver, the locals, the other
-// parameters, and the packages the bodies refer to. A parameter named after
-// a field must be none of them.
-var storeScope = []string{
+// parameters, the packages the bodies refer to, and the package's own
+// unexported declarations. A parameter named after a field must be none of
+// them.
+var storeScope = slices.Concat([]string{
 	"s", "ctx", "r", "rs", "i", "keys", "e", "version", "err", "old",
 	"context", "time", "strconv", "kv", "kvimpl",
-}
+}, unexportedDecls)
 
 // ParamName is the Go parameter that stands for field goName in a method of
 // Store (ClientID → clientID, URL → url), or fallback where that name would

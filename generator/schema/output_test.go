@@ -34,12 +34,14 @@ func TestSQLCName(t *testing.T) {
 }
 
 // TestParamName: a field's Go parameter is its lowered Go name, unless that
-// is a keyword or a name the method body uses.
+// is a keyword, a name the method body uses, or an unexported declaration
+// of the package, which it would shadow.
 func TestParamName(t *testing.T) {
 	for goName, want := range map[string]string{
 		"ClientID": "clientID", "URL": "url", "URLPath": "urlPath", "Name": "name",
 		"Type": "key", "Ctx": "key", "S": "key", "Kvimpl": "key", "Err": "key", "Version": "key",
-		"Items": "items", "Values": "values",
+		"Record": "key", "Codec": "key", "Indexes": "key", "NewBackend": "key", "SqliteBackend": "key",
+		"Items": "items", "Values": "values", "Records": "records",
 	} {
 		if got := schema.ParamName(goName, "key"); got != want {
 			t.Errorf("ParamName(%q) = %q, want %q", goName, got, want)

@@ -23,7 +23,7 @@ func (l *loader) validate(s *Schema, root *yaml.Node, opts map[string]*yaml.Node
 			l.errorf(n, "record %q %s", truncate(s.Record), why)
 		}
 	}
-	if n := opts["record"]; isString(n) && slices.Contains(packageDecls, s.Record) {
+	if n := opts["record"]; isString(n) && slices.Contains(PackageDecls(), s.Record) {
 		l.errorf(n, "record %q is a declaration of the generated package; choose another name", s.Record)
 	}
 	if n := opts["package"]; isString(n) {
@@ -221,7 +221,7 @@ func (l *loader) checkTypeNames(s *Schema) {
 		return
 	}
 	owner := map[string]string{}
-	for _, name := range packageDecls {
+	for _, name := range PackageDecls() {
 		owner[name] = "a declaration of the generated package"
 	}
 	owner[s.Record] = "the record"

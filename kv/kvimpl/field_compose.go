@@ -6,12 +6,13 @@ import "github.com/kvgen/kvgen/kv/internal/wire"
 // or an object: nil is absent.
 func Pointer[T any](t Type[T]) Type[*T] {
 	p := Type[*T]{
-		read:    func(d *decoder, path string, s span) (*T, error) { return readNew(t, d, path, s) },
-		write:   func(e *encoder, path string, b []byte, v *T) ([]byte, error) { return writeAt(t, e, path, b, v) },
-		isZero:  func(v *T) bool { return v == nil },
-		secrets: t.secrets,
-		room:    t.room,
-		defJSON: t.defJSON,
+		read:     func(d *decoder, path string, s span) (*T, error) { return readNew(t, d, path, s) },
+		write:    func(e *encoder, path string, b []byte, v *T) ([]byte, error) { return writeAt(t, e, path, b, v) },
+		isZero:   func(v *T) bool { return v == nil },
+		secrets:  t.secrets,
+		secretAt: t.secretAt,
+		room:     t.room,
+		defJSON:  t.defJSON,
 	}
 	if t.msg != nil {
 		p.msg = func(v *T, optional bool) string {
@@ -78,12 +79,13 @@ func Object[O any](fields *Fields[O], read func(*O, *Decoder, int) error) Type[O
 			err := in.read(d, path, s, o)
 			return *o, err
 		},
-		write:   func(e *encoder, path string, b []byte, o O) ([]byte, error) { return in.write(e, path, b, &o) },
-		isZero:  func(O) bool { return false }, // a required object is never absent
-		check:   func(p *problems, path string, o O, _ bool) { in.check(p, path, &o) },
-		in:      in,
-		secrets: fields.secrets,
-		object:  true, // an absent required one is read as {}, for the defaults of its fields
+		write:    func(e *encoder, path string, b []byte, o O) ([]byte, error) { return in.write(e, path, b, &o) },
+		isZero:   func(O) bool { return false }, // a required object is never absent
+		check:    func(p *problems, path string, o O, _ bool) { in.check(p, path, &o) },
+		in:       in,
+		secrets:  fields.secrets,
+		secretAt: prefixed(".", fields.secretAt),
+		object:   true, // an absent required one is read as {}, for the defaults of its fields
 	}
 }
 
@@ -96,6 +98,7 @@ func List[E any](elem Type[E]) Type[[]E] {
 		required: "required: at least one value",
 		nullable: true,
 		secrets:  elem.secrets,
+		secretAt: prefixed("[]", elem.secretAt),
 	}
 	if read, ok := any(readStrings).(func(d *decoder, path string, s span) ([]E, error)); ok && elem.strings {
 		l.read = read // the commonest list, without a call per element
@@ -171,4 +174,13 @@ func elementPath(secrets bool, path string, i int) string {
 		return ""
 	}
 	return index(path, i)
+}
+
+// prefixed is each of paths after prefix.
+func prefixed(prefix string, paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = prefix + p
+	}
+	return out
 }

@@ -36,6 +36,10 @@ type Type[T any] struct {
 	strings  bool   // a string as String reads and writes it
 	object   bool   // an Object: an absent required one is read as {}, for its defaults
 	room     int    // bytes to make room for when writing it, beyond 32
+	// secretAt are where its secrets are, as paths from the value: "" for
+	// the value itself, ".name" for a member of an object, "[]" and then an
+	// element's paths for a list (see Record.sensitive)
+	secretAt []string
 }
 
 // inPlace are the functions of an object type that work on it in place.
@@ -62,8 +66,7 @@ func zero[T comparable](v T) bool {
 	return v == z
 }
 
-// String is a string, written as JSON can hold it (see wire.CheckText).
-var String = Type[string]{
+var stringType = Type[string]{
 	read:     func(d *decoder, _ string, s span) (string, error) { return d.str(s) },
 	write:    func(_ *encoder, _ string, b []byte, v string) ([]byte, error) { return wire.AppendString(b, v), nil },
 	isZero:   zero[string],
@@ -74,7 +77,7 @@ var String = Type[string]{
 
 // URL is a string holding a URL of one of the forms allowed.
 func URL(allowed kv.URLSchemes) Type[string] {
-	t := String
+	t := stringType
 	t.msg = func(v string, optional bool) string {
 		if optional && v == "" {
 			return ""
@@ -86,7 +89,7 @@ func URL(allowed kv.URLSchemes) Type[string] {
 
 // Enum is a string holding one of values.
 func Enum(values ...string) Type[string] {
-	t := String
+	t := stringType
 	problem := "must be one of: " + strings.Join(values, ", ")
 	t.msg = func(v string, optional bool) string {
 		if (optional && v == "") || slices.Contains(values, v) {
@@ -97,45 +100,39 @@ func Enum(values ...string) Type[string] {
 	return t
 }
 
-// Int is an integer; a float with no fraction (3.0) is read too.
-var Int = Type[int64]{
+var intType = Type[int64]{
 	read:   scalar(wire.DecodeInt),
 	write:  func(_ *encoder, _ string, b []byte, v int64) ([]byte, error) { return wire.AppendInt(b, v), nil },
 	isZero: zero[int64],
 }
 
-// Float is a number; NaN and the infinities cannot be written.
-var Float = Type[float64]{
+var floatType = Type[float64]{
 	read:   scalar(wire.DecodeFloat),
 	write:  func(_ *encoder, _ string, b []byte, v float64) ([]byte, error) { return wire.AppendFloat(b, v) },
 	isZero: zero[float64],
 }
 
-// Bool is a boolean.
-var Bool = Type[bool]{
+var boolType = Type[bool]{
 	read:   scalar(wire.DecodeBool),
 	write:  func(_ *encoder, _ string, b []byte, v bool) ([]byte, error) { return wire.AppendBool(b, v), nil },
 	isZero: zero[bool],
 }
 
-// Timestamp is a time written in RFC 3339.
-var Timestamp = Type[time.Time]{
+var timestampType = Type[time.Time]{
 	read:     scalar(wire.DecodeTime),
 	write:    func(_ *encoder, _ string, b []byte, v time.Time) ([]byte, error) { return wire.AppendTime(b, v), nil },
 	isZero:   time.Time.IsZero,
 	required: "required",
 }
 
-// Unixtime is a time written as integer seconds since the epoch.
-var Unixtime = Type[time.Time]{
+var unixtimeType = Type[time.Time]{
 	read:     scalar(wire.DecodeUnix),
 	write:    func(_ *encoder, _ string, b []byte, v time.Time) ([]byte, error) { return wire.AppendUnix(b, v), nil },
 	isZero:   time.Time.IsZero,
 	required: "required",
 }
 
-// JSON is any JSON, kept as its text.
-var JSON = Type[json.RawMessage]{
+var jsonType = Type[json.RawMessage]{
 	read:     func(d *decoder, _ string, s span) (json.RawMessage, error) { return wire.DecodeRaw(d.raw(s)), nil },
 	write:    func(_ *encoder, _ string, b []byte, v json.RawMessage) ([]byte, error) { return wire.AppendRaw(b, v) },
 	isZero:   func(v json.RawMessage) bool { return len(v) == 0 },
@@ -155,9 +152,7 @@ func secretMsg(v kv.Secret, _ bool) string {
 	return wire.CheckText(string(v))
 }
 
-// Secret is a sensitive string: sealed on its own in encryption: fields,
-// redacted in MarshalJSON, and a kv.Secret, which never prints.
-var Secret = Type[kv.Secret]{
+var secretType = Type[kv.Secret]{
 	read:     readSecret,
 	write:    writeSecret,
 	isZero:   zero[kv.Secret],
@@ -165,11 +160,11 @@ var Secret = Type[kv.Secret]{
 	required: "required",
 	nullable: true,
 	secrets:  true,
+	secretAt: []string{""},
 	room:     256, // an envelope of a short secret is about 200 bytes
 }
 
-// Hashed is the digest of a verify-only value.
-var Hashed = Type[kv.Hashed]{
+var hashedType = Type[kv.Hashed]{
 	read: func(d *decoder, _ string, s span) (kv.Hashed, error) {
 		text, err := d.str(s)
 		if err != nil {

@@ -25,8 +25,9 @@ type Fields[R any] struct {
 	// schema order (as written), the two guesses at the next member that
 	// spare a lookup by name.
 	jsonbAfter []int
-	secrets    bool // a field holds a secret, at any depth
-	room       int  // bytes to make room for when writing a record, by the fields' types
+	secrets    bool     // a field holds a secret, at any depth
+	secretAt   []string // where, as paths from the object, in the order of the fields
+	room       int      // bytes to make room for when writing a record, by the fields' types
 	// written is about the length of the last records written (see
 	// writeBuffered), which is closer than room
 	written atomic.Int64
@@ -54,6 +55,9 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 		f.member = "," + fs.quoted[i] + ":"
 		fs.index[f.name] = i
 		fs.secrets = fs.secrets || f.secrets
+		for _, p := range f.typ.(secretPaths).secretPaths() {
+			fs.secretAt = append(fs.secretAt, f.name+p)
+		}
 		fs.room += len(f.member) + 32 + f.room
 	}
 	if len(fields) > 0 {
@@ -62,6 +66,13 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 	fs.jsonbAfter = jsonbOrder(fields)
 	return fs
 }
+
+// secretPaths is what NewFields asks of the *Type[T] of a field, which
+// Field keeps as an any: where its secrets are, not kept in Field, whose
+// size tells in a read (Fields.find walks them).
+type secretPaths interface{ secretPaths() []string }
+
+func (t *Type[T]) secretPaths() []string { return t.secretAt }
 
 // jsonbOrder returns Fields.jsonbAfter.
 func jsonbOrder[R any](fields []Field[R]) []int {

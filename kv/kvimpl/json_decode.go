@@ -16,7 +16,7 @@ type decoder struct {
 	arena *arena
 	// sealer opens the secrets of a stored value (opens); without it they
 	// are read as JSON strings, as a request carries them.
-	sealer Sealer
+	sealer secretSealer
 	opens  bool
 	// defaults says to set the defaults of the fields absent or read zero
 	// (Decode, not UnmarshalJSON)
@@ -29,7 +29,7 @@ func newDecoder(data []byte) decoder { return decoder{data: data} }
 // newStoredDecoder returns the decoder of a stored value whose secrets
 // sealer opens, and whose absent fields take their defaults, as Decode reads
 // them in every mode.
-func newStoredDecoder(data []byte, sealer Sealer) decoder {
+func newStoredDecoder(data []byte, sealer secretSealer) decoder {
 	return decoder{data: data, sealer: sealer, opens: true, defaults: true}
 }
 

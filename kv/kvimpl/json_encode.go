@@ -8,7 +8,7 @@ import (
 // encoder writes one record as JSON.
 type encoder struct {
 	secrets secretForm
-	sealer  Sealer // seals them, for sealSecrets
+	sealer  secretSealer // seals them, for sealSecrets
 }
 
 // secretForm is how an encoder writes secrets.

@@ -7,7 +7,7 @@ import (
 	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
-// Sealer seals and opens the secrets of the value stored under Key in
+// secretSealer seals and opens the secrets of the value stored under Key in
 // Collection. Seal writes an envelope bound to Collection, Key and the
 // secret's path in the value (encryption: fields), which Open verifies: a
 // token copied from another record or member is kv.ErrDecrypt.
@@ -17,7 +17,7 @@ import (
 // bound. Where the schema expects an envelope (Expect), it counts such a
 // secret in Plaintext, or with Strict refuses it as kv.ErrDecrypt. Inside a
 // value sealed as a whole, secrets are plain by design: Expect is false.
-type Sealer struct {
+type secretSealer struct {
 	Encrypter  kv.Encrypter
 	Collection string
 	Key        string
@@ -27,7 +27,7 @@ type Sealer struct {
 }
 
 // Seal appends the envelope of the secret plain at path to b.
-func (s Sealer) Seal(b []byte, path, plain string) ([]byte, error) {
+func (s secretSealer) Seal(b []byte, path, plain string) ([]byte, error) {
 	place := wire.Binding{Collection: s.Collection, Key: s.Key, Field: path}
 	plaintext := place.AppendHeader(make([]byte, 0, wire.HeaderLen+len(plain)+2))
 	env, err := wire.Seal(s.Encrypter, wire.AppendString(plaintext, plain))
@@ -38,7 +38,7 @@ func (s Sealer) Seal(b []byte, path, plain string) ([]byte, error) {
 }
 
 // Open reads the secret at path from raw, its stored JSON.
-func (s Sealer) Open(path string, raw []byte) (string, error) {
+func (s secretSealer) Open(path string, raw []byte) (string, error) {
 	if len(raw) > 0 && raw[0] == '"' { // plaintext: never an envelope
 		return s.plain(raw)
 	}
@@ -78,7 +78,7 @@ func (s Sealer) Open(path string, raw []byte) (string, error) {
 
 // plain reads a secret stored as a JSON string (or something else that is
 // no envelope, which DecodeString refuses).
-func (s Sealer) plain(raw []byte) (string, error) {
+func (s secretSealer) plain(raw []byte) (string, error) {
 	v, err := wire.DecodeString(raw)
 	if err != nil || s.Encrypter == nil {
 		return v, err
@@ -91,7 +91,7 @@ func (s Sealer) plain(raw []byte) (string, error) {
 
 // unexpected handles a secret in a form older than the schema expects:
 // counted, or refused when Strict. It says what is wrong, never the value.
-func (s Sealer) unexpected(what string) error {
+func (s secretSealer) unexpected(what string) error {
 	if !s.Expect {
 		return nil
 	}

@@ -55,6 +55,25 @@ func TestSealerBindsMembersToTheirPlace(t *testing.T) {
 	}
 }
 
+// TestMapCodecOpensTypedSecrets: the untyped view of fields mode
+// (kv.MapCodec) reads a secret as the typed codec seals it, bound to its
+// place, without counting it as plaintext.
+func TestMapCodecOpensTypedSecrets(t *testing.T) {
+	ring := newRing(t)
+	codec, err := kv.NewMapCodec(ring, kv.EncryptionFields, []string{"s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed, err := kvimpl.Sealer{Encrypter: ring, Collection: "c", Key: "k1"}.Seal([]byte(`{"s":`), "s", sealedSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := codec.Decode("c", "k1", append(typed, '}'))
+	if err != nil || got["s"] != sealedSecret || codec.PlaintextReads() != 0 {
+		t.Errorf("Decode of the typed codec's member = %v, %v, counted %d", got, err, codec.PlaintextReads())
+	}
+}
+
 // TestSealerOlderForms: plaintext and a member sealed before members were
 // bound are read and counted where an envelope is expected, refused there
 // with Strict, and read without a count inside a value sealed as a whole.

@@ -25,9 +25,9 @@ type Crypto struct {
 	Strict    bool // refuse what Plaintext would count
 }
 
-// sealer is the Sealer of the value stored under key in collection.
-func (c Crypto) sealer(collection, key string, expect bool) Sealer {
-	return Sealer{Encrypter: c.Encrypter, Collection: collection, Key: key, Expect: expect, Plaintext: c.Plaintext, Strict: c.Strict}
+// sealer is the secretSealer of the value stored under key in collection.
+func (c Crypto) sealer(collection, key string, expect bool) secretSealer {
+	return secretSealer{Encrypter: c.Encrypter, Collection: collection, Key: key, Expect: expect, Plaintext: c.Plaintext, Strict: c.Strict}
 }
 
 // Validate reports every field of r that breaks the schema, or that
@@ -54,7 +54,7 @@ func (rec *Record[R]) validate(w *work[R]) error {
 func (rec *Record[R]) Encode(c Crypto, collection, key string, v R) ([]byte, error) {
 	if rec.Encryption == kv.EncryptionFields {
 		// whatever collection a caller names, KV() included
-		if err := CheckGoOnlyCollection(collection); err != nil {
+		if err := checkGoOnlyCollection(collection); err != nil {
 			return nil, err
 		}
 	}

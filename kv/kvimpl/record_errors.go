@@ -89,10 +89,10 @@ func unsealedValue(c Crypto, collection, key string) error {
 	return nil
 }
 
-// CheckGoOnlyCollection refuses, as kv.ErrInvalid, a write of a store of
+// checkGoOnlyCollection refuses, as kv.ErrInvalid, a write of a store of
 // encryption: fields into one of kv.FastMCPCollections: Python could not
 // read the row it would write.
-func CheckGoOnlyCollection(collection string) error {
+func checkGoOnlyCollection(collection string) error {
 	if slices.Contains(kv.FastMCPCollections, collection) {
 		return fmt.Errorf("%w: collection %q is FastMCP's, which Python reads: a store of encryption: fields "+
 			"seals fields one by one, which Python cannot open", kv.ErrInvalid, collection)

@@ -37,24 +37,24 @@ type token struct {
 
 var fieldsOfAccount = kvimpl.NewFields(
 	func(r *account) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *account) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Optional("name", func(r *account) *string { return &r.Name }, kvimpl.String),
-	kvimpl.Optional("secret", func(r *account) *kv.Secret { return &r.Secret }, kvimpl.Secret),
+	kvimpl.Required("id", func(r *account) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Optional("name", func(r *account) *string { return &r.Name }, kvimpl.String()),
+	kvimpl.Optional("secret", func(r *account) *kv.Secret { return &r.Secret }, kvimpl.Secret()),
 	kvimpl.Optional("up", func(r *account) **upstream { return &r.Up }, kvimpl.Pointer(kvimpl.Object(fieldsOfUpstream, (*upstream).read))),
 	kvimpl.Optional("tokens", func(r *account) *[]token { return &r.Tokens }, kvimpl.List(kvimpl.Object(fieldsOfToken, (*token).read))),
-	kvimpl.Optional("tags", func(r *account) *[]string { return &r.Tags }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("tags", func(r *account) *[]string { return &r.Tags }, kvimpl.List(kvimpl.String())),
 )
 
 var fieldsOfUpstream = kvimpl.NewFields(
 	func(r *upstream) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Optional("access_token", func(r *upstream) *kv.Secret { return &r.AccessToken }, kvimpl.Secret),
+	kvimpl.Optional("access_token", func(r *upstream) *kv.Secret { return &r.AccessToken }, kvimpl.Secret()),
 	kvimpl.Optional("issuer", func(r *upstream) *string { return &r.Issuer }, kvimpl.URL(kv.SchemeHTTPS)),
 )
 
 var fieldsOfToken = kvimpl.NewFields(
 	func(r *token) *kvimpl.Unknown { return &r.unknown },
 	kvimpl.Optional("kind", func(r *token) *string { return &r.Kind }, kvimpl.Enum("bearer", "mac").Default("bearer")),
-	kvimpl.Optional("value", func(r *token) *kv.Secret { return &r.Value }, kvimpl.Secret),
+	kvimpl.Optional("value", func(r *token) *kv.Secret { return &r.Value }, kvimpl.Secret()),
 )
 
 // sensitivePaths are the paths of account's secrets, as the generated

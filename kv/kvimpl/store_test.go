@@ -3,6 +3,7 @@ package kvimpl_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,26 +11,27 @@ import (
 	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
-func TestStoreConfigCheck(t *testing.T) {
+func TestRecordCheck(t *testing.T) {
 	ring := newRing(t)
 	for _, tc := range []struct {
-		name string
-		c    kvimpl.StoreConfig
-		want string // "" for no error
+		name       string
+		encryption string
+		c          kvimpl.StoreConfig
+		want       string // "" for no error
 	}{
-		{"none", kvimpl.StoreConfig{Package: "p", Encryption: kv.EncryptionNone}, ""},
-		{"value without encrypter", kvimpl.StoreConfig{Package: "p", Encryption: kv.EncryptionValue},
+		{"none", kv.EncryptionNone, kvimpl.StoreConfig{Package: "p"}, ""},
+		{"value without encrypter", kv.EncryptionValue, kvimpl.StoreConfig{Package: "p"},
 			"p: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store whole records unencrypted"},
-		{"fields without encrypter", kvimpl.StoreConfig{Package: "p", Encryption: kv.EncryptionFields},
+		{"fields without encrypter", kv.EncryptionFields, kvimpl.StoreConfig{Package: "p"},
 			"p: Options.Encrypter is nil: give a key ring, or set AllowPlaintext to store sensitive fields unencrypted"},
-		{"plaintext allowed", kvimpl.StoreConfig{Package: "p", Encryption: kv.EncryptionValue, AllowPlaintext: true}, ""},
-		{"strict without encrypter", kvimpl.StoreConfig{Package: "p", Encryption: kv.EncryptionValue, AllowPlaintext: true, Strict: true},
+		{"plaintext allowed", kv.EncryptionValue, kvimpl.StoreConfig{Package: "p", AllowPlaintext: true}, ""},
+		{"strict without encrypter", kv.EncryptionValue, kvimpl.StoreConfig{Package: "p", AllowPlaintext: true, Crypto: kvimpl.Crypto{Strict: true}},
 			"p: Options.Strict needs an Encrypter: it refuses plaintext"},
-		{"fields in FastMCP's collection", kvimpl.StoreConfig{Package: "p", Encryption: kv.EncryptionFields, Encrypter: ring, Collection: kv.FastMCPCollections[0]},
+		{"fields in FastMCP's collection", kv.EncryptionFields, kvimpl.StoreConfig{Package: "p", Crypto: kvimpl.Crypto{Encrypter: ring}, Collection: kv.FastMCPCollections[0]},
 			"p: " + kv.ErrInvalid.Error()},
-		{"value in FastMCP's collection", kvimpl.StoreConfig{Package: "p", Encryption: kv.EncryptionValue, Encrypter: ring, Collection: kv.FastMCPCollections[0]}, ""},
+		{"value in FastMCP's collection", kv.EncryptionValue, kvimpl.StoreConfig{Package: "p", Crypto: kvimpl.Crypto{Encrypter: ring}, Collection: kv.FastMCPCollections[0]}, ""},
 	} {
-		err := tc.c.Check()
+		err := accountRecord(tc.encryption).Check(tc.c)
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
@@ -39,34 +41,54 @@ func TestStoreConfigCheck(t *testing.T) {
 	}
 }
 
+// TestSealedFields: the fields that Reencrypt seals on their own are the
+// record's secrets, found at every depth in its table, in fields mode
+// only: in value mode the whole value is one envelope.
+func TestSealedFields(t *testing.T) {
+	if got := accountRecord(kv.EncryptionFields).SealedFields(); !slices.Equal(got, sensitivePaths) {
+		t.Errorf("SealedFields in fields mode = %q, want %q", got, sensitivePaths)
+	}
+	for _, mode := range []string{kv.EncryptionValue, kv.EncryptionNone} {
+		if got := accountRecord(mode).SealedFields(); got != nil {
+			t.Errorf("SealedFields in %s mode = %q, want none", mode, got)
+		}
+	}
+}
+
 // TestUntyped: the untyped view seals whole values whatever the schema's
-// mode, and counts its plaintext reads in the counter it is given.
+// mode, opens the record's secrets where they are sealed on their own, and
+// counts its plaintext reads in the store's counter.
 func TestUntyped(t *testing.T) {
 	ctx := context.Background()
 	ring := newRing(t)
 	b := kv.NewMemory()
 	counter := new(kv.PlaintextCounter)
-	u, err := kvimpl.Untyped(b, kvimpl.StoreConfig{Encryption: kv.EncryptionFields, Encrypter: ring, Sensitive: []string{"s"}, Collection: "c"}, counter)
+	fields := accountRecord(kv.EncryptionFields)
+	u, err := fields.Untyped(b, kvimpl.StoreConfig{Crypto: kvimpl.Crypto{Encrypter: ring, Plaintext: counter}, Collection: "c"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := u.Put(ctx, "", "k", map[string]any{"s": "secret"}, 0); err != nil {
+	if err := u.Put(ctx, "", "k", map[string]any{"secret": "s3cr3t"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	raw, _, err := b.Get(ctx, "c", "k")
-	if err != nil || !strings.Contains(string(raw.Value), "__encrypted_data__") || strings.Contains(string(raw.Value), "secret") {
+	if err != nil || !strings.Contains(string(raw.Value), "__encrypted_data__") || strings.Contains(string(raw.Value), "s3cr3t") {
 		t.Errorf("stored %s, %v; want the whole value sealed", raw.Value, err)
 	}
-	if err := b.Put(ctx, "c", "plain", []byte(`{"s":"x"}`), nil); err != nil {
+	typed, err := fields.Encode(kvimpl.Crypto{Encrypter: ring}, "c", "t", account{ID: "t", Up: &upstream{AccessToken: "up-s3cr3t"}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := u.Get(ctx, "", "plain"); err != nil {
+	if err := b.Put(ctx, "c", "t", typed, nil); err != nil {
 		t.Fatal(err)
 	}
-	if counter.Load() != 1 {
-		t.Errorf("plaintext reads = %d, want 1 in the given counter", counter.Load())
+	if got, _, err := u.Get(ctx, "", "t"); err != nil || got["up"].(map[string]any)["access_token"] != "up-s3cr3t" {
+		t.Errorf("Get of a record whose secrets are sealed on their own = %v, %v", got, err)
 	}
-	plain, err := kvimpl.Untyped(b, kvimpl.StoreConfig{Encryption: kv.EncryptionNone, Collection: "n"}, counter)
+	if counter.Load() != 1 { // the typed record's whole value is plaintext
+		t.Errorf("plaintext reads = %d, want 1 in the store's counter", counter.Load())
+	}
+	plain, err := accountRecord(kv.EncryptionNone).Untyped(b, kvimpl.StoreConfig{Crypto: kvimpl.Crypto{Plaintext: counter}, Collection: "n"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,86 +24,86 @@ var fieldsOfClient = kvimpl.NewFields(
 	func(r *Client) *kvimpl.Unknown { return &r.unknown },
 	kvimpl.Required("redirect_uris", func(r *Client) *[]string { return &r.RedirectURIs }, kvimpl.List(kvimpl.URL(kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse))),
 	kvimpl.Optional("token_endpoint_auth_method", func(r *Client) *string { return &r.TokenEndpointAuthMethod }, kvimpl.Enum("none", "client_secret_post", "client_secret_basic", "private_key_jwt").Default("client_secret_basic")),
-	kvimpl.Optional("grant_types", func(r *Client) *[]string { return &r.GrantTypes }, kvimpl.List(kvimpl.String)),
-	kvimpl.Optional("response_types", func(r *Client) *[]string { return &r.ResponseTypes }, kvimpl.List(kvimpl.String)),
-	kvimpl.Optional("scope", func(r *Client) *string { return &r.Scope }, kvimpl.String),
-	kvimpl.Optional("client_name", func(r *Client) *string { return &r.ClientName }, kvimpl.String),
+	kvimpl.Optional("grant_types", func(r *Client) *[]string { return &r.GrantTypes }, kvimpl.List(kvimpl.String())),
+	kvimpl.Optional("response_types", func(r *Client) *[]string { return &r.ResponseTypes }, kvimpl.List(kvimpl.String())),
+	kvimpl.Optional("scope", func(r *Client) *string { return &r.Scope }, kvimpl.String()),
+	kvimpl.Optional("client_name", func(r *Client) *string { return &r.ClientName }, kvimpl.String()),
 	kvimpl.Optional("client_uri", func(r *Client) *string { return &r.ClientURI }, kvimpl.URL(kv.SchemeHTTPS)),
 	kvimpl.Optional("logo_uri", func(r *Client) *string { return &r.LogoURI }, kvimpl.URL(kv.SchemeHTTPS)),
-	kvimpl.Optional("contacts", func(r *Client) *[]string { return &r.Contacts }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("contacts", func(r *Client) *[]string { return &r.Contacts }, kvimpl.List(kvimpl.String())),
 	kvimpl.Optional("tos_uri", func(r *Client) *string { return &r.TosURI }, kvimpl.URL(kv.SchemeHTTPS)),
 	kvimpl.Optional("policy_uri", func(r *Client) *string { return &r.PolicyURI }, kvimpl.URL(kv.SchemeHTTPS)),
 	kvimpl.Optional("jwks_uri", func(r *Client) *string { return &r.JWKSURI }, kvimpl.URL(kv.SchemeHTTPS)),
-	kvimpl.Optional("jwks", func(r *Client) *json.RawMessage { return &r.JWKS }, kvimpl.JSON),
-	kvimpl.Optional("software_id", func(r *Client) *string { return &r.SoftwareID }, kvimpl.String),
-	kvimpl.Optional("software_version", func(r *Client) *string { return &r.SoftwareVersion }, kvimpl.String),
-	kvimpl.Required("client_id", func(r *Client) *string { return &r.ClientID }, kvimpl.String),
-	kvimpl.Optional("client_secret", func(r *Client) *string { return &r.ClientSecret }, kvimpl.String),
-	kvimpl.Optional("client_id_issued_at", func(r *Client) *time.Time { return &r.ClientIDIssuedAt }, kvimpl.Unixtime),
-	kvimpl.Optional("client_secret_expires_at", func(r *Client) *time.Time { return &r.ClientSecretExpiresAt }, kvimpl.Unixtime),
+	kvimpl.Optional("jwks", func(r *Client) *json.RawMessage { return &r.JWKS }, kvimpl.JSON()),
+	kvimpl.Optional("software_id", func(r *Client) *string { return &r.SoftwareID }, kvimpl.String()),
+	kvimpl.Optional("software_version", func(r *Client) *string { return &r.SoftwareVersion }, kvimpl.String()),
+	kvimpl.Required("client_id", func(r *Client) *string { return &r.ClientID }, kvimpl.String()),
+	kvimpl.Optional("client_secret", func(r *Client) *string { return &r.ClientSecret }, kvimpl.String()),
+	kvimpl.Optional("client_id_issued_at", func(r *Client) *time.Time { return &r.ClientIDIssuedAt }, kvimpl.Unixtime()),
+	kvimpl.Optional("client_secret_expires_at", func(r *Client) *time.Time { return &r.ClientSecretExpiresAt }, kvimpl.Unixtime()),
 	kvimpl.Optional("cimd_document", func(r *Client) **ClientCimdDocument { return &r.CimdDocument }, kvimpl.Pointer(kvimpl.Object(fieldsOfClientCimdDocument, (*ClientCimdDocument).read))),
-	kvimpl.Optional("allowed_redirect_uri_patterns", func(r *Client) *[]string { return &r.AllowedRedirectURIPatterns }, kvimpl.List(kvimpl.String)),
-	kvimpl.Optional("cimd_fetched_at", func(r *Client) **float64 { return &r.CimdFetchedAt }, kvimpl.Pointer(kvimpl.Float)),
-	kvimpl.Optional("registration_access_token", func(r *Client) *kv.Hashed { return &r.RegistrationAccessToken }, kvimpl.Hashed),
+	kvimpl.Optional("allowed_redirect_uri_patterns", func(r *Client) *[]string { return &r.AllowedRedirectURIPatterns }, kvimpl.List(kvimpl.String())),
+	kvimpl.Optional("cimd_fetched_at", func(r *Client) **float64 { return &r.CimdFetchedAt }, kvimpl.Pointer(kvimpl.Float())),
+	kvimpl.Optional("registration_access_token", func(r *Client) *kv.Hashed { return &r.RegistrationAccessToken }, kvimpl.Hashed()),
 	kvimpl.Optional("registration_client_uri", func(r *Client) *string { return &r.RegistrationClientURI }, kvimpl.URL(kv.SchemeHTTPS|kv.SchemeLoopbackHTTP)),
-	kvimpl.Optional("application_type", func(r *Client) *string { return &r.ApplicationType }, kvimpl.String),
-	kvimpl.Optional("issuer", func(r *Client) *string { return &r.Issuer }, kvimpl.String),
+	kvimpl.Optional("application_type", func(r *Client) *string { return &r.ApplicationType }, kvimpl.String()),
+	kvimpl.Optional("issuer", func(r *Client) *string { return &r.Issuer }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfClient.
 func (r *Client) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // redirect_uris
 		return d.Strings(&r.RedirectURIs)
-	case 1:
+	case 1: // token_endpoint_auth_method
 		return d.String(&r.TokenEndpointAuthMethod)
-	case 2:
+	case 2: // grant_types
 		return d.Strings(&r.GrantTypes)
-	case 3:
+	case 3: // response_types
 		return d.Strings(&r.ResponseTypes)
-	case 4:
+	case 4: // scope
 		return d.String(&r.Scope)
-	case 5:
+	case 5: // client_name
 		return d.String(&r.ClientName)
-	case 6:
+	case 6: // client_uri
 		return d.String(&r.ClientURI)
-	case 7:
+	case 7: // logo_uri
 		return d.String(&r.LogoURI)
-	case 8:
+	case 8: // contacts
 		return d.Strings(&r.Contacts)
-	case 9:
+	case 9: // tos_uri
 		return d.String(&r.TosURI)
-	case 10:
+	case 10: // policy_uri
 		return d.String(&r.PolicyURI)
-	case 11:
+	case 11: // jwks_uri
 		return d.String(&r.JWKSURI)
-	case 12:
+	case 12: // jwks
 		return kvimpl.Read(d, &r.JWKS)
-	case 13:
+	case 13: // software_id
 		return d.String(&r.SoftwareID)
-	case 14:
+	case 14: // software_version
 		return d.String(&r.SoftwareVersion)
-	case 15:
+	case 15: // client_id
 		return d.String(&r.ClientID)
-	case 16:
+	case 16: // client_secret
 		return d.String(&r.ClientSecret)
-	case 17:
+	case 17: // client_id_issued_at
 		return kvimpl.Read(d, &r.ClientIDIssuedAt)
-	case 18:
+	case 18: // client_secret_expires_at
 		return kvimpl.Read(d, &r.ClientSecretExpiresAt)
-	case 19:
+	case 19: // cimd_document
 		return kvimpl.Read(d, &r.CimdDocument)
-	case 20:
+	case 20: // allowed_redirect_uri_patterns
 		return d.Strings(&r.AllowedRedirectURIPatterns)
-	case 21:
+	case 21: // cimd_fetched_at
 		return kvimpl.Read(d, &r.CimdFetchedAt)
-	case 22:
+	case 22: // registration_access_token
 		return kvimpl.Read(d, &r.RegistrationAccessToken)
-	case 23:
+	case 23: // registration_client_uri
 		return d.String(&r.RegistrationClientURI)
-	case 24:
+	case 24: // application_type
 		return d.String(&r.ApplicationType)
-	case 25:
+	case 25: // issuer
 		return d.String(&r.Issuer)
 	}
 	return d.Keep(&r.unknown)
@@ -113,57 +113,57 @@ func (r *Client) read(d *kvimpl.Decoder, field int) error {
 var fieldsOfClientCimdDocument = kvimpl.NewFields(
 	func(r *ClientCimdDocument) *kvimpl.Unknown { return &r.unknown },
 	kvimpl.Required("client_id", func(r *ClientCimdDocument) *string { return &r.ClientID }, kvimpl.URL(kv.SchemeHTTPS)),
-	kvimpl.Optional("client_name", func(r *ClientCimdDocument) *string { return &r.ClientName }, kvimpl.String),
+	kvimpl.Optional("client_name", func(r *ClientCimdDocument) *string { return &r.ClientName }, kvimpl.String()),
 	kvimpl.Optional("client_uri", func(r *ClientCimdDocument) *string { return &r.ClientURI }, kvimpl.URL(kv.SchemeHTTPS)),
 	kvimpl.Optional("logo_uri", func(r *ClientCimdDocument) *string { return &r.LogoURI }, kvimpl.URL(kv.SchemeHTTPS)),
-	kvimpl.Optional("redirect_uris", func(r *ClientCimdDocument) *[]string { return &r.RedirectURIs }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("redirect_uris", func(r *ClientCimdDocument) *[]string { return &r.RedirectURIs }, kvimpl.List(kvimpl.String())),
 	kvimpl.Optional("token_endpoint_auth_method", func(r *ClientCimdDocument) *string { return &r.TokenEndpointAuthMethod }, kvimpl.Enum("none", "private_key_jwt").Default("none")),
-	kvimpl.Optional("grant_types", func(r *ClientCimdDocument) *[]string { return &r.GrantTypes }, kvimpl.List(kvimpl.String)),
-	kvimpl.Optional("response_types", func(r *ClientCimdDocument) *[]string { return &r.ResponseTypes }, kvimpl.List(kvimpl.String)),
-	kvimpl.Optional("scope", func(r *ClientCimdDocument) *string { return &r.Scope }, kvimpl.String),
-	kvimpl.Optional("contacts", func(r *ClientCimdDocument) *[]string { return &r.Contacts }, kvimpl.List(kvimpl.String)),
+	kvimpl.Optional("grant_types", func(r *ClientCimdDocument) *[]string { return &r.GrantTypes }, kvimpl.List(kvimpl.String())),
+	kvimpl.Optional("response_types", func(r *ClientCimdDocument) *[]string { return &r.ResponseTypes }, kvimpl.List(kvimpl.String())),
+	kvimpl.Optional("scope", func(r *ClientCimdDocument) *string { return &r.Scope }, kvimpl.String()),
+	kvimpl.Optional("contacts", func(r *ClientCimdDocument) *[]string { return &r.Contacts }, kvimpl.List(kvimpl.String())),
 	kvimpl.Optional("tos_uri", func(r *ClientCimdDocument) *string { return &r.TosURI }, kvimpl.URL(kv.SchemeHTTPS)),
 	kvimpl.Optional("policy_uri", func(r *ClientCimdDocument) *string { return &r.PolicyURI }, kvimpl.URL(kv.SchemeHTTPS)),
 	kvimpl.Optional("jwks_uri", func(r *ClientCimdDocument) *string { return &r.JWKSURI }, kvimpl.URL(kv.SchemeHTTPS)),
-	kvimpl.Optional("jwks", func(r *ClientCimdDocument) *json.RawMessage { return &r.JWKS }, kvimpl.JSON),
-	kvimpl.Optional("software_id", func(r *ClientCimdDocument) *string { return &r.SoftwareID }, kvimpl.String),
-	kvimpl.Optional("software_version", func(r *ClientCimdDocument) *string { return &r.SoftwareVersion }, kvimpl.String),
+	kvimpl.Optional("jwks", func(r *ClientCimdDocument) *json.RawMessage { return &r.JWKS }, kvimpl.JSON()),
+	kvimpl.Optional("software_id", func(r *ClientCimdDocument) *string { return &r.SoftwareID }, kvimpl.String()),
+	kvimpl.Optional("software_version", func(r *ClientCimdDocument) *string { return &r.SoftwareVersion }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfClientCimdDocument.
 func (r *ClientCimdDocument) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // client_id
 		return d.String(&r.ClientID)
-	case 1:
+	case 1: // client_name
 		return d.String(&r.ClientName)
-	case 2:
+	case 2: // client_uri
 		return d.String(&r.ClientURI)
-	case 3:
+	case 3: // logo_uri
 		return d.String(&r.LogoURI)
-	case 4:
+	case 4: // redirect_uris
 		return d.Strings(&r.RedirectURIs)
-	case 5:
+	case 5: // token_endpoint_auth_method
 		return d.String(&r.TokenEndpointAuthMethod)
-	case 6:
+	case 6: // grant_types
 		return d.Strings(&r.GrantTypes)
-	case 7:
+	case 7: // response_types
 		return d.Strings(&r.ResponseTypes)
-	case 8:
+	case 8: // scope
 		return d.String(&r.Scope)
-	case 9:
+	case 9: // contacts
 		return d.Strings(&r.Contacts)
-	case 10:
+	case 10: // tos_uri
 		return d.String(&r.TosURI)
-	case 11:
+	case 11: // policy_uri
 		return d.String(&r.PolicyURI)
-	case 12:
+	case 12: // jwks_uri
 		return d.String(&r.JWKSURI)
-	case 13:
+	case 13: // jwks
 		return kvimpl.Read(d, &r.JWKS)
-	case 14:
+	case 14: // software_id
 		return d.String(&r.SoftwareID)
-	case 15:
+	case 15: // software_version
 		return d.String(&r.SoftwareVersion)
 	}
 	return d.Keep(&r.unknown)
@@ -196,25 +196,17 @@ func (r *ClientCimdDocument) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Client records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Client{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/kv"
-	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 func storedValue(t *testing.T, pool *pgxpool.Pool, key string) string {
@@ -28,6 +27,26 @@ func storedValue(t *testing.T, pool *pgxpool.Pool, key string) string {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// sealedSecret is the client_secret member plain as a store of ring seals
+// it under key in the default collection, bound to that place: sealed by
+// the untyped view of fields mode, which seals as the typed one does.
+func sealedSecret(t *testing.T, ring *kv.KeyRing, key, plain string) json.RawMessage {
+	t.Helper()
+	codec, err := kv.NewMapCodec(ring, kv.EncryptionFields, []string{"client_secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := codec.Encode(fieldsclients.DefaultCollection, key, map[string]any{"client_secret": plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		t.Fatal(err)
+	}
+	return members["client_secret"]
 }
 
 func setStored(t *testing.T, pool *pgxpool.Pool, key, value string) {
@@ -95,10 +114,7 @@ func TestDecryptFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherRing := newRing(t)
-	other, err := kvimpl.Sealer{Encrypter: otherRing, Collection: fieldsclients.DefaultCollection, Key: "c0"}.Seal(nil, "client_secret", "plain-secret-0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := sealedSecret(t, otherRing, "c0", "plain-secret-0")
 	damage := map[string]func(env map[string]any){
 		"c0": func(env map[string]any) { // sealed under a key the ring lacks
 			var o map[string]any

@@ -22,7 +22,6 @@ import (
 	"github.com/kvgen/kvgen/internal/goonly/fieldsclients"
 	"github.com/kvgen/kvgen/internal/goonly/fieldsclients/db"
 	"github.com/kvgen/kvgen/kv"
-	"github.com/kvgen/kvgen/kv/kvimpl"
 )
 
 // Hostile input: rows written by other tools, keys no store can hold, and
@@ -182,12 +181,7 @@ func hostileRows(t *testing.T, s *fieldsclients.Store, pool *pgxpool.Pool, ring 
 			t.Fatal(err)
 		}
 		m["client_id"] = key
-		secret, err := kvimpl.Sealer{Encrypter: ring, Collection: fieldsclients.DefaultCollection, Key: key}.
-			Seal(nil, "client_secret", base.ClientSecret.Reveal())
-		if err != nil {
-			t.Fatal(err)
-		}
-		m["client_secret"] = json.RawMessage(secret)
+		m["client_secret"] = sealedSecret(t, ring, key, base.ClientSecret.Reveal())
 		for k, v := range change {
 			m[k] = v
 		}

@@ -241,8 +241,9 @@ func TestUnknownFieldsKept(t *testing.T) {
 
 func stdBase64(s string) ([]byte, error) { return base64.StdEncoding.Strict().DecodeString(s) }
 
-// TestPrintShowsFieldsOnly: a Client printed with fmt shows its fields, its
-// secret redacted, and nothing of the members it keeps without knowing them.
+// TestPrintShowsFieldsOnly: a Client printed with fmt, as a value or a
+// pointer, shows its fields, its secret redacted, and nothing of the
+// members it keeps without knowing them; so does its object, either way.
 func TestPrintShowsFieldsOnly(t *testing.T) {
 	var c oauthclients.Client
 	err := json.Unmarshal([]byte(`{"client_id":"c1","client_secret":"s3cr3t-value","x_future":"kept-unknown-bytes",`+
@@ -251,14 +252,59 @@ func TestPrintShowsFieldsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
-		out := fmt.Sprintf(verb, c) + fmt.Sprintf(verb, c.CimdDocument)
-		for _, hidden := range []string{"x_future", "kept-unknown", "x_nested", "nested-unknown", "s3cr3t", "unknown"} {
-			if strings.Contains(out, hidden) {
-				t.Errorf("%s prints %q: %s", verb, hidden, out)
+		for _, v := range []any{c, &c, c.CimdDocument, *c.CimdDocument} {
+			out := fmt.Sprintf(verb, v)
+			for _, hidden := range []string{"x_future", "kept-unknown", "x_nested", "nested-unknown", "s3cr3t", "unknown"} {
+				if strings.Contains(out, hidden) {
+					t.Errorf("%s of a %T prints %q: %s", verb, v, hidden, out)
+				}
 			}
 		}
 	}
-	if out := fmt.Sprintf("%+v", c); !strings.Contains(out, "ClientID:c1") || !strings.Contains(out, "ClientSecret:[REDACTED]") {
-		t.Errorf("%%+v = %s; want its fields, the secret redacted", out)
+	for _, v := range []any{c, &c} {
+		if out := fmt.Sprintf("%+v", v); !strings.Contains(out, "ClientID:c1") || !strings.Contains(out, "ClientSecret:[REDACTED]") {
+			t.Errorf("%%+v of a %T = %s; want its fields, the secret redacted", v, out)
+		}
+	}
+}
+
+// TestValueAndPointerMethods: a Client and a *Client are written alike by
+// encoding/json (as stored, the secret redacted, the unknown members kept),
+// and both validate and verify: the methods that only read a record take
+// it by value.
+func TestValueAndPointerMethods(t *testing.T) {
+	var c oauthclients.Client
+	err := json.Unmarshal([]byte(`{"client_id":"c1","redirect_uris":["https://c.example.com/cb"],"client_secret":"s3cr3t-value",`+
+		`"client_id_issued_at":1700000000,"registration_access_token":"sha256:`+strings.Repeat("ab", 32)+`","x_future":1}`), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byValue, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPointer, err := json.Marshal(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(byValue) != string(byPointer) {
+		t.Errorf("json.Marshal of a Client:\n%s\nof a *Client:\n%s", byValue, byPointer)
+	}
+	for _, want := range []string{`"client_id_issued_at":1700000000`, `"x_future":1`, `"client_secret":"` + kv.Redacted + `"`} {
+		if !strings.Contains(string(byValue), want) {
+			t.Errorf("json.Marshal of a Client = %s; want %s in it", byValue, want)
+		}
+	}
+	type record interface {
+		Validate() error
+		VerifyRegistrationAccessToken(token string) bool
+	}
+	for _, r := range []record{c, &c} {
+		if err := r.Validate(); err != nil {
+			t.Errorf("Validate of a %T: %v", r, err)
+		}
+		if r.VerifyRegistrationAccessToken("not-the-token") {
+			t.Errorf("VerifyRegistrationAccessToken of a %T took another token", r)
+		}
 	}
 }

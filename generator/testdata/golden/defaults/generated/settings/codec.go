@@ -21,46 +21,46 @@ var record = &kvimpl.Record[Setting]{
 // fieldsOfSetting are the fields of Setting, in the order they are written.
 var fieldsOfSetting = kvimpl.NewFields(
 	func(r *Setting) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Setting) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Optional("name", func(r *Setting) *string { return &r.Name }, kvimpl.String.Default("it's \"quoted\"")),
-	kvimpl.Optional("count", func(r *Setting) **int64 { return &r.Count }, kvimpl.Pointer(kvimpl.Int.Default(-7))),
-	kvimpl.Optional("ratio", func(r *Setting) **float64 { return &r.Ratio }, kvimpl.Pointer(kvimpl.Float.Default(1.5e-07))),
-	kvimpl.Optional("enabled", func(r *Setting) **bool { return &r.Enabled }, kvimpl.Pointer(kvimpl.Bool.Default(true))),
+	kvimpl.Required("id", func(r *Setting) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Optional("name", func(r *Setting) *string { return &r.Name }, kvimpl.String().Default("it's \"quoted\"")),
+	kvimpl.Optional("count", func(r *Setting) **int64 { return &r.Count }, kvimpl.Pointer(kvimpl.Int().Default(-7))),
+	kvimpl.Optional("ratio", func(r *Setting) **float64 { return &r.Ratio }, kvimpl.Pointer(kvimpl.Float().Default(1.5e-07))),
+	kvimpl.Optional("enabled", func(r *Setting) **bool { return &r.Enabled }, kvimpl.Pointer(kvimpl.Bool().Default(true))),
 	kvimpl.Optional("homepage", func(r *Setting) *string { return &r.Homepage }, kvimpl.URL(kv.SchemeHTTPS).Default("https://example.com/home")),
-	kvimpl.Optional("since", func(r *Setting) *time.Time { return &r.Since }, kvimpl.Timestamp.Default(time.Date(2025, time.January, 2, 14, 4, 5, 500000000, time.UTC))),
-	kvimpl.Optional("issued_at", func(r *Setting) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime.Default(time.Unix(int64(1767225600), 0).UTC())),
+	kvimpl.Optional("since", func(r *Setting) *time.Time { return &r.Since }, kvimpl.Timestamp().Default(time.Date(2025, time.January, 2, 14, 4, 5, 500000000, time.UTC))),
+	kvimpl.Optional("issued_at", func(r *Setting) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime().Default(time.Unix(int64(1767225600), 0).UTC())),
 	kvimpl.Optional("color", func(r *Setting) *string { return &r.Color }, kvimpl.Enum("red", "green").Default("green")),
-	kvimpl.Required("required_count", func(r *Setting) *int64 { return &r.RequiredCount }, kvimpl.Int.Default(3)),
-	kvimpl.Required("required_since", func(r *Setting) *time.Time { return &r.RequiredSince }, kvimpl.Timestamp.Default(time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC))),
+	kvimpl.Required("required_count", func(r *Setting) *int64 { return &r.RequiredCount }, kvimpl.Int().Default(3)),
+	kvimpl.Required("required_since", func(r *Setting) *time.Time { return &r.RequiredSince }, kvimpl.Timestamp().Default(time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC))),
 	kvimpl.Optional("limits", func(r *Setting) **SettingLimits { return &r.Limits }, kvimpl.Pointer(kvimpl.Object(fieldsOfSettingLimits, (*SettingLimits).read))),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSetting.
 func (r *Setting) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
-	case 1:
+	case 1: // name
 		return d.String(&r.Name)
-	case 2:
+	case 2: // count
 		return kvimpl.Read(d, &r.Count)
-	case 3:
+	case 3: // ratio
 		return kvimpl.Read(d, &r.Ratio)
-	case 4:
+	case 4: // enabled
 		return kvimpl.Read(d, &r.Enabled)
-	case 5:
+	case 5: // homepage
 		return d.String(&r.Homepage)
-	case 6:
+	case 6: // since
 		return kvimpl.Read(d, &r.Since)
-	case 7:
+	case 7: // issued_at
 		return kvimpl.Read(d, &r.IssuedAt)
-	case 8:
+	case 8: // color
 		return d.String(&r.Color)
-	case 9:
+	case 9: // required_count
 		return kvimpl.Read(d, &r.RequiredCount)
-	case 10:
+	case 10: // required_since
 		return kvimpl.Read(d, &r.RequiredSince)
-	case 11:
+	case 11: // limits
 		return kvimpl.Read(d, &r.Limits)
 	}
 	return d.Keep(&r.unknown)
@@ -69,19 +69,19 @@ func (r *Setting) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfSettingLimits are the fields of SettingLimits, in the order they are written.
 var fieldsOfSettingLimits = kvimpl.NewFields(
 	func(r *SettingLimits) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Optional("starts", func(r *SettingLimits) *time.Time { return &r.Starts }, kvimpl.Timestamp.Default(time.Date(2030, time.July, 1, 6, 59, 59, 123456789, time.UTC))),
-	kvimpl.Optional("burst", func(r *SettingLimits) **int64 { return &r.Burst }, kvimpl.Pointer(kvimpl.Int.Default(10))),
-	kvimpl.Required("paused", func(r *SettingLimits) *bool { return &r.Paused }, kvimpl.Bool.Default(false)),
+	kvimpl.Optional("starts", func(r *SettingLimits) *time.Time { return &r.Starts }, kvimpl.Timestamp().Default(time.Date(2030, time.July, 1, 6, 59, 59, 123456789, time.UTC))),
+	kvimpl.Optional("burst", func(r *SettingLimits) **int64 { return &r.Burst }, kvimpl.Pointer(kvimpl.Int().Default(10))),
+	kvimpl.Required("paused", func(r *SettingLimits) *bool { return &r.Paused }, kvimpl.Bool().Default(false)),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSettingLimits.
 func (r *SettingLimits) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // starts
 		return kvimpl.Read(d, &r.Starts)
-	case 1:
+	case 1: // burst
 		return kvimpl.Read(d, &r.Burst)
-	case 2:
+	case 2: // paused
 		return kvimpl.Read(d, &r.Paused)
 	}
 	return d.Keep(&r.unknown)
@@ -113,25 +113,17 @@ func (r *SettingLimits) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Setting records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Setting) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Setting, error) {
 	var v Setting
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Setting{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-	}
 }

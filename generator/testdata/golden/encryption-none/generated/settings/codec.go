@@ -22,19 +22,19 @@ var record = &kvimpl.Record[Setting]{
 // fieldsOfSetting are the fields of Setting, in the order they are written.
 var fieldsOfSetting = kvimpl.NewFields(
 	func(r *Setting) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("name", func(r *Setting) *string { return &r.Name }, kvimpl.String),
-	kvimpl.Required("value", func(r *Setting) *json.RawMessage { return &r.Value }, kvimpl.JSON),
-	kvimpl.Optional("updated_at", func(r *Setting) *time.Time { return &r.UpdatedAt }, kvimpl.Timestamp),
+	kvimpl.Required("name", func(r *Setting) *string { return &r.Name }, kvimpl.String()),
+	kvimpl.Required("value", func(r *Setting) *json.RawMessage { return &r.Value }, kvimpl.JSON()),
+	kvimpl.Optional("updated_at", func(r *Setting) *time.Time { return &r.UpdatedAt }, kvimpl.Timestamp()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSetting.
 func (r *Setting) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // name
 		return d.String(&r.Name)
-	case 1:
+	case 1: // value
 		return kvimpl.Read(d, &r.Value)
-	case 2:
+	case 2: // updated_at
 		return kvimpl.Read(d, &r.UpdatedAt)
 	}
 	return d.Keep(&r.unknown)
@@ -54,25 +54,17 @@ func (r *Setting) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Setting records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Setting) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Setting, error) {
 	var v Setting
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Setting{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-	}
 }

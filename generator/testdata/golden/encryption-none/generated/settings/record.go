@@ -26,8 +26,8 @@ type Setting struct {
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
-func (r *Setting) Validate() error {
-	return record.Validate(*r)
+func (r Setting) Validate() error {
+	return record.Validate(r)
 }
 
 // Format prints the record as fmt prints a struct, its fields only: not the members a read

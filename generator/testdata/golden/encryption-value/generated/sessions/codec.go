@@ -19,22 +19,22 @@ var record = &kvimpl.Record[Session]{
 // fieldsOfSession are the fields of Session, in the order they are written.
 var fieldsOfSession = kvimpl.NewFields(
 	func(r *Session) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Required("user", func(r *Session) *string { return &r.User }, kvimpl.String),
-	kvimpl.Optional("access_token", func(r *Session) *kv.Secret { return &r.AccessToken }, kvimpl.Secret),
-	kvimpl.Optional("scopes", func(r *Session) *[]string { return &r.Scopes }, kvimpl.List(kvimpl.String)),
+	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Required("user", func(r *Session) *string { return &r.User }, kvimpl.String()),
+	kvimpl.Optional("access_token", func(r *Session) *kv.Secret { return &r.AccessToken }, kvimpl.Secret()),
+	kvimpl.Optional("scopes", func(r *Session) *[]string { return &r.Scopes }, kvimpl.List(kvimpl.String())),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSession.
 func (r *Session) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
-	case 1:
+	case 1: // user
 		return d.String(&r.User)
-	case 2:
+	case 2: // access_token
 		return kvimpl.Read(d, &r.AccessToken)
-	case 3:
+	case 3: // scopes
 		return d.Strings(&r.Scopes)
 	}
 	return d.Keep(&r.unknown)
@@ -54,27 +54,17 @@ func (r *Session) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Session records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Session, error) {
 	var v Session
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Session{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-		Strict:    c.strict,
-	}
 }

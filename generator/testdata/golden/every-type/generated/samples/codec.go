@@ -22,88 +22,88 @@ var record = &kvimpl.Record[Sample]{
 // fieldsOfSample are the fields of Sample, in the order they are written.
 var fieldsOfSample = kvimpl.NewFields(
 	func(r *Sample) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Sample) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Optional("name", func(r *Sample) *string { return &r.Name }, kvimpl.String.Default("anonymous")),
-	kvimpl.Optional("count", func(r *Sample) **int64 { return &r.Count }, kvimpl.Pointer(kvimpl.Int.Default(3))),
-	kvimpl.Optional("ratio", func(r *Sample) **float64 { return &r.Ratio }, kvimpl.Pointer(kvimpl.Float.Default(0.5))),
-	kvimpl.Optional("enabled", func(r *Sample) **bool { return &r.Enabled }, kvimpl.Pointer(kvimpl.Bool.Default(true))),
+	kvimpl.Required("id", func(r *Sample) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Optional("name", func(r *Sample) *string { return &r.Name }, kvimpl.String().Default("anonymous")),
+	kvimpl.Optional("count", func(r *Sample) **int64 { return &r.Count }, kvimpl.Pointer(kvimpl.Int().Default(3))),
+	kvimpl.Optional("ratio", func(r *Sample) **float64 { return &r.Ratio }, kvimpl.Pointer(kvimpl.Float().Default(0.5))),
+	kvimpl.Optional("enabled", func(r *Sample) **bool { return &r.Enabled }, kvimpl.Pointer(kvimpl.Bool().Default(true))),
 	kvimpl.Optional("homepage", func(r *Sample) *string { return &r.Homepage }, kvimpl.URL(kv.SchemeHTTPS)),
-	kvimpl.Optional("created", func(r *Sample) *time.Time { return &r.Created }, kvimpl.Timestamp),
-	kvimpl.Optional("issued_at", func(r *Sample) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime),
+	kvimpl.Optional("created", func(r *Sample) *time.Time { return &r.Created }, kvimpl.Timestamp()),
+	kvimpl.Optional("issued_at", func(r *Sample) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime()),
 	kvimpl.Optional("color", func(r *Sample) *string { return &r.Color }, kvimpl.Enum("red", "green", "blue").Default("green")),
-	kvimpl.Optional("extra", func(r *Sample) *json.RawMessage { return &r.Extra }, kvimpl.JSON),
-	kvimpl.Optional("secret", func(r *Sample) *kv.Secret { return &r.Secret }, kvimpl.Secret),
-	kvimpl.Optional("digest", func(r *Sample) *kv.Hashed { return &r.Digest }, kvimpl.Hashed),
+	kvimpl.Optional("extra", func(r *Sample) *json.RawMessage { return &r.Extra }, kvimpl.JSON()),
+	kvimpl.Optional("secret", func(r *Sample) *kv.Secret { return &r.Secret }, kvimpl.Secret()),
+	kvimpl.Optional("digest", func(r *Sample) *kv.Hashed { return &r.Digest }, kvimpl.Hashed()),
 	kvimpl.Optional("point", func(r *Sample) **SamplePoint { return &r.Point }, kvimpl.Pointer(kvimpl.Object(fieldsOfSamplePoint, (*SamplePoint).read))),
-	kvimpl.Optional("tags", func(r *Sample) *[]string { return &r.Tags }, kvimpl.List(kvimpl.String)),
-	kvimpl.Optional("counts", func(r *Sample) *[]int64 { return &r.Counts }, kvimpl.List(kvimpl.Int)),
-	kvimpl.Optional("ratios", func(r *Sample) *[]float64 { return &r.Ratios }, kvimpl.List(kvimpl.Float)),
-	kvimpl.Optional("flags", func(r *Sample) *[]bool { return &r.Flags }, kvimpl.List(kvimpl.Bool)),
+	kvimpl.Optional("tags", func(r *Sample) *[]string { return &r.Tags }, kvimpl.List(kvimpl.String())),
+	kvimpl.Optional("counts", func(r *Sample) *[]int64 { return &r.Counts }, kvimpl.List(kvimpl.Int())),
+	kvimpl.Optional("ratios", func(r *Sample) *[]float64 { return &r.Ratios }, kvimpl.List(kvimpl.Float())),
+	kvimpl.Optional("flags", func(r *Sample) *[]bool { return &r.Flags }, kvimpl.List(kvimpl.Bool())),
 	kvimpl.Optional("links", func(r *Sample) *[]string { return &r.Links }, kvimpl.List(kvimpl.URL(kv.SchemeHTTPS|kv.SchemeLoopbackHTTP|kv.SchemePrivateUse))),
-	kvimpl.Optional("times", func(r *Sample) *[]time.Time { return &r.Times }, kvimpl.List(kvimpl.Timestamp)),
-	kvimpl.Optional("stamps", func(r *Sample) *[]time.Time { return &r.Stamps }, kvimpl.List(kvimpl.Unixtime)),
+	kvimpl.Optional("times", func(r *Sample) *[]time.Time { return &r.Times }, kvimpl.List(kvimpl.Timestamp())),
+	kvimpl.Optional("stamps", func(r *Sample) *[]time.Time { return &r.Stamps }, kvimpl.List(kvimpl.Unixtime())),
 	kvimpl.Optional("colors", func(r *Sample) *[]string { return &r.Colors }, kvimpl.List(kvimpl.Enum("red", "green", "blue"))),
-	kvimpl.Optional("blobs", func(r *Sample) *[]json.RawMessage { return &r.Blobs }, kvimpl.List(kvimpl.JSON)),
-	kvimpl.Optional("matrix", func(r *Sample) *[][]int64 { return &r.Matrix }, kvimpl.List(kvimpl.List(kvimpl.Int))),
+	kvimpl.Optional("blobs", func(r *Sample) *[]json.RawMessage { return &r.Blobs }, kvimpl.List(kvimpl.JSON())),
+	kvimpl.Optional("matrix", func(r *Sample) *[][]int64 { return &r.Matrix }, kvimpl.List(kvimpl.List(kvimpl.Int()))),
 	kvimpl.Optional("grid", func(r *Sample) *[][]string { return &r.Grid }, kvimpl.List(kvimpl.List(kvimpl.URL(kv.SchemeHTTP)))),
 	kvimpl.Optional("items", func(r *Sample) *[]SampleItems { return &r.Items }, kvimpl.List(kvimpl.Object(fieldsOfSampleItems, (*SampleItems).read))),
-	kvimpl.Optional("wireName", func(r *Sample) *string { return &r.WireName }, kvimpl.String),
+	kvimpl.Optional("wireName", func(r *Sample) *string { return &r.WireName }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSample.
 func (r *Sample) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
-	case 1:
+	case 1: // name
 		return d.String(&r.Name)
-	case 2:
+	case 2: // count
 		return kvimpl.Read(d, &r.Count)
-	case 3:
+	case 3: // ratio
 		return kvimpl.Read(d, &r.Ratio)
-	case 4:
+	case 4: // enabled
 		return kvimpl.Read(d, &r.Enabled)
-	case 5:
+	case 5: // homepage
 		return d.String(&r.Homepage)
-	case 6:
+	case 6: // created
 		return kvimpl.Read(d, &r.Created)
-	case 7:
+	case 7: // issued_at
 		return kvimpl.Read(d, &r.IssuedAt)
-	case 8:
+	case 8: // color
 		return d.String(&r.Color)
-	case 9:
+	case 9: // extra
 		return kvimpl.Read(d, &r.Extra)
-	case 10:
+	case 10: // secret
 		return kvimpl.Read(d, &r.Secret)
-	case 11:
+	case 11: // digest
 		return kvimpl.Read(d, &r.Digest)
-	case 12:
+	case 12: // point
 		return kvimpl.Read(d, &r.Point)
-	case 13:
+	case 13: // tags
 		return d.Strings(&r.Tags)
-	case 14:
+	case 14: // counts
 		return kvimpl.Read(d, &r.Counts)
-	case 15:
+	case 15: // ratios
 		return kvimpl.Read(d, &r.Ratios)
-	case 16:
+	case 16: // flags
 		return kvimpl.Read(d, &r.Flags)
-	case 17:
+	case 17: // links
 		return d.Strings(&r.Links)
-	case 18:
+	case 18: // times
 		return kvimpl.Read(d, &r.Times)
-	case 19:
+	case 19: // stamps
 		return kvimpl.Read(d, &r.Stamps)
-	case 20:
+	case 20: // colors
 		return d.Strings(&r.Colors)
-	case 21:
+	case 21: // blobs
 		return kvimpl.Read(d, &r.Blobs)
-	case 22:
+	case 22: // matrix
 		return kvimpl.Read(d, &r.Matrix)
-	case 23:
+	case 23: // grid
 		return kvimpl.Read(d, &r.Grid)
-	case 24:
+	case 24: // items
 		return kvimpl.Read(d, &r.Items)
-	case 25:
+	case 25: // wireName
 		return d.String(&r.WireName)
 	}
 	return d.Keep(&r.unknown)
@@ -112,16 +112,16 @@ func (r *Sample) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfSamplePoint are the fields of SamplePoint, in the order they are written.
 var fieldsOfSamplePoint = kvimpl.NewFields(
 	func(r *SamplePoint) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("x", func(r *SamplePoint) *float64 { return &r.X }, kvimpl.Float),
-	kvimpl.Required("y", func(r *SamplePoint) *float64 { return &r.Y }, kvimpl.Float),
+	kvimpl.Required("x", func(r *SamplePoint) *float64 { return &r.X }, kvimpl.Float()),
+	kvimpl.Required("y", func(r *SamplePoint) *float64 { return &r.Y }, kvimpl.Float()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSamplePoint.
 func (r *SamplePoint) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // x
 		return kvimpl.Read(d, &r.X)
-	case 1:
+	case 1: // y
 		return kvimpl.Read(d, &r.Y)
 	}
 	return d.Keep(&r.unknown)
@@ -130,16 +130,16 @@ func (r *SamplePoint) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfSampleItems are the fields of SampleItems, in the order they are written.
 var fieldsOfSampleItems = kvimpl.NewFields(
 	func(r *SampleItems) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("sku", func(r *SampleItems) *string { return &r.Sku }, kvimpl.String),
-	kvimpl.Optional("quantity", func(r *SampleItems) **int64 { return &r.Quantity }, kvimpl.Pointer(kvimpl.Int)),
+	kvimpl.Required("sku", func(r *SampleItems) *string { return &r.Sku }, kvimpl.String()),
+	kvimpl.Optional("quantity", func(r *SampleItems) **int64 { return &r.Quantity }, kvimpl.Pointer(kvimpl.Int())),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSampleItems.
 func (r *SampleItems) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // sku
 		return d.String(&r.Sku)
-	case 1:
+	case 1: // quantity
 		return kvimpl.Read(d, &r.Quantity)
 	}
 	return d.Keep(&r.unknown)
@@ -184,27 +184,17 @@ func (r *SampleItems) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Sample records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Sample) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Sample, error) {
 	var v Sample
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Sample{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-		Strict:    c.strict,
-	}
 }

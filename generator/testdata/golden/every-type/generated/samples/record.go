@@ -72,8 +72,8 @@ type SampleItems struct {
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
-func (r *Sample) Validate() error {
-	return record.Validate(*r)
+func (r Sample) Validate() error {
+	return record.Validate(r)
 }
 
 // Format prints the record as fmt prints a struct, its fields only: not the members a read
@@ -95,6 +95,6 @@ func (r SampleItems) Format(f fmt.State, verb rune) {
 }
 
 // VerifyDigest reports, in constant time, whether token is the digest whose digest is stored.
-func (r *Sample) VerifyDigest(token string) bool {
+func (r Sample) VerifyDigest(token string) bool {
 	return r.Digest.Verify(token)
 }

@@ -19,19 +19,19 @@ var record = &kvimpl.Record[Note]{
 // fieldsOfNote are the fields of Note, in the order they are written.
 var fieldsOfNote = kvimpl.NewFields(
 	func(r *Note) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Note) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Optional("body", func(r *Note) *string { return &r.Body }, kvimpl.String),
+	kvimpl.Required("id", func(r *Note) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Optional("body", func(r *Note) *string { return &r.Body }, kvimpl.String()),
 	kvimpl.Optional("meta", func(r *Note) **NoteMeta { return &r.Meta }, kvimpl.Pointer(kvimpl.Object(fieldsOfNoteMeta, (*NoteMeta).read))),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfNote.
 func (r *Note) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
-	case 1:
+	case 1: // body
 		return d.String(&r.Body)
-	case 2:
+	case 2: // meta
 		return kvimpl.Read(d, &r.Meta)
 	}
 	return d.Keep(&r.unknown)
@@ -40,13 +40,13 @@ func (r *Note) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfNoteMeta are the fields of NoteMeta, in the order they are written.
 var fieldsOfNoteMeta = kvimpl.NewFields(
 	func(r *NoteMeta) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Optional("tag", func(r *NoteMeta) *string { return &r.Tag }, kvimpl.String),
+	kvimpl.Optional("tag", func(r *NoteMeta) *string { return &r.Tag }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfNoteMeta.
 func (r *NoteMeta) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // tag
 		return d.String(&r.Tag)
 	}
 	return d.Keep(&r.unknown)
@@ -78,25 +78,17 @@ func (r *NoteMeta) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Note records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Note) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Note, error) {
 	var v Note
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Note{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-	}
 }

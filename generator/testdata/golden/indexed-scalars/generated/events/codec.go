@@ -21,40 +21,40 @@ var record = &kvimpl.Record[Event]{
 // fieldsOfEvent are the fields of Event, in the order they are written.
 var fieldsOfEvent = kvimpl.NewFields(
 	func(r *Event) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Event) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Optional("kind", func(r *Event) *string { return &r.Kind }, kvimpl.String),
+	kvimpl.Required("id", func(r *Event) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Optional("kind", func(r *Event) *string { return &r.Kind }, kvimpl.String()),
 	kvimpl.Optional("source", func(r *Event) *string { return &r.Source }, kvimpl.URL(kv.SchemeHTTPS)),
 	kvimpl.Optional("level", func(r *Event) *string { return &r.Level }, kvimpl.Enum("info", "warn")),
-	kvimpl.Optional("seq", func(r *Event) **int64 { return &r.Seq }, kvimpl.Pointer(kvimpl.Int)),
-	kvimpl.Optional("urgent", func(r *Event) **bool { return &r.Urgent }, kvimpl.Pointer(kvimpl.Bool)),
-	kvimpl.Optional("score", func(r *Event) **float64 { return &r.Score }, kvimpl.Pointer(kvimpl.Float)),
-	kvimpl.Optional("at", func(r *Event) *time.Time { return &r.At }, kvimpl.Timestamp),
-	kvimpl.Optional("issued_at", func(r *Event) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime),
-	kvimpl.Optional("a -- b /* c */ @value $1", func(r *Event) *string { return &r.OddName }, kvimpl.String),
+	kvimpl.Optional("seq", func(r *Event) **int64 { return &r.Seq }, kvimpl.Pointer(kvimpl.Int())),
+	kvimpl.Optional("urgent", func(r *Event) **bool { return &r.Urgent }, kvimpl.Pointer(kvimpl.Bool())),
+	kvimpl.Optional("score", func(r *Event) **float64 { return &r.Score }, kvimpl.Pointer(kvimpl.Float())),
+	kvimpl.Optional("at", func(r *Event) *time.Time { return &r.At }, kvimpl.Timestamp()),
+	kvimpl.Optional("issued_at", func(r *Event) *time.Time { return &r.IssuedAt }, kvimpl.Unixtime()),
+	kvimpl.Optional("a -- b /* c */ @value $1", func(r *Event) *string { return &r.OddName }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfEvent.
 func (r *Event) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
-	case 1:
+	case 1: // kind
 		return d.String(&r.Kind)
-	case 2:
+	case 2: // source
 		return d.String(&r.Source)
-	case 3:
+	case 3: // level
 		return d.String(&r.Level)
-	case 4:
+	case 4: // seq
 		return kvimpl.Read(d, &r.Seq)
-	case 5:
+	case 5: // urgent
 		return kvimpl.Read(d, &r.Urgent)
-	case 6:
+	case 6: // score
 		return kvimpl.Read(d, &r.Score)
-	case 7:
+	case 7: // at
 		return kvimpl.Read(d, &r.At)
-	case 8:
+	case 8: // issued_at
 		return kvimpl.Read(d, &r.IssuedAt)
-	case 9:
+	case 9: // a -- b /* c */ @value $1
 		return d.String(&r.OddName)
 	}
 	return d.Keep(&r.unknown)
@@ -74,25 +74,17 @@ func (r *Event) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Event records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Event) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Event, error) {
 	var v Event
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Event{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-	}
 }

@@ -33,8 +33,8 @@ type Event struct {
 // PostgreSQL or Python could not read back (NUL, invalid UTF-8, unpaired surrogates,
 // numbers outside float64, anywhere in the record) as a *kv.ValidationError,
 // errors.Is(err, kv.ErrInvalid). Put calls it before any write.
-func (r *Event) Validate() error {
-	return record.Validate(*r)
+func (r Event) Validate() error {
+	return record.Validate(r)
 }
 
 // Format prints the record as fmt prints a struct, its fields only: not the members a read

@@ -83,19 +83,19 @@ func NewMemory(opts Options) (*Store, error) {
 func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	config := kvimpl.StoreConfig{
 		Package:    "events",
-		Encryption: kv.EncryptionNone,
 		Collection: cmp.Or(opts.Collection, DefaultCollection),
+		Crypto: kvimpl.Crypto{
+			Plaintext: new(kv.PlaintextCounter),
+		},
 	}
-	if err := config.Check(); err != nil {
+	if err := record.Check(config); err != nil {
 		return nil, err
 	}
-	c := &codec{
-		plaintext: new(kv.PlaintextCounter),
-	}
-	untyped, err := kvimpl.Untyped(b, config, c.plaintext)
+	untyped, err := record.Untyped(b, config)
 	if err != nil {
 		return nil, err
 	}
+	c := &codec{config.Crypto}
 	return &Store{
 		records: kv.NewValueStore[Event](b, c, config.Collection),
 		untyped: untyped,
@@ -294,5 +294,5 @@ func (s *Store) Untyped() kv.Store[map[string]any] {
 // PlaintextReads counts the records read without the encryption the schema asks
 // for: data written before encryption was turned on.
 func (s *Store) PlaintextReads() int64 {
-	return s.codec.plaintext.Load()
+	return s.codec.Plaintext.Load()
 }

@@ -19,22 +19,22 @@ var record = &kvimpl.Record[Device]{
 // fieldsOfDevice are the fields of Device, in the order they are written.
 var fieldsOfDevice = kvimpl.NewFields(
 	func(r *Device) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("serial", func(r *Device) *string { return &r.Serial }, kvimpl.String),
-	kvimpl.Optional("owner", func(r *Device) *string { return &r.Owner }, kvimpl.String),
-	kvimpl.Optional("modelId", func(r *Device) *string { return &r.ModelID }, kvimpl.String),
-	kvimpl.Optional("token", func(r *Device) *kv.Secret { return &r.Token }, kvimpl.Secret),
+	kvimpl.Required("serial", func(r *Device) *string { return &r.Serial }, kvimpl.String()),
+	kvimpl.Optional("owner", func(r *Device) *string { return &r.Owner }, kvimpl.String()),
+	kvimpl.Optional("modelId", func(r *Device) *string { return &r.ModelID }, kvimpl.String()),
+	kvimpl.Optional("token", func(r *Device) *kv.Secret { return &r.Token }, kvimpl.Secret()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfDevice.
 func (r *Device) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // serial
 		return d.String(&r.Serial)
-	case 1:
+	case 1: // owner
 		return d.String(&r.Owner)
-	case 2:
+	case 2: // modelId
 		return d.String(&r.ModelID)
-	case 3:
+	case 3: // token
 		return kvimpl.Read(d, &r.Token)
 	}
 	return d.Keep(&r.unknown)
@@ -54,27 +54,17 @@ func (r *Device) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Device records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Device) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Device, error) {
 	var v Device
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Device{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-		Strict:    c.strict,
-	}
 }

@@ -19,13 +19,13 @@ var record = &kvimpl.Record[Token]{
 // fieldsOfToken are the fields of Token, in the order they are written.
 var fieldsOfToken = kvimpl.NewFields(
 	func(r *Token) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Token) *string { return &r.ID }, kvimpl.String),
+	kvimpl.Required("id", func(r *Token) *string { return &r.ID }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfToken.
 func (r *Token) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
 	}
 	return d.Keep(&r.unknown)
@@ -45,27 +45,17 @@ func (r *Token) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Token records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Token) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Token, error) {
 	var v Token
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Token{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-		Strict:    c.strict,
-	}
 }

@@ -21,7 +21,7 @@ var record = &kvimpl.Record[Org]{
 // fieldsOfOrg are the fields of Org, in the order they are written.
 var fieldsOfOrg = kvimpl.NewFields(
 	func(r *Org) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("slug", func(r *Org) *string { return &r.Slug }, kvimpl.String),
+	kvimpl.Required("slug", func(r *Org) *string { return &r.Slug }, kvimpl.String()),
 	kvimpl.Optional("address", func(r *Org) **OrgAddress { return &r.Address }, kvimpl.Pointer(kvimpl.Object(fieldsOfOrgAddress, (*OrgAddress).read))),
 	kvimpl.Optional("teams", func(r *Org) *[]OrgTeams { return &r.Teams }, kvimpl.List(kvimpl.Object(fieldsOfOrgTeams, (*OrgTeams).read))),
 )
@@ -29,11 +29,11 @@ var fieldsOfOrg = kvimpl.NewFields(
 // read reads the member of r that d has at hand, field of fieldsOfOrg.
 func (r *Org) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // slug
 		return d.String(&r.Slug)
-	case 1:
+	case 1: // address
 		return kvimpl.Read(d, &r.Address)
-	case 2:
+	case 2: // teams
 		return kvimpl.Read(d, &r.Teams)
 	}
 	return d.Keep(&r.unknown)
@@ -42,16 +42,16 @@ func (r *Org) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfOrgAddress are the fields of OrgAddress, in the order they are written.
 var fieldsOfOrgAddress = kvimpl.NewFields(
 	func(r *OrgAddress) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Optional("street", func(r *OrgAddress) *string { return &r.Street }, kvimpl.String),
+	kvimpl.Optional("street", func(r *OrgAddress) *string { return &r.Street }, kvimpl.String()),
 	kvimpl.Optional("geo", func(r *OrgAddress) **OrgAddressGeo { return &r.Geo }, kvimpl.Pointer(kvimpl.Object(fieldsOfOrgAddressGeo, (*OrgAddressGeo).read))),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfOrgAddress.
 func (r *OrgAddress) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // street
 		return d.String(&r.Street)
-	case 1:
+	case 1: // geo
 		return kvimpl.Read(d, &r.Geo)
 	}
 	return d.Keep(&r.unknown)
@@ -60,16 +60,16 @@ func (r *OrgAddress) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfOrgAddressGeo are the fields of OrgAddressGeo, in the order they are written.
 var fieldsOfOrgAddressGeo = kvimpl.NewFields(
 	func(r *OrgAddressGeo) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("lat", func(r *OrgAddressGeo) *float64 { return &r.Lat }, kvimpl.Float),
-	kvimpl.Required("lon", func(r *OrgAddressGeo) *float64 { return &r.Lon }, kvimpl.Float),
+	kvimpl.Required("lat", func(r *OrgAddressGeo) *float64 { return &r.Lat }, kvimpl.Float()),
+	kvimpl.Required("lon", func(r *OrgAddressGeo) *float64 { return &r.Lon }, kvimpl.Float()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfOrgAddressGeo.
 func (r *OrgAddressGeo) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // lat
 		return kvimpl.Read(d, &r.Lat)
-	case 1:
+	case 1: // lon
 		return kvimpl.Read(d, &r.Lon)
 	}
 	return d.Keep(&r.unknown)
@@ -78,7 +78,7 @@ func (r *OrgAddressGeo) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfOrgTeams are the fields of OrgTeams, in the order they are written.
 var fieldsOfOrgTeams = kvimpl.NewFields(
 	func(r *OrgTeams) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("name", func(r *OrgTeams) *string { return &r.Name }, kvimpl.String),
+	kvimpl.Required("name", func(r *OrgTeams) *string { return &r.Name }, kvimpl.String()),
 	kvimpl.Optional("lead", func(r *OrgTeams) **OrgTeamsLead { return &r.Lead }, kvimpl.Pointer(kvimpl.Object(fieldsOfOrgTeamsLead, (*OrgTeamsLead).read))),
 	kvimpl.Optional("members", func(r *OrgTeams) *[]OrgTeamsMembers { return &r.Members }, kvimpl.List(kvimpl.Object(fieldsOfOrgTeamsMembers, (*OrgTeamsMembers).read))),
 )
@@ -86,11 +86,11 @@ var fieldsOfOrgTeams = kvimpl.NewFields(
 // read reads the member of r that d has at hand, field of fieldsOfOrgTeams.
 func (r *OrgTeams) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // name
 		return d.String(&r.Name)
-	case 1:
+	case 1: // lead
 		return kvimpl.Read(d, &r.Lead)
-	case 2:
+	case 2: // members
 		return kvimpl.Read(d, &r.Members)
 	}
 	return d.Keep(&r.unknown)
@@ -99,16 +99,16 @@ func (r *OrgTeams) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfOrgTeamsLead are the fields of OrgTeamsLead, in the order they are written.
 var fieldsOfOrgTeamsLead = kvimpl.NewFields(
 	func(r *OrgTeamsLead) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("email", func(r *OrgTeamsLead) *string { return &r.Email }, kvimpl.String),
-	kvimpl.Optional("since", func(r *OrgTeamsLead) *time.Time { return &r.Since }, kvimpl.Timestamp),
+	kvimpl.Required("email", func(r *OrgTeamsLead) *string { return &r.Email }, kvimpl.String()),
+	kvimpl.Optional("since", func(r *OrgTeamsLead) *time.Time { return &r.Since }, kvimpl.Timestamp()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfOrgTeamsLead.
 func (r *OrgTeamsLead) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // email
 		return d.String(&r.Email)
-	case 1:
+	case 1: // since
 		return kvimpl.Read(d, &r.Since)
 	}
 	return d.Keep(&r.unknown)
@@ -117,13 +117,13 @@ func (r *OrgTeamsLead) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfOrgTeamsMembers are the fields of OrgTeamsMembers, in the order they are written.
 var fieldsOfOrgTeamsMembers = kvimpl.NewFields(
 	func(r *OrgTeamsMembers) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("email", func(r *OrgTeamsMembers) *string { return &r.Email }, kvimpl.String),
+	kvimpl.Required("email", func(r *OrgTeamsMembers) *string { return &r.Email }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfOrgTeamsMembers.
 func (r *OrgTeamsMembers) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // email
 		return d.String(&r.Email)
 	}
 	return d.Keep(&r.unknown)
@@ -203,25 +203,17 @@ func (r *OrgTeamsMembers) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Org records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Org) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Org, error) {
 	var v Org
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Org{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-	}
 }

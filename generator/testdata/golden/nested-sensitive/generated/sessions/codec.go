@@ -21,8 +21,8 @@ var record = &kvimpl.Record[Session]{
 // fieldsOfSession are the fields of Session, in the order they are written.
 var fieldsOfSession = kvimpl.NewFields(
 	func(r *Session) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Optional("client_secret", func(r *Session) *kv.Secret { return &r.ClientSecret }, kvimpl.Secret),
+	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Optional("client_secret", func(r *Session) *kv.Secret { return &r.ClientSecret }, kvimpl.Secret()),
 	kvimpl.Optional("upstream", func(r *Session) **SessionUpstream { return &r.Upstream }, kvimpl.Pointer(kvimpl.Object(fieldsOfSessionUpstream, (*SessionUpstream).read))),
 	kvimpl.Optional("grants", func(r *Session) *[]SessionGrants { return &r.Grants }, kvimpl.List(kvimpl.Object(fieldsOfSessionGrants, (*SessionGrants).read))),
 )
@@ -30,13 +30,13 @@ var fieldsOfSession = kvimpl.NewFields(
 // read reads the member of r that d has at hand, field of fieldsOfSession.
 func (r *Session) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
-	case 1:
+	case 1: // client_secret
 		return kvimpl.Read(d, &r.ClientSecret)
-	case 2:
+	case 2: // upstream
 		return kvimpl.Read(d, &r.Upstream)
-	case 3:
+	case 3: // grants
 		return kvimpl.Read(d, &r.Grants)
 	}
 	return d.Keep(&r.unknown)
@@ -45,19 +45,19 @@ func (r *Session) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfSessionUpstream are the fields of SessionUpstream, in the order they are written.
 var fieldsOfSessionUpstream = kvimpl.NewFields(
 	func(r *SessionUpstream) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("access_token", func(r *SessionUpstream) *kv.Secret { return &r.AccessToken }, kvimpl.Secret),
-	kvimpl.Optional("token_type", func(r *SessionUpstream) *string { return &r.TokenType }, kvimpl.String.Default("Bearer")),
-	kvimpl.Optional("expires_at", func(r *SessionUpstream) *time.Time { return &r.ExpiresAt }, kvimpl.Unixtime),
+	kvimpl.Required("access_token", func(r *SessionUpstream) *kv.Secret { return &r.AccessToken }, kvimpl.Secret()),
+	kvimpl.Optional("token_type", func(r *SessionUpstream) *string { return &r.TokenType }, kvimpl.String().Default("Bearer")),
+	kvimpl.Optional("expires_at", func(r *SessionUpstream) *time.Time { return &r.ExpiresAt }, kvimpl.Unixtime()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSessionUpstream.
 func (r *SessionUpstream) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // access_token
 		return kvimpl.Read(d, &r.AccessToken)
-	case 1:
+	case 1: // token_type
 		return d.String(&r.TokenType)
-	case 2:
+	case 2: // expires_at
 		return kvimpl.Read(d, &r.ExpiresAt)
 	}
 	return d.Keep(&r.unknown)
@@ -66,19 +66,19 @@ func (r *SessionUpstream) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfSessionGrants are the fields of SessionGrants, in the order they are written.
 var fieldsOfSessionGrants = kvimpl.NewFields(
 	func(r *SessionGrants) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("scope", func(r *SessionGrants) *string { return &r.Scope }, kvimpl.String),
-	kvimpl.Optional("refresh_token", func(r *SessionGrants) *kv.Secret { return &r.RefreshToken }, kvimpl.Secret),
+	kvimpl.Required("scope", func(r *SessionGrants) *string { return &r.Scope }, kvimpl.String()),
+	kvimpl.Optional("refresh_token", func(r *SessionGrants) *kv.Secret { return &r.RefreshToken }, kvimpl.Secret()),
 	kvimpl.Optional("response", func(r *SessionGrants) **SessionGrantsResponse { return &r.Response }, kvimpl.Pointer(kvimpl.Object(fieldsOfSessionGrantsResponse, (*SessionGrantsResponse).read))),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSessionGrants.
 func (r *SessionGrants) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // scope
 		return d.String(&r.Scope)
-	case 1:
+	case 1: // refresh_token
 		return kvimpl.Read(d, &r.RefreshToken)
-	case 2:
+	case 2: // response
 		return kvimpl.Read(d, &r.Response)
 	}
 	return d.Keep(&r.unknown)
@@ -87,13 +87,13 @@ func (r *SessionGrants) read(d *kvimpl.Decoder, field int) error {
 // fieldsOfSessionGrantsResponse are the fields of SessionGrantsResponse, in the order they are written.
 var fieldsOfSessionGrantsResponse = kvimpl.NewFields(
 	func(r *SessionGrantsResponse) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Optional("id_token", func(r *SessionGrantsResponse) *kv.Secret { return &r.IDToken }, kvimpl.Secret),
+	kvimpl.Optional("id_token", func(r *SessionGrantsResponse) *kv.Secret { return &r.IDToken }, kvimpl.Secret()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSessionGrantsResponse.
 func (r *SessionGrantsResponse) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id_token
 		return kvimpl.Read(d, &r.IDToken)
 	}
 	return d.Keep(&r.unknown)
@@ -149,27 +149,17 @@ func (r *SessionGrantsResponse) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Session records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Session, error) {
 	var v Session
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Session{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-		Strict:    c.strict,
-	}
 }

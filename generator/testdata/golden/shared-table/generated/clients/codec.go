@@ -19,19 +19,19 @@ var record = &kvimpl.Record[Client]{
 // fieldsOfClient are the fields of Client, in the order they are written.
 var fieldsOfClient = kvimpl.NewFields(
 	func(r *Client) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("client_id", func(r *Client) *string { return &r.ClientID }, kvimpl.String),
-	kvimpl.Optional("client_secret", func(r *Client) *kv.Secret { return &r.ClientSecret }, kvimpl.Secret),
-	kvimpl.Optional("software_id", func(r *Client) *string { return &r.SoftwareID }, kvimpl.String),
+	kvimpl.Required("client_id", func(r *Client) *string { return &r.ClientID }, kvimpl.String()),
+	kvimpl.Optional("client_secret", func(r *Client) *kv.Secret { return &r.ClientSecret }, kvimpl.Secret()),
+	kvimpl.Optional("software_id", func(r *Client) *string { return &r.SoftwareID }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfClient.
 func (r *Client) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // client_id
 		return d.String(&r.ClientID)
-	case 1:
+	case 1: // client_secret
 		return kvimpl.Read(d, &r.ClientSecret)
-	case 2:
+	case 2: // software_id
 		return d.String(&r.SoftwareID)
 	}
 	return d.Keep(&r.unknown)
@@ -51,27 +51,17 @@ func (r *Client) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Client records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Client) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Client, error) {
 	var v Client
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Client{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-		Strict:    c.strict,
-	}
 }

@@ -19,19 +19,19 @@ var record = &kvimpl.Record[Grant]{
 // fieldsOfGrant are the fields of Grant, in the order they are written.
 var fieldsOfGrant = kvimpl.NewFields(
 	func(r *Grant) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("code", func(r *Grant) *string { return &r.Code }, kvimpl.String),
-	kvimpl.Required("client_id", func(r *Grant) *string { return &r.ClientID }, kvimpl.String),
-	kvimpl.Optional("scopes", func(r *Grant) *[]string { return &r.Scopes }, kvimpl.List(kvimpl.String)),
+	kvimpl.Required("code", func(r *Grant) *string { return &r.Code }, kvimpl.String()),
+	kvimpl.Required("client_id", func(r *Grant) *string { return &r.ClientID }, kvimpl.String()),
+	kvimpl.Optional("scopes", func(r *Grant) *[]string { return &r.Scopes }, kvimpl.List(kvimpl.String())),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfGrant.
 func (r *Grant) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // code
 		return d.String(&r.Code)
-	case 1:
+	case 1: // client_id
 		return d.String(&r.ClientID)
-	case 2:
+	case 2: // scopes
 		return d.Strings(&r.Scopes)
 	}
 	return d.Keep(&r.unknown)
@@ -51,25 +51,17 @@ func (r *Grant) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Grant records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Grant) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Grant, error) {
 	var v Grant
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Grant{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-	}
 }

@@ -21,34 +21,34 @@ var record = &kvimpl.Record[Session]{
 // fieldsOfSession are the fields of Session, in the order they are written.
 var fieldsOfSession = kvimpl.NewFields(
 	func(r *Session) *kvimpl.Unknown { return &r.unknown },
-	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String),
-	kvimpl.Optional("token", func(r *Session) *kv.Secret { return &r.Token }, kvimpl.Secret),
-	kvimpl.Optional("user", func(r *Session) *string { return &r.User }, kvimpl.String),
-	kvimpl.Optional("tries", func(r *Session) **int64 { return &r.Tries }, kvimpl.Pointer(kvimpl.Int)),
-	kvimpl.Optional("weight", func(r *Session) **float64 { return &r.Weight }, kvimpl.Pointer(kvimpl.Float)),
-	kvimpl.Optional("active", func(r *Session) **bool { return &r.Active }, kvimpl.Pointer(kvimpl.Bool)),
-	kvimpl.Optional("started_at", func(r *Session) *time.Time { return &r.StartedAt }, kvimpl.Unixtime),
-	kvimpl.Optional("a -- b /* c */ @value $1", func(r *Session) *string { return &r.OddName }, kvimpl.String),
+	kvimpl.Required("id", func(r *Session) *string { return &r.ID }, kvimpl.String()),
+	kvimpl.Optional("token", func(r *Session) *kv.Secret { return &r.Token }, kvimpl.Secret()),
+	kvimpl.Optional("user", func(r *Session) *string { return &r.User }, kvimpl.String()),
+	kvimpl.Optional("tries", func(r *Session) **int64 { return &r.Tries }, kvimpl.Pointer(kvimpl.Int())),
+	kvimpl.Optional("weight", func(r *Session) **float64 { return &r.Weight }, kvimpl.Pointer(kvimpl.Float())),
+	kvimpl.Optional("active", func(r *Session) **bool { return &r.Active }, kvimpl.Pointer(kvimpl.Bool())),
+	kvimpl.Optional("started_at", func(r *Session) *time.Time { return &r.StartedAt }, kvimpl.Unixtime()),
+	kvimpl.Optional("a -- b /* c */ @value $1", func(r *Session) *string { return &r.OddName }, kvimpl.String()),
 )
 
 // read reads the member of r that d has at hand, field of fieldsOfSession.
 func (r *Session) read(d *kvimpl.Decoder, field int) error {
 	switch field {
-	case 0:
+	case 0: // id
 		return d.String(&r.ID)
-	case 1:
+	case 1: // token
 		return kvimpl.Read(d, &r.Token)
-	case 2:
+	case 2: // user
 		return d.String(&r.User)
-	case 3:
+	case 3: // tries
 		return kvimpl.Read(d, &r.Tries)
-	case 4:
+	case 4: // weight
 		return kvimpl.Read(d, &r.Weight)
-	case 5:
+	case 5: // active
 		return kvimpl.Read(d, &r.Active)
-	case 6:
+	case 6: // started_at
 		return kvimpl.Read(d, &r.StartedAt)
-	case 7:
+	case 7: // a -- b /* c */ @value $1
 		return d.String(&r.OddName)
 	}
 	return d.Keep(&r.unknown)
@@ -68,27 +68,17 @@ func (r *Session) UnmarshalJSON(data []byte) error {
 
 // codec is the kv.Codec of Session records, with the store's encryption.
 type codec struct {
-	enc       kv.Encrypter // nil: store plaintext
-	plaintext *kv.PlaintextCounter
-	strict    bool // refuse what plaintext would count
+	kvimpl.Crypto
 }
 
 func (c *codec) Encode(collection, key string, v Session) ([]byte, error) {
-	return record.Encode(c.crypto(), collection, key, v)
+	return record.Encode(c.Crypto, collection, key, v)
 }
 
 func (c *codec) Decode(collection, key string, data []byte) (Session, error) {
 	var v Session
-	if err := record.Decode(c.crypto(), collection, key, data, v.read); err != nil {
+	if err := record.Decode(c.Crypto, collection, key, data, v.read); err != nil {
 		return Session{}, err
 	}
 	return v, nil
-}
-
-func (c *codec) crypto() kvimpl.Crypto {
-	return kvimpl.Crypto{
-		Encrypter: c.enc,
-		Plaintext: c.plaintext,
-		Strict:    c.strict,
-	}
 }

@@ -66,6 +66,8 @@ type sqliteBackend struct {
 	r, w *sqlitedb.Queries
 }
 
+var _ kv.Backend = (*sqliteBackend)(nil)
+
 // newSQLiteBackend returns the backend reading on r and writing on w, for kvimpl.SQLiteBackend.
 func newSQLiteBackend(r, w kvimpl.SQLiteDBTX) kv.Backend {
 	return &sqliteBackend{r: sqlitedb.New(r), w: sqlitedb.New(w)}

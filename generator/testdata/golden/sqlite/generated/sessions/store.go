@@ -97,26 +97,23 @@ func NewMemory(opts Options) (*Store, error) {
 // NewWithBackend returns a store over any kv.Backend.
 func NewWithBackend(b kv.Backend, opts Options) (*Store, error) {
 	config := kvimpl.StoreConfig{
-		Package:        "sessions",
-		Encryption:     kv.EncryptionFields,
-		Sensitive:      []string{"token"},
-		Collection:     cmp.Or(opts.Collection, DefaultCollection),
-		Encrypter:      opts.Encrypter,
+		Package:    "sessions",
+		Collection: cmp.Or(opts.Collection, DefaultCollection),
+		Crypto: kvimpl.Crypto{
+			Encrypter: opts.Encrypter,
+			Plaintext: new(kv.PlaintextCounter),
+			Strict:    opts.Strict,
+		},
 		AllowPlaintext: opts.AllowPlaintext,
-		Strict:         opts.Strict,
 	}
-	if err := config.Check(); err != nil {
+	if err := record.Check(config); err != nil {
 		return nil, err
 	}
-	c := &codec{
-		enc:       opts.Encrypter,
-		plaintext: new(kv.PlaintextCounter),
-		strict:    opts.Strict,
-	}
-	untyped, err := kvimpl.Untyped(b, config, c.plaintext)
+	untyped, err := record.Untyped(b, config)
 	if err != nil {
 		return nil, err
 	}
+	c := &codec{config.Crypto}
 	return &Store{
 		records: kv.NewValueStore[Session](b, c, config.Collection),
 		untyped: untyped,
@@ -282,9 +279,9 @@ func (s *Store) Cull(ctx context.Context) (int, error) {
 // Strict refuses.
 func (s *Store) Reencrypt(ctx context.Context, opts kv.ReencryptOptions) (kv.ReencryptResult, error) {
 	if opts.Encrypter == nil {
-		opts.Encrypter = s.codec.enc
+		opts.Encrypter = s.codec.Encrypter
 	}
-	opts.Fields = []string{"token"} // the sensitive fields, each sealed on its own
+	opts.Fields = record.SealedFields()
 	return s.records.Reencrypt(ctx, opts)
 }
 
@@ -303,5 +300,5 @@ func (s *Store) Untyped() kv.Store[map[string]any] {
 // PlaintextReads counts the sensitive fields read without the encryption the schema asks
 // for: data written before encryption was turned on.
 func (s *Store) PlaintextReads() int64 {
-	return s.codec.plaintext.Load()
+	return s.codec.Plaintext.Load()
 }

@@ -54,7 +54,7 @@ func newSQLiteFunc() jen.Code {
 		"A PutMany is one statement, or above kv.PutManyChunk records one transaction of several.",
 	)).Line().
 		Func().Id(schema.NewSQLiteFunc).Params(sqliteDB(), jen.Id("opts").Id(schema.OptionsType)).Params(jen.Op("*").Id(schema.StoreType), jen.Error()).Block(
-		jen.Return(jen.Id(schema.NewWithBackendFunc).Call(jen.Qual(kvimplPkg, "SQLiteBackend").Call(jen.Id("db"), jen.Id("newSQLiteBackend")), jen.Id("opts"))),
+		jen.Return(jen.Id(schema.NewWithBackendFunc).Call(jen.Qual(kvimplPkg, "SQLiteBackend").Call(jen.Id("db"), jen.Id(schema.NewSQLiteBackendFunc)), jen.Id("opts"))),
 	)
 }
 
@@ -79,22 +79,22 @@ func checkSQLiteTableFunc(m *schema.Model) jen.Code {
 
 func sqliteBackendType(m *schema.Model) jen.Code {
 	return jen.Comment(docLines(
-		"sqliteBackend is the kv.Backend of the sqlc queries of package sqlitedb: reads on r,",
+		schema.SQLiteBackendType+" is the kv.Backend of the sqlc queries of package sqlitedb: reads on r,",
 		"writes on w. kvimpl.SQLiteBackend runs it, and its transactions.",
 	)).Line().
-		Type().Id("sqliteBackend").Struct(jen.List(jen.Id("r"), jen.Id("w")).Op("*").Qual(m.SQLiteDBImport, "Queries"))
+		Type().Id(schema.SQLiteBackendType).Struct(jen.List(jen.Id("r"), jen.Id("w")).Op("*").Qual(m.SQLiteDBImport, "Queries")).Line().Line().
+		Add(isBackend(schema.SQLiteBackendType))
 }
 
 // newSQLiteBackendFunc is what NewSQLite gives kvimpl.SQLiteBackend: the
-// backend over a database's connections, or over one transaction. Its
-// result type checks that sqliteBackend is a kv.Backend.
+// backend over a database's connections, or over one transaction.
 func newSQLiteBackendFunc(m *schema.Model) jen.Code {
 	queries := func(conn string) jen.Code {
 		return jen.Id(conn).Op(":").Qual(m.SQLiteDBImport, "New").Call(jen.Id(conn))
 	}
-	return jen.Comment("newSQLiteBackend returns the backend reading on r and writing on w, for kvimpl.SQLiteBackend.").Line().
-		Func().Id("newSQLiteBackend").Params(jen.List(jen.Id("r"), jen.Id("w")).Qual(kvimplPkg, "SQLiteDBTX")).Qual(kvPkg, "Backend").Block(
-		jen.Return(jen.Op("&").Id("sqliteBackend").Values(queries("r"), queries("w"))),
+	return commentf("%s returns the backend reading on r and writing on w, for kvimpl.SQLiteBackend.", schema.NewSQLiteBackendFunc).Line().
+		Func().Id(schema.NewSQLiteBackendFunc).Params(jen.List(jen.Id("r"), jen.Id("w")).Qual(kvimplPkg, "SQLiteDBTX")).Qual(kvPkg, "Backend").Block(
+		jen.Return(jen.Op("&").Id(schema.SQLiteBackendType).Values(queries("r"), queries("w"))),
 	)
 }
 
@@ -102,7 +102,7 @@ func newSQLiteBackendFunc(m *schema.Model) jen.Code {
 // connections, and writes on b.w, the writing one.
 func sqliteBackend(m *schema.Model) sqlcBackend {
 	return sqlcBackend{
-		typ: "sqliteBackend",
+		typ: schema.SQLiteBackendType,
 		db:  m.SQLiteDBImport,
 		queries: func(q sqlcQuery) *jen.Statement {
 			if q.Reads {
