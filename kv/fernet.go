@@ -22,6 +22,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"github.com/kvgen/kvgen/kv/internal/fastbase64"
 	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
@@ -179,7 +180,7 @@ func (r *KeyRing) decrypt(token []byte, keys []*cipherKey) ([]byte, error) {
 func (r *KeyRing) appendDecrypt(dst, token []byte, keys []*cipherKey) ([]byte, error) {
 	buf := rawTokens.Get().(*[]byte)
 	defer rawTokens.Put(buf)
-	raw, err := base64.URLEncoding.AppendDecode((*buf)[:0], token)
+	raw, err := fastbase64.URL.AppendDecode((*buf)[:0], token)
 	*buf = raw[:0] // grown, for the next one
 	if err != nil || len(raw) < minTokenBytes || (len(raw)-minTokenBytes)%aes.BlockSize != 0 || raw[0] != fernetVersion {
 		return nil, errToken
@@ -266,7 +267,7 @@ func (o *cipherKey) seal(plaintext []byte, now time.Time) []byte {
 	mac.Write(raw)
 	raw = mac.Sum(raw)
 	o.macs.Put(mac)
-	return base64.URLEncoding.AppendEncode(make([]byte, 0, base64.URLEncoding.EncodedLen(len(raw))), raw)
+	return fastbase64.URL.AppendEncode(make([]byte, 0, fastbase64.URL.EncodedLen(len(raw))), raw)
 }
 
 // verify reports whether raw, a decoded token of a valid length, carries

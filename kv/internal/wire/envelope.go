@@ -8,7 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+
+	"github.com/kvgen/kvgen/kv/internal/fastbase64"
 )
 
 // The envelope is py-key-value's FernetEncryptionWrapper format:
@@ -39,9 +40,9 @@ func Seal(e Encrypter, plaintext []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv: encrypt: %w", err)
 	}
-	out := make([]byte, 0, len(sealedPrefix)+base64.StdEncoding.EncodedLen(len(token))+len(sealedSuffix))
+	out := make([]byte, 0, len(sealedPrefix)+fastbase64.Std.EncodedLen(len(token))+len(sealedSuffix))
 	out = append(out, sealedPrefix...)
-	out = base64.StdEncoding.AppendEncode(out, token)
+	out = fastbase64.Std.AppendEncode(out, token)
 	return append(out, sealedSuffix...), nil
 }
 
@@ -183,8 +184,7 @@ func AppendToken(dst, raw []byte) (token []byte, ok bool) {
 	if bytes.IndexByte(text, '\n') >= 0 || bytes.IndexByte(text, '\r') >= 0 {
 		return nil, false
 	}
-	dst = slices.Grow(dst, base64.StdEncoding.DecodedLen(len(text)))
-	token, err := base64.StdEncoding.AppendDecode(dst, text)
+	token, err := fastbase64.Std.AppendDecode(dst, text)
 	if err != nil {
 		return nil, false
 	}
