@@ -159,38 +159,44 @@ func (r *KeyRing) Encrypt(plaintext []byte) ([]byte, error) {
 
 // Decrypt returns the plaintext of a token made with any key of the ring.
 func (r *KeyRing) Decrypt(token []byte) ([]byte, error) {
-	return r.decrypt(token, r.ciphers)
+	return r.appendDecrypt(nil, token)
 }
 
 // IsPrimary reports whether token was made with the first key, so that
-// Reencrypt can leave such values alone.
+// Reencrypt can leave such values alone: its HMAC under that key says so,
+// without decrypting it.
 func (r *KeyRing) IsPrimary(token []byte) bool {
 	if len(r.ciphers) == 0 {
 		return false
 	}
-	_, err := r.decrypt(token, r.ciphers[:1])
-	return err == nil
-}
-
-func (r *KeyRing) decrypt(token []byte, keys []*cipherKey) ([]byte, error) {
-	return r.appendDecrypt(nil, token, keys)
+	buf := rawTokens.Get().(*[]byte)
+	defer rawTokens.Put(buf)
+	raw, ok := rawToken(buf, token)
+	return ok && r.ciphers[0].verify(raw)
 }
 
 // appendDecrypt appends the plaintext of token to dst.
-func (r *KeyRing) appendDecrypt(dst, token []byte, keys []*cipherKey) ([]byte, error) {
+func (r *KeyRing) appendDecrypt(dst, token []byte) ([]byte, error) {
 	buf := rawTokens.Get().(*[]byte)
 	defer rawTokens.Put(buf)
-	raw, err := fastbase64.URL.AppendDecode((*buf)[:0], token)
-	*buf = raw[:0] // grown, for the next one
-	if err != nil || len(raw) < minTokenBytes || (len(raw)-minTokenBytes)%aes.BlockSize != 0 || raw[0] != fernetVersion {
+	raw, ok := rawToken(buf, token)
+	if !ok {
 		return nil, errToken
 	}
-	for _, k := range keys {
+	for _, k := range r.ciphers {
 		if k.verify(raw) {
 			return k.appendDecrypt(dst, raw)
 		}
 	}
 	return nil, errToken
+}
+
+// rawToken decodes token into *buf, a buffer of rawTokens, and reports
+// whether it has the version and a length of a Fernet token.
+func rawToken(buf *[]byte, token []byte) ([]byte, bool) {
+	raw, err := fastbase64.URL.AppendDecode((*buf)[:0], token)
+	*buf = raw[:0] // grown, for the next one
+	return raw, err == nil && len(raw) >= minTokenBytes && (len(raw)-minTokenBytes)%aes.BlockSize == 0 && raw[0] == fernetVersion
 }
 
 func init() { wire.AppendDecrypt = appendDecrypt }
@@ -202,7 +208,7 @@ func appendDecrypt(e wire.Encrypter, dst, token []byte) ([]byte, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	plain, err := r.appendDecrypt(dst, token, r.ciphers)
+	plain, err := r.appendDecrypt(dst, token)
 	return plain, true, err
 }
 

@@ -79,6 +79,54 @@ func TestKeyRingChecksPaddingAsPKCS7(t *testing.T) {
 	}
 }
 
+// TestKeyRingIsPrimary: the HMAC under the first key tells its tokens, and
+// only those, whatever they hold; Reencrypt leaves them alone.
+func TestKeyRingIsPrimary(t *testing.T) {
+	keys := newKeys(t, 2)
+	ring, reversed := mustRing(t, keys[0]+","+keys[1]), mustRing(t, keys[1]+","+keys[0])
+	first, err := ring.Encrypt([]byte("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := reversed.Encrypt([]byte("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.URLEncoding.DecodeString(string(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[30] ^= 1 // a bit of the ciphertext
+	changed := []byte(base64.URLEncoding.EncodeToString(raw))
+	key, err := fernet.DecodeKey(keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var badPadding [aes.BlockSize]byte // signed by the first key; Decrypt refuses it
+	if _, err := ring.Decrypt(signedToken(t, key, badPadding)); err == nil {
+		t.Fatal("a token with a final byte of 0 decrypted: the test builds tokens wrongly")
+	}
+	for name, c := range map[string]struct {
+		token []byte
+		want  bool
+	}{
+		"the first key's":         {first, true},
+		"signed by the first key": {signedToken(t, key, badPadding), true},
+		"the second key's":        {second, false},
+		"changed":                 {changed, false},
+		"truncated":               {first[:len(first)-8], false},
+		"not base64":              {append([]byte("!!!!"), first[4:]...), false},
+		"empty":                   {nil, false},
+	} {
+		if got := ring.IsPrimary(c.token); got != c.want {
+			t.Errorf("IsPrimary(%s token) = %v, want %v", name, got, c.want)
+		}
+	}
+	if reversed.IsPrimary(first) || !reversed.IsPrimary(second) {
+		t.Error("IsPrimary does not follow the order of the keys")
+	}
+}
+
 // FuzzKeyRingMatchesFernetGo holds the ring's own reading of tokens to
 // fernet-go, which makes them: every token Encrypt makes reads back, one
 // changed bit anywhere makes both refuse it, and any other input that the
