@@ -290,17 +290,20 @@ func (o *cipherKey) verify(raw []byte) bool {
 }
 
 // appendDecrypt appends the plaintext of a verified token to dst; from a
-// nil dst, it returns a slice of the plaintext's length. The last block is decrypted first, for the padding, which says
-// that length. The padding is checked as PKCS #7 wants it; fernet-go would
-// also take a final byte of 0 or above 16, which only a key holder can
-// produce.
+// nil dst, it returns a slice of the plaintext's length. The last block is
+// decrypted first, for the padding, which says that length; the others are
+// decrypted straight into dst. The padding is checked as PKCS #7 wants it;
+// fernet-go would also take a final byte of 0 or above 16, which only a key
+// holder can produce.
 func (o *cipherKey) appendDecrypt(dst, raw []byte) ([]byte, error) {
 	const ivAt, payloadAt, size = 1 + 8, 1 + 8 + aes.BlockSize, aes.BlockSize
 	payload := raw[payloadAt : len(raw)-sha256.Size] // a positive multiple of size
 	n := len(payload)
+	// in CBC each block is XORed, once decrypted, with the ciphertext
+	// before it, the IV for the first: raw[ivAt+at:] for the block at at
 	var last [size]byte
 	o.block.Decrypt(last[:], payload[n-size:])
-	subtle.XORBytes(last[:], last[:], raw[payloadAt+n-2*size:payloadAt+n-size]) // the IV for a single block
+	xorBlock(last[:], raw[ivAt+n-size:])
 	pad := int(last[size-1])
 	if pad == 0 || pad > size {
 		return nil, errToken
@@ -312,13 +315,19 @@ func (o *cipherKey) appendDecrypt(dst, raw []byte) ([]byte, error) {
 	}
 	dst = slices.Grow(dst, n-pad)
 	out := dst[len(dst) : len(dst)+n-pad]
-	prev := raw[ivAt:payloadAt]
 	for at := 0; at < n-size; at += size {
 		block := out[at : at+size]
 		o.block.Decrypt(block, payload[at:at+size])
-		subtle.XORBytes(block, block, prev)
-		prev = payload[at : at+size]
+		xorBlock(block, raw[ivAt+at:])
 	}
 	copy(out[n-size:], last[:size-pad])
 	return dst[:len(dst)+n-pad], nil
+}
+
+// xorBlock XORs the first AES block of src into dst: inline, where
+// subtle.XORBytes, a call with checks, cost as much as the AES itself.
+func xorBlock(dst, src []byte) {
+	_, _ = dst[aes.BlockSize-1], src[aes.BlockSize-1]
+	binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(dst)^binary.LittleEndian.Uint64(src))
+	binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(dst[8:])^binary.LittleEndian.Uint64(src[8:]))
 }
