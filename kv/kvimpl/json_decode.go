@@ -166,8 +166,12 @@ func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool,
 	*dec = Decoder{d: d, types: fs.types, keyAt: keyAt}
 	if dec.d.arena == nil {
 		dec.d.arena = &dec.arena
+		fs.arenaSizes.start(&dec.arena)
 	}
 	defer func() {
+		if dec.d.arena == &dec.arena {
+			fs.arenaSizes.note(&dec.arena)
+		}
 		*dec = Decoder{} // its chunk is the strings': never written again
 		decoders.Put(dec)
 	}()
