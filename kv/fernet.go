@@ -227,7 +227,14 @@ const fernetVersion = 0x80
 // both ways.
 type cipherKey struct {
 	block cipher.Block // AES-128 of the key's second half; safe for concurrent use
-	macs  sync.Pool    // of hash.Hash: HMAC-SHA256 under the key's first half
+	macs  sync.Pool    // of *mac: HMAC-SHA256 under the key's first half
+}
+
+// mac is an HMAC with room for its sum: a sum written to an array of the
+// caller's would escape, through the hash.Hash interface, to the heap.
+type mac struct {
+	hash.Hash
+	sum [sha256.Size]byte
 }
 
 func newCipherKey(k *fernet.Key) *cipherKey {
@@ -237,7 +244,7 @@ func newCipherKey(k *fernet.Key) *cipherKey {
 		panic("kv: AES-128 refused a 16-byte key: " + err.Error()) // cannot happen: the length is fixed
 	}
 	o := &cipherKey{block: block}
-	o.macs.New = func() any { return hmac.New(sha256.New, sign) }
+	o.macs.New = func() any { return &mac{Hash: hmac.New(sha256.New, sign)} }
 	return o
 }
 
@@ -268,11 +275,11 @@ func (o *cipherKey) seal(plaintext []byte, now time.Time) []byte {
 		o.block.Encrypt(block, block)
 		prev = block
 	}
-	mac := o.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(raw)
-	raw = mac.Sum(raw)
-	o.macs.Put(mac)
+	m := o.macs.Get().(*mac)
+	m.Reset()
+	m.Write(raw)
+	raw = m.Sum(raw)
+	o.macs.Put(m)
 	return fastbase64.URL.AppendEncode(make([]byte, 0, fastbase64.URL.EncodedLen(len(raw))), raw)
 }
 
@@ -280,47 +287,42 @@ func (o *cipherKey) seal(plaintext []byte, now time.Time) []byte {
 // this key's HMAC-SHA256 of everything before it.
 func (o *cipherKey) verify(raw []byte) bool {
 	signed, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	mac := o.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(signed)
-	var want [sha256.Size]byte
-	ok := hmac.Equal(mac.Sum(want[:0]), sum)
-	o.macs.Put(mac)
+	m := o.macs.Get().(*mac)
+	m.Reset()
+	m.Write(signed)
+	ok := hmac.Equal(m.Sum(m.sum[:0]), sum)
+	o.macs.Put(m)
 	return ok
 }
 
-// appendDecrypt appends the plaintext of a verified token to dst; from a
-// nil dst, it returns a slice of the plaintext's length. The last block is
-// decrypted first, for the padding, which says that length; the others are
-// decrypted straight into dst. The padding is checked as PKCS #7 wants it;
+// appendDecrypt appends the plaintext of a verified token to dst. The
+// blocks are decrypted straight into dst, and the padding, which says the
+// plaintext's length, is then cut off: on an error, dst's spare capacity
+// holds what was decrypted. The padding is checked as PKCS #7 wants it;
 // fernet-go would also take a final byte of 0 or above 16, which only a key
 // holder can produce.
 func (o *cipherKey) appendDecrypt(dst, raw []byte) ([]byte, error) {
 	const ivAt, payloadAt, size = 1 + 8, 1 + 8 + aes.BlockSize, aes.BlockSize
 	payload := raw[payloadAt : len(raw)-sha256.Size] // a positive multiple of size
 	n := len(payload)
-	// in CBC each block is XORed, once decrypted, with the ciphertext
-	// before it, the IV for the first: raw[ivAt+at:] for the block at at
-	var last [size]byte
-	o.block.Decrypt(last[:], payload[n-size:])
-	xorBlock(last[:], raw[ivAt+n-size:])
-	pad := int(last[size-1])
-	if pad == 0 || pad > size {
-		return nil, errToken
-	}
-	for _, b := range last[size-pad:] {
-		if int(b) != pad {
-			return nil, errToken
-		}
-	}
-	dst = slices.Grow(dst, n-pad)
-	out := dst[len(dst) : len(dst)+n-pad]
-	for at := 0; at < n-size; at += size {
+	dst = slices.Grow(dst, n)
+	out := dst[len(dst) : len(dst)+n]
+	for at := 0; at < n; at += size {
+		// in CBC each block is XORed, once decrypted, with the ciphertext
+		// before it, the IV for the first: raw[ivAt+at:]
 		block := out[at : at+size]
 		o.block.Decrypt(block, payload[at:at+size])
 		xorBlock(block, raw[ivAt+at:])
 	}
-	copy(out[n-size:], last[:size-pad])
+	pad := int(out[n-1])
+	if pad == 0 || pad > size {
+		return nil, errToken
+	}
+	for _, b := range out[n-pad:] {
+		if int(b) != pad {
+			return nil, errToken
+		}
+	}
 	return dst[:len(dst)+n-pad], nil
 }
 

@@ -60,9 +60,14 @@ func (s Sealer) Open(path string, raw []byte) (string, error) {
 			return "", fmt.Errorf("%w: %v", kv.ErrDecrypt, err)
 		}
 	}
-	plain, err := wire.Decrypt(s.Encrypter, token)
+	pbuf := plaintexts.Get().(*[]byte) // the secret is copied out of it
+	defer putPlaintext(pbuf)
+	plain, toBuf, err := wire.DecryptTo(s.Encrypter, (*pbuf)[:0], token)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", kv.ErrDecrypt, err)
+	}
+	if toBuf {
+		*pbuf = plain[:0] // grown, for the next one
 	}
 	value, bound, err := wire.Binding{Collection: s.Collection, Key: s.Key, Field: path}.Open(plain)
 	if err != nil {
