@@ -178,17 +178,26 @@ func AppendToken(dst, raw []byte) (token []byte, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	// Decode refuses every byte outside the base64 alphabet (a quote or a
-	// backslash included) but the line breaks, which it skips and a JSON
-	// string cannot hold unescaped.
-	if bytes.IndexByte(text, '\n') >= 0 || bytes.IndexByte(text, '\r') >= 0 {
-		return nil, false
-	}
 	token, err := fastbase64.Std.AppendDecode(dst, text)
-	if err != nil {
+	if err != nil || !wholeText(text, len(token)-len(dst)) {
 		return nil, false
 	}
 	return token, true
+}
+
+// wholeText reports whether text, which decoded to n bytes, has no line
+// break: Decode refuses every byte outside the base64 alphabet (a quote or
+// a backslash included) but the line breaks, which it skips and a JSON
+// string cannot hold unescaped. Padded base64 of n bytes is 4 characters
+// for each 3 bytes, a last 1 or 2 bytes padded to 4 with "==" or "=";
+// text that decodes with k line breaks has k characters more, a multiple of
+// 4, which the count of bytes tells without a search for them.
+func wholeText(text []byte, n int) bool {
+	pad := 0
+	for i := len(text) - 1; i >= 0 && pad < 2 && text[i] == '='; i-- {
+		pad++
+	}
+	return len(text)%4 == 0 && n == len(text)/4*3-pad
 }
 
 // envelopeText returns the text of the data member of an envelope in

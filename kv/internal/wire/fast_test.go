@@ -119,6 +119,11 @@ func jsonSamples(t testing.TB) [][]byte {
 		`{"__encrypted_data__":"` + token + `","__encryption_version__":1,"__encryption_version__":1}`,
 		`{"__encrypted_data__":"` + token[:5] + `\/` + token[5:] + `","__encryption_version__":1}`,
 		`{"__encrypted_data__":"` + token[:5] + "\n" + token[5:] + `","__encryption_version__":1}`,
+		// line breaks, which base64 skips, in numbers that keep the length a multiple of 4 or not
+		`{"__encrypted_data__":"` + token[:5] + "\r" + token[5:] + `","__encryption_version__":1}`,
+		`{"__encrypted_data__":"` + token[:5] + "\n\r\n\r" + token[5:] + `","__encryption_version__":1}`,
+		`{"__encrypted_data__":"` + token + "\n\n\n\n" + `","__encryption_version__":1}`,
+		`{"__encrypted_data__":"` + token[:len(token)-1] + "\n\n\n\n" + token[len(token)-1:] + `","__encryption_version__":1}`,
 		`{"__encrypted_data__":"not base64!","__encryption_version__":1}`,
 		`{"__encrypted_data__":"` + token + `","__encryption_version__":1}x`,
 		`{"__encrypted_data__":"` + token + `","__encryption_version__":1,"n":01}`,
