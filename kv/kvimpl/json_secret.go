@@ -42,11 +42,17 @@ func (s Sealer) Open(path string, raw []byte) (string, error) {
 	if len(raw) > 0 && raw[0] == '"' { // plaintext: never an envelope
 		return s.plain(raw)
 	}
-	buf := tokens.Get().(*[]byte)
-	defer tokens.Put(buf)
-	token, ok := wire.AppendToken((*buf)[:0], raw)
+	o := openings.Get().(*opening) // no defer: open has too many returns for a cheap one
+	v, err := s.open(o, path, raw)
+	o.done()
+	return v, err
+}
+
+// open is Open of what is no JSON string, with the buffers of o.
+func (s Sealer) open(o *opening, path string, raw []byte) (string, error) {
+	token, ok := wire.AppendToken(o.token[:0], raw)
 	if ok {
-		*buf = token[:0] // grown, for the next one
+		o.token = token[:0] // grown, for the next one
 	}
 	if !ok && !wire.IsEnvelope(raw) {
 		return s.plain(raw)
@@ -60,14 +66,12 @@ func (s Sealer) Open(path string, raw []byte) (string, error) {
 			return "", fmt.Errorf("%w: %v", kv.ErrDecrypt, err)
 		}
 	}
-	pbuf := plaintexts.Get().(*[]byte) // the secret is copied out of it
-	defer putPlaintext(pbuf)
-	plain, toBuf, err := wire.DecryptTo(s.Encrypter, (*pbuf)[:0], token)
+	plain, toBuf, err := wire.DecryptTo(s.Encrypter, o.plain[:0], token)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", kv.ErrDecrypt, err)
 	}
 	if toBuf {
-		*pbuf = plain[:0] // grown, for the next one
+		o.plain = plain[:0] // grown, for the next one
 	}
 	value, bound, err := wire.Binding{Collection: s.Collection, Key: s.Key, Field: path}.Open(plain)
 	if err != nil {
@@ -78,7 +82,7 @@ func (s Sealer) Open(path string, raw []byte) (string, error) {
 			return "", err
 		}
 	}
-	return wire.DecodeString(value)
+	return wire.DecodeString(value) // a copy: the plaintext is cleared
 }
 
 // plain reads a secret stored as a JSON string (or something else that is
