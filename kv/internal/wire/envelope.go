@@ -221,8 +221,15 @@ func envelopeLen(data []byte) (int, bool) {
 }
 
 // envelopeAt reads the envelope in FastToken's shape at the start of raw:
-// the text of its data member, and its end.
+// the text of its data member, and its end. The two usual layouts, jsonb's
+// and Seal's, are matched whole; any other goes token by token.
 func envelopeAt(raw []byte) (text []byte, end int, ok bool) {
+	if text, end, ok := envelopeLaidOut(raw, jsonbPrefix, jsonbSuffix); ok {
+		return text, end, true
+	}
+	if text, end, ok := envelopeLaidOut(raw, sealedPrefix, sealedSuffix); ok {
+		return text, end, true
+	}
 	i := 0
 	token := func(lit string) bool {
 		i = SkipSpace(raw, i)
@@ -245,6 +252,30 @@ func envelopeAt(raw []byte) (text []byte, end int, ok bool) {
 		return nil, 0, false
 	}
 	return text, i, true
+}
+
+// What jsonb writes around the base64 of the token: a space after each
+// colon and comma.
+const (
+	jsonbPrefix = `{"` + DataKey + `": "`
+	jsonbSuffix = `", "` + VersionKey + `": 1}`
+)
+
+// envelopeLaidOut is envelopeAt of an envelope laid out as prefix, the
+// text, suffix.
+func envelopeLaidOut(raw []byte, prefix, suffix string) (text []byte, end int, ok bool) {
+	if len(raw) < len(prefix) || string(raw[:len(prefix)]) != prefix {
+		return nil, 0, false
+	}
+	n := bytes.IndexByte(raw[len(prefix):], '"')
+	if n < 0 {
+		return nil, 0, false
+	}
+	end = len(prefix) + n
+	if len(raw)-end < len(suffix) || string(raw[end:end+len(suffix)]) != suffix {
+		return nil, 0, false
+	}
+	return raw[len(prefix):end], end + len(suffix), true
 }
 
 // envelopeKeyTail is the envelope's data member name and its closing quote:
