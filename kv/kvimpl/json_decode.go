@@ -53,6 +53,15 @@ func (d *decoder) str(s span) (string, error) {
 	return wire.DecodeString(d.raw(s))
 }
 
+// jsonString reads the JSON string raw: into the arena when its text is
+// its value, as str reads a string found plain by the scan.
+func (d *decoder) jsonString(raw []byte) (string, error) {
+	if body, ok := wire.PlainStringBody(raw); ok {
+		return d.arena.string(body), nil
+	}
+	return wire.DecodeString(raw)
+}
+
 // Decoder hands the members of an object, one at a time, to the generated
 // read method of its type, which puts each in its field with Read, or with
 // Keep when the schema does not know it. The method is a switch of static
@@ -321,6 +330,6 @@ func readSecret(d *decoder, path string, s span) (kv.Secret, error) {
 		x, err := d.str(s)
 		return kv.Secret(x), err
 	}
-	x, err := d.sealer.Open(path, d.raw(s))
+	x, err := d.sealer.openTo(path, d.raw(s), d.jsonString)
 	return kv.Secret(x), err
 }

@@ -39,23 +39,29 @@ func (s Sealer) Seal(b []byte, path, plain string) ([]byte, error) {
 
 // Open reads the secret at path from raw, its stored JSON.
 func (s Sealer) Open(path string, raw []byte) (string, error) {
+	return s.openTo(path, raw, wire.DecodeString)
+}
+
+// openTo is Open, the secret's JSON string read by str: a read copies it
+// into its arena.
+func (s Sealer) openTo(path string, raw []byte, str func([]byte) (string, error)) (string, error) {
 	if len(raw) > 0 && raw[0] == '"' { // plaintext: never an envelope
-		return s.plain(raw)
+		return s.plain(raw, str)
 	}
 	o := openings.Get().(*opening) // no defer: open has too many returns for a cheap one
-	v, err := s.open(o, path, raw)
+	v, err := s.open(o, path, raw, str)
 	o.done()
 	return v, err
 }
 
-// open is Open of what is no JSON string, with the buffers of o.
-func (s Sealer) open(o *opening, path string, raw []byte) (string, error) {
+// open is openTo of what is no JSON string, with the buffers of o.
+func (s Sealer) open(o *opening, path string, raw []byte, str func([]byte) (string, error)) (string, error) {
 	token, ok := wire.AppendToken(o.token[:0], raw)
 	if ok {
 		o.token = token[:0] // grown, for the next one
 	}
 	if !ok && !wire.IsEnvelope(raw) {
-		return s.plain(raw)
+		return s.plain(raw, str)
 	}
 	if s.Encrypter == nil {
 		return "", fmt.Errorf("%w: encrypted, and the store has no key", kv.ErrDecrypt)
@@ -82,13 +88,13 @@ func (s Sealer) open(o *opening, path string, raw []byte) (string, error) {
 			return "", err
 		}
 	}
-	return wire.DecodeString(value) // a copy: the plaintext is cleared
+	return str(value) // a copy: the plaintext is cleared
 }
 
-// plain reads a secret stored as a JSON string (or something else that is
-// no envelope, which DecodeString refuses).
-func (s Sealer) plain(raw []byte) (string, error) {
-	v, err := wire.DecodeString(raw)
+// plain reads, with str, a secret stored as a JSON string (or something
+// else that is no envelope, which str refuses).
+func (s Sealer) plain(raw []byte, str func([]byte) (string, error)) (string, error) {
+	v, err := str(raw)
 	if err != nil || s.Encrypter == nil {
 		return v, err
 	}
