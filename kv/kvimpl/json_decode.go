@@ -150,7 +150,7 @@ func (d *Decoder) Keep(u *Unknown) error {
 	return nil
 }
 
-// decoders are Decoders of reads done.
+// decoders are Decoders of reads done, each cleared before it is put back.
 var decoders = sync.Pool{New: func() any { return new(Decoder) }}
 
 // errSealedValue stops the decoder at a top-level "__encrypted_data__" of
@@ -171,8 +171,8 @@ func (fs *Fields[R]) decode(d decoder, prefix string, s span, stored bool, read 
 // the key when it has none, or fails with errKeyMismatch, and sets the
 // defaults of the fields (d.defaults).
 func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool, read func(*Decoder, int) error, keyAt int, key string) error {
-	dec := decoders.Get().(*Decoder)
-	*dec = Decoder{d: d, types: fs.types, keyAt: keyAt}
+	dec := decoders.Get().(*Decoder) // zero: cleared before it was put back
+	dec.d, dec.types, dec.keyAt = d, fs.types, keyAt
 	if dec.d.arena == nil {
 		dec.d.arena = &dec.arena
 		fs.arenaSizes.start(&dec.arena)
@@ -239,7 +239,10 @@ func (fs *Fields[R]) zero(read func(*Decoder, int) error) {
 // readField reads the member at at as field i.
 func (fs *Fields[R]) readField(dec *Decoder, read func(*Decoder, int) error, i int, prefix string, at span) error {
 	f := &fs.list[i]
-	dec.field, dec.member, dec.path = i, at, fieldPath(f.secrets, prefix, f.name)
+	dec.field, dec.member = i, at
+	if f.secrets || dec.path != "" { // a pointer written only when it changes: the Decoder is on the heap
+		dec.path = fieldPath(f.secrets, prefix, f.name)
+	}
 	return read(dec, i)
 }
 
