@@ -13,6 +13,7 @@ require (
 	github.com/go-oauth2/oauth2/v4 v4.5.4
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/ory/fosite v0.49.0
+	github.com/segmentio/asm v1.2.1
 	github.com/zitadel/oidc/v3 v3.52.0
 	golang.org/x/mod v0.42.0
 	gopkg.in/yaml.v3 v3.0.1

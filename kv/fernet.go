@@ -22,6 +22,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"github.com/kvgen/kvgen/kv/internal/fastbase64"
 	"github.com/kvgen/kvgen/kv/internal/wire"
 )
 
@@ -158,38 +159,44 @@ func (r *KeyRing) Encrypt(plaintext []byte) ([]byte, error) {
 
 // Decrypt returns the plaintext of a token made with any key of the ring.
 func (r *KeyRing) Decrypt(token []byte) ([]byte, error) {
-	return r.decrypt(token, r.ciphers)
+	return r.appendDecrypt(nil, token)
 }
 
 // IsPrimary reports whether token was made with the first key, so that
-// Reencrypt can leave such values alone.
+// Reencrypt can leave such values alone: its HMAC under that key says so,
+// without decrypting it.
 func (r *KeyRing) IsPrimary(token []byte) bool {
 	if len(r.ciphers) == 0 {
 		return false
 	}
-	_, err := r.decrypt(token, r.ciphers[:1])
-	return err == nil
-}
-
-func (r *KeyRing) decrypt(token []byte, keys []*cipherKey) ([]byte, error) {
-	return r.appendDecrypt(nil, token, keys)
+	buf := rawTokens.Get().(*[]byte)
+	defer rawTokens.Put(buf)
+	raw, ok := rawToken(buf, token)
+	return ok && r.ciphers[0].verify(raw)
 }
 
 // appendDecrypt appends the plaintext of token to dst.
-func (r *KeyRing) appendDecrypt(dst, token []byte, keys []*cipherKey) ([]byte, error) {
+func (r *KeyRing) appendDecrypt(dst, token []byte) ([]byte, error) {
 	buf := rawTokens.Get().(*[]byte)
 	defer rawTokens.Put(buf)
-	raw, err := base64.URLEncoding.AppendDecode((*buf)[:0], token)
-	*buf = raw[:0] // grown, for the next one
-	if err != nil || len(raw) < minTokenBytes || (len(raw)-minTokenBytes)%aes.BlockSize != 0 || raw[0] != fernetVersion {
+	raw, ok := rawToken(buf, token)
+	if !ok {
 		return nil, errToken
 	}
-	for _, k := range keys {
+	for _, k := range r.ciphers {
 		if k.verify(raw) {
 			return k.appendDecrypt(dst, raw)
 		}
 	}
 	return nil, errToken
+}
+
+// rawToken decodes token into *buf, a buffer of rawTokens, and reports
+// whether it has the version and a length of a Fernet token.
+func rawToken(buf *[]byte, token []byte) ([]byte, bool) {
+	raw, err := fastbase64.URL.AppendDecode((*buf)[:0], token)
+	*buf = raw[:0] // grown, for the next one
+	return raw, err == nil && len(raw) >= minTokenBytes && (len(raw)-minTokenBytes)%aes.BlockSize == 0 && raw[0] == fernetVersion
 }
 
 func init() { wire.AppendDecrypt = appendDecrypt }
@@ -201,7 +208,7 @@ func appendDecrypt(e wire.Encrypter, dst, token []byte) ([]byte, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	plain, err := r.appendDecrypt(dst, token, r.ciphers)
+	plain, err := r.appendDecrypt(dst, token)
 	return plain, true, err
 }
 
@@ -220,7 +227,14 @@ const fernetVersion = 0x80
 // both ways.
 type cipherKey struct {
 	block cipher.Block // AES-128 of the key's second half; safe for concurrent use
-	macs  sync.Pool    // of hash.Hash: HMAC-SHA256 under the key's first half
+	macs  sync.Pool    // of *mac: HMAC-SHA256 under the key's first half
+}
+
+// mac is an HMAC with room for its sum: a sum written to an array of the
+// caller's would escape, through the hash.Hash interface, to the heap.
+type mac struct {
+	hash.Hash
+	sum [sha256.Size]byte
 }
 
 func newCipherKey(k *fernet.Key) *cipherKey {
@@ -230,7 +244,7 @@ func newCipherKey(k *fernet.Key) *cipherKey {
 		panic("kv: AES-128 refused a 16-byte key: " + err.Error()) // cannot happen: the length is fixed
 	}
 	o := &cipherKey{block: block}
-	o.macs.New = func() any { return hmac.New(sha256.New, sign) }
+	o.macs.New = func() any { return &mac{Hash: hmac.New(sha256.New, sign)} }
 	return o
 }
 
@@ -261,57 +275,61 @@ func (o *cipherKey) seal(plaintext []byte, now time.Time) []byte {
 		o.block.Encrypt(block, block)
 		prev = block
 	}
-	mac := o.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(raw)
-	raw = mac.Sum(raw)
-	o.macs.Put(mac)
-	return base64.URLEncoding.AppendEncode(make([]byte, 0, base64.URLEncoding.EncodedLen(len(raw))), raw)
+	m := o.macs.Get().(*mac)
+	m.Reset()
+	m.Write(raw)
+	raw = m.Sum(raw)
+	o.macs.Put(m)
+	return fastbase64.URL.AppendEncode(make([]byte, 0, fastbase64.URL.EncodedLen(len(raw))), raw)
 }
 
 // verify reports whether raw, a decoded token of a valid length, carries
 // this key's HMAC-SHA256 of everything before it.
 func (o *cipherKey) verify(raw []byte) bool {
 	signed, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	mac := o.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(signed)
-	var want [sha256.Size]byte
-	ok := hmac.Equal(mac.Sum(want[:0]), sum)
-	o.macs.Put(mac)
+	m := o.macs.Get().(*mac)
+	m.Reset()
+	m.Write(signed)
+	ok := hmac.Equal(m.Sum(m.sum[:0]), sum)
+	o.macs.Put(m)
 	return ok
 }
 
-// appendDecrypt appends the plaintext of a verified token to dst; from a
-// nil dst, it returns a slice of the plaintext's length. The last block is decrypted first, for the padding, which says
-// that length. The padding is checked as PKCS #7 wants it; fernet-go would
-// also take a final byte of 0 or above 16, which only a key holder can
-// produce.
+// appendDecrypt appends the plaintext of a verified token to dst. The
+// blocks are decrypted straight into dst, and the padding, which says the
+// plaintext's length, is then cut off: on an error, dst's spare capacity
+// holds what was decrypted. The padding is checked as PKCS #7 wants it;
+// fernet-go would also take a final byte of 0 or above 16, which only a key
+// holder can produce.
 func (o *cipherKey) appendDecrypt(dst, raw []byte) ([]byte, error) {
 	const ivAt, payloadAt, size = 1 + 8, 1 + 8 + aes.BlockSize, aes.BlockSize
 	payload := raw[payloadAt : len(raw)-sha256.Size] // a positive multiple of size
 	n := len(payload)
-	var last [size]byte
-	o.block.Decrypt(last[:], payload[n-size:])
-	subtle.XORBytes(last[:], last[:], raw[payloadAt+n-2*size:payloadAt+n-size]) // the IV for a single block
-	pad := int(last[size-1])
+	dst = slices.Grow(dst, n)
+	out := dst[len(dst) : len(dst)+n]
+	for at := 0; at < n; at += size {
+		// in CBC each block is XORed, once decrypted, with the ciphertext
+		// before it, the IV for the first: raw[ivAt+at:]
+		block := out[at : at+size]
+		o.block.Decrypt(block, payload[at:at+size])
+		xorBlock(block, raw[ivAt+at:])
+	}
+	pad := int(out[n-1])
 	if pad == 0 || pad > size {
 		return nil, errToken
 	}
-	for _, b := range last[size-pad:] {
+	for _, b := range out[n-pad:] {
 		if int(b) != pad {
 			return nil, errToken
 		}
 	}
-	dst = slices.Grow(dst, n-pad)
-	out := dst[len(dst) : len(dst)+n-pad]
-	prev := raw[ivAt:payloadAt]
-	for at := 0; at < n-size; at += size {
-		block := out[at : at+size]
-		o.block.Decrypt(block, payload[at:at+size])
-		subtle.XORBytes(block, block, prev)
-		prev = payload[at : at+size]
-	}
-	copy(out[n-size:], last[:size-pad])
 	return dst[:len(dst)+n-pad], nil
+}
+
+// xorBlock XORs the first AES block of src into dst: inline, where
+// subtle.XORBytes, a call with checks, cost as much as the AES itself.
+func xorBlock(dst, src []byte) {
+	_, _ = dst[aes.BlockSize-1], src[aes.BlockSize-1]
+	binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(dst)^binary.LittleEndian.Uint64(src))
+	binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(dst[8:])^binary.LittleEndian.Uint64(src[8:]))
 }

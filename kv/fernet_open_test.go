@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,6 +77,54 @@ func TestKeyRingChecksPaddingAsPKCS7(t *testing.T) {
 		if got, err := ring.Decrypt(signedToken(t, key, last)); err == nil {
 			t.Errorf("%s: Decrypt = %q, want an error (Python's cryptography refuses this padding)", name, got)
 		}
+	}
+}
+
+// TestKeyRingIsPrimary: the HMAC under the first key tells its tokens, and
+// only those, whatever they hold; Reencrypt leaves them alone.
+func TestKeyRingIsPrimary(t *testing.T) {
+	keys := newKeys(t, 2)
+	ring, reversed := mustRing(t, keys[0]+","+keys[1]), mustRing(t, keys[1]+","+keys[0])
+	first, err := ring.Encrypt([]byte("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := reversed.Encrypt([]byte("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.URLEncoding.DecodeString(string(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[30] ^= 1 // a bit of the ciphertext
+	changed := []byte(base64.URLEncoding.EncodeToString(raw))
+	key, err := fernet.DecodeKey(keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var badPadding [aes.BlockSize]byte // signed by the first key; Decrypt refuses it
+	if _, err := ring.Decrypt(signedToken(t, key, badPadding)); err == nil {
+		t.Fatal("a token with a final byte of 0 decrypted: the test builds tokens wrongly")
+	}
+	for name, c := range map[string]struct {
+		token []byte
+		want  bool
+	}{
+		"the first key's":         {first, true},
+		"signed by the first key": {signedToken(t, key, badPadding), true},
+		"the second key's":        {second, false},
+		"changed":                 {changed, false},
+		"truncated":               {first[:len(first)-8], false},
+		"not base64":              {append([]byte("!!!!"), first[4:]...), false},
+		"empty":                   {nil, false},
+	} {
+		if got := ring.IsPrimary(c.token); got != c.want {
+			t.Errorf("IsPrimary(%s token) = %v, want %v", name, got, c.want)
+		}
+	}
+	if reversed.IsPrimary(first) || !reversed.IsPrimary(second) {
+		t.Error("IsPrimary does not follow the order of the keys")
 	}
 }
 
@@ -184,5 +233,28 @@ func checkDecryptTo(t *testing.T, ring *kv.KeyRing, token []byte) {
 		t.Fatalf("DecryptTo(KeyRing) did not decrypt into dst")
 	case err == nil && (!bytes.HasPrefix(got, prefix) || !bytes.Equal(got[len(prefix):], want)):
 		t.Fatalf("DecryptTo(%q) = %q, want %q after %q", token, got, want, prefix)
+	}
+}
+
+// BenchmarkKeyRingDecrypt opens the tokens of a sealed record and of a
+// sealed secret, into a reused buffer as a read does.
+func BenchmarkKeyRingDecrypt(b *testing.B) {
+	ring, err := kv.ParseKeys("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, size := range []int{60, 850} {
+		token, err := ring.Encrypt(bytes.Repeat([]byte{'p'}, size))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("plaintext=%d", size), func(b *testing.B) {
+			var buf []byte
+			for b.Loop() {
+				if buf, _, err = wire.DecryptTo(ring, buf[:0], token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

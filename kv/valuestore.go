@@ -86,7 +86,7 @@ func (s *ValueStore[V]) TTL(ctx context.Context, collection, key string) (Entry[
 
 // entry reads and decodes the entry of key; seen, when set, gets the stored
 // entry first (Decode may keep its bytes).
-func (s *ValueStore[V]) entry(ctx context.Context, collection, key string, seen func(Raw)) (Entry[V], error) {
+func (s *ValueStore[V]) entry(ctx context.Context, collection, key string, seen func(Raw)) (e Entry[V], err error) {
 	collection = s.resolve(collection)
 	if err := CheckKey(collection, key); err != nil {
 		return Entry[V]{}, err
@@ -98,11 +98,12 @@ func (s *ValueStore[V]) entry(ctx context.Context, collection, key string, seen 
 	if seen != nil {
 		seen(raw)
 	}
-	v, err := s.codec.Decode(collection, key, raw.Value)
-	if err != nil {
+	// decoded straight into the result: a record is copied once less
+	if e.Value, err = s.codec.Decode(collection, key, raw.Value); err != nil {
 		return Entry[V]{}, err
 	}
-	return Entry[V]{Value: v, Found: true, Expires: raw.Expires, TTL: raw.TTL}, nil
+	e.Found, e.Expires, e.TTL = true, raw.Expires, raw.TTL
+	return e, nil
 }
 
 // GetManyChunk bounds the distinct keys of one backend GetMany. GetMany and

@@ -31,6 +31,8 @@ type Fields[R any] struct {
 	// written is about the length of the last records written (see
 	// writeBuffered), which is closer than room
 	written atomic.Int64
+	// arenaSizes are about what the last records read cut from their arena
+	arenaSizes arenaSizes
 	// works are the *work[R] of calls done: a record handed through the
 	// accessors of a table leaves the stack, so the copy a write works on
 	// is reused rather than allocated each time.

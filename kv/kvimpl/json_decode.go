@@ -53,6 +53,15 @@ func (d *decoder) str(s span) (string, error) {
 	return wire.DecodeString(d.raw(s))
 }
 
+// jsonString reads the JSON string raw: into the arena when its text is
+// its value, as str reads a string found plain by the scan.
+func (d *decoder) jsonString(raw []byte) (string, error) {
+	if body, ok := wire.PlainStringBody(raw); ok {
+		return d.arena.string(body), nil
+	}
+	return wire.DecodeString(raw)
+}
+
 // Decoder hands the members of an object, one at a time, to the generated
 // read method of its type, which puts each in its field with Read, or with
 // Keep when the schema does not know it. The method is a switch of static
@@ -141,7 +150,7 @@ func (d *Decoder) Keep(u *Unknown) error {
 	return nil
 }
 
-// decoders are Decoders of reads done.
+// decoders are Decoders of reads done, each cleared before it is put back.
 var decoders = sync.Pool{New: func() any { return new(Decoder) }}
 
 // errSealedValue stops the decoder at a top-level "__encrypted_data__" of
@@ -162,12 +171,16 @@ func (fs *Fields[R]) decode(d decoder, prefix string, s span, stored bool, read 
 // the key when it has none, or fails with errKeyMismatch, and sets the
 // defaults of the fields (d.defaults).
 func (fs *Fields[R]) decodeRecord(d decoder, prefix string, s span, stored bool, read func(*Decoder, int) error, keyAt int, key string) error {
-	dec := decoders.Get().(*Decoder)
-	*dec = Decoder{d: d, types: fs.types, keyAt: keyAt}
+	dec := decoders.Get().(*Decoder) // zero: cleared before it was put back
+	dec.d, dec.types, dec.keyAt = d, fs.types, keyAt
 	if dec.d.arena == nil {
 		dec.d.arena = &dec.arena
+		fs.arenaSizes.start(&dec.arena)
 	}
 	defer func() {
+		if dec.d.arena == &dec.arena {
+			fs.arenaSizes.note(&dec.arena)
+		}
 		*dec = Decoder{} // its chunk is the strings': never written again
 		decoders.Put(dec)
 	}()
@@ -226,7 +239,10 @@ func (fs *Fields[R]) zero(read func(*Decoder, int) error) {
 // readField reads the member at at as field i.
 func (fs *Fields[R]) readField(dec *Decoder, read func(*Decoder, int) error, i int, prefix string, at span) error {
 	f := &fs.list[i]
-	dec.field, dec.member, dec.path = i, at, fieldPath(f.secrets, prefix, f.name)
+	dec.field, dec.member = i, at
+	if f.secrets || dec.path != "" { // a pointer written only when it changes: the Decoder is on the heap
+		dec.path = fieldPath(f.secrets, prefix, f.name)
+	}
 	return read(dec, i)
 }
 
@@ -317,6 +333,6 @@ func readSecret(d *decoder, path string, s span) (kv.Secret, error) {
 		x, err := d.str(s)
 		return kv.Secret(x), err
 	}
-	x, err := d.sealer.Open(path, d.raw(s))
+	x, err := d.sealer.openTo(path, d.raw(s), d.jsonString)
 	return kv.Secret(x), err
 }

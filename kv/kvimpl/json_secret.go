@@ -39,17 +39,29 @@ func (s secretSealer) Seal(b []byte, path, plain string) ([]byte, error) {
 
 // Open reads the secret at path from raw, its stored JSON.
 func (s secretSealer) Open(path string, raw []byte) (string, error) {
+	return s.openTo(path, raw, wire.DecodeString)
+}
+
+// openTo is Open, the secret's JSON string read by str: a read copies it
+// into its arena.
+func (s secretSealer) openTo(path string, raw []byte, str func([]byte) (string, error)) (string, error) {
 	if len(raw) > 0 && raw[0] == '"' { // plaintext: never an envelope
-		return s.plain(raw)
+		return s.plain(raw, str)
 	}
-	buf := tokens.Get().(*[]byte)
-	defer tokens.Put(buf)
-	token, ok := wire.AppendToken((*buf)[:0], raw)
+	o := openings.Get().(*opening) // no defer: open has too many returns for a cheap one
+	v, err := s.open(o, path, raw, str)
+	o.done()
+	return v, err
+}
+
+// open is openTo of what is no JSON string, with the buffers of o.
+func (s secretSealer) open(o *opening, path string, raw []byte, str func([]byte) (string, error)) (string, error) {
+	token, ok := wire.AppendToken(o.token[:0], raw)
 	if ok {
-		*buf = token[:0] // grown, for the next one
+		o.token = token[:0] // grown, for the next one
 	}
 	if !ok && !wire.IsEnvelope(raw) {
-		return s.plain(raw)
+		return s.plain(raw, str)
 	}
 	if s.Encrypter == nil {
 		return "", fmt.Errorf("%w: encrypted, and the store has no key", kv.ErrDecrypt)
@@ -60,9 +72,12 @@ func (s secretSealer) Open(path string, raw []byte) (string, error) {
 			return "", fmt.Errorf("%w: %v", kv.ErrDecrypt, err)
 		}
 	}
-	plain, err := wire.Decrypt(s.Encrypter, token)
+	plain, toBuf, err := wire.DecryptTo(s.Encrypter, o.plain[:0], token)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", kv.ErrDecrypt, err)
+	}
+	if toBuf {
+		o.plain = plain[:0] // grown, for the next one
 	}
 	value, bound, err := wire.Binding{Collection: s.Collection, Key: s.Key, Field: path}.Open(plain)
 	if err != nil {
@@ -73,13 +88,13 @@ func (s secretSealer) Open(path string, raw []byte) (string, error) {
 			return "", err
 		}
 	}
-	return wire.DecodeString(value)
+	return str(value) // a copy: the plaintext is cleared
 }
 
-// plain reads a secret stored as a JSON string (or something else that is
-// no envelope, which DecodeString refuses).
-func (s secretSealer) plain(raw []byte) (string, error) {
-	v, err := wire.DecodeString(raw)
+// plain reads, with str, a secret stored as a JSON string (or something
+// else that is no envelope, which str refuses).
+func (s secretSealer) plain(raw []byte, str func([]byte) (string, error)) (string, error) {
+	v, err := str(raw)
 	if err != nil || s.Encrypter == nil {
 		return v, err
 	}

@@ -113,13 +113,13 @@ func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read
 		d.defaults = true
 		return rec.Fields.decodeRecord(d, "", wholeSpan(data), false, read, keyAt, key)
 	}
-	buf := tokens.Get().(*[]byte)
-	defer tokens.Put(buf)
+	o := openings.Get().(*opening)
+	defer o.done()
 	var token []byte
 	sealed := false
 	if wire.StartsSealed(data) {
-		if token, sealed = wire.AppendToken((*buf)[:0], data); sealed {
-			*buf = token[:0] // grown, for the next one
+		if token, sealed = wire.AppendToken(o.token[:0], data); sealed {
+			o.token = token[:0] // grown, for the next one
 		}
 	}
 	var err error
@@ -129,14 +129,12 @@ func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read
 	}
 	switch {
 	case sealed || errors.Is(err, errSealedValue):
-		pbuf := plaintexts.Get().(*[]byte)
-		defer putPlaintext(pbuf)
-		plain, toBuf, openErr := openValue(c.Encrypter, collection, key, (*pbuf)[:0], data, token, sealed)
+		plain, toBuf, openErr := openValue(c.Encrypter, collection, key, o.plain[:0], data, token, sealed)
 		if openErr != nil {
 			return openErr
 		}
 		if toBuf {
-			*pbuf = plain[:0] // grown, for the next one
+			o.plain = plain[:0] // grown, for the next one
 		}
 		if !sealed {
 			rec.Fields.zero(read) // what was read before the envelope's member
@@ -150,22 +148,22 @@ func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read
 	return err
 }
 
-// tokens are buffers for the Fernet tokens of envelopes, which are done with
-// once decrypted.
-var tokens = sync.Pool{New: func() any { return new([]byte) }}
+// opening holds the buffers of one envelope opened: its Fernet token and
+// its plaintext, both done with once the plaintext is read (what a record
+// keeps is copied out of it). One pooled pair serves a read for both.
+type opening struct{ token, plain []byte }
 
-// plaintexts are buffers for the plaintexts of values sealed as a whole,
-// which are done with once read: what a record keeps is copied out of them.
-var plaintexts = sync.Pool{New: func() any { return new([]byte) }}
+var openings = sync.Pool{New: func() any { return new(opening) }}
 
-// putPlaintext clears a plaintext buffer before it is kept for the next
-// value: a pooled buffer outlives collections, and the plaintext holds the
-// record's secrets. This keeps a pool from holding secrets for long; it is
-// no defence against reading the process's memory, where the record's own
-// fields, the JSON being sealed and the other encrypters' plaintexts sit
-// uncleared until they are collected.
-func putPlaintext(buf *[]byte) {
-	clear((*buf)[:cap(*buf)])
-	*buf = (*buf)[:0]
-	plaintexts.Put(buf)
+// done clears the plaintext buffer and keeps the pair for the next
+// envelope: a pooled buffer outlives collections, and the plaintext holds
+// the record's secrets. Its whole capacity is cleared, where a failed
+// decryption may have left bytes. This keeps a pool from holding secrets for
+// long; it is no defence against reading the process's memory, where the
+// record's own fields, the JSON being sealed and the other encrypters'
+// plaintexts sit uncleared until they are collected.
+func (o *opening) done() {
+	clear(o.plain[:cap(o.plain)])
+	o.token, o.plain = o.token[:0], o.plain[:0]
+	openings.Put(o)
 }

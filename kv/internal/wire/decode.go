@@ -14,18 +14,29 @@ import (
 
 // DecodeString reads a JSON string.
 func DecodeString(raw []byte) (string, error) {
+	if body, ok := PlainStringBody(raw); ok {
+		return string(body), nil
+	}
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", &TypeError{Want: "string", Got: KindOf(raw)}
 	}
 	body := raw[1 : len(raw)-1]
-	if plainString(body) {
-		return string(body), nil
-	}
 	out, err := appendUnquoted(make([]byte, 0, len(body)), body)
 	if err != nil {
 		return "", err
 	}
 	return string(out), nil
+}
+
+// PlainStringBody returns the text between the quotes of raw when raw is a
+// JSON string whose text is its value (see plainString), so that a caller
+// can copy it where it likes; ok is false for anything else, which
+// DecodeString reads or refuses.
+func PlainStringBody(raw []byte) (body []byte, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || !plainString(raw[1:len(raw)-1]) {
+		return nil, false
+	}
+	return raw[1 : len(raw)-1], true
 }
 
 // Masks of the word-at-a-time test in plainString: a byte of ones, and the

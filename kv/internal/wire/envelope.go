@@ -8,7 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+
+	"github.com/kvgen/kvgen/kv/internal/fastbase64"
 )
 
 // The envelope is py-key-value's FernetEncryptionWrapper format:
@@ -39,9 +40,9 @@ func Seal(e Encrypter, plaintext []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv: encrypt: %w", err)
 	}
-	out := make([]byte, 0, len(sealedPrefix)+base64.StdEncoding.EncodedLen(len(token))+len(sealedSuffix))
+	out := make([]byte, 0, len(sealedPrefix)+fastbase64.Std.EncodedLen(len(token))+len(sealedSuffix))
 	out = append(out, sealedPrefix...)
-	out = base64.StdEncoding.AppendEncode(out, token)
+	out = fastbase64.Std.AppendEncode(out, token)
 	return append(out, sealedSuffix...), nil
 }
 
@@ -177,18 +178,26 @@ func AppendToken(dst, raw []byte) (token []byte, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	// Decode refuses every byte outside the base64 alphabet (a quote or a
-	// backslash included) but the line breaks, which it skips and a JSON
-	// string cannot hold unescaped.
-	if bytes.IndexByte(text, '\n') >= 0 || bytes.IndexByte(text, '\r') >= 0 {
-		return nil, false
-	}
-	dst = slices.Grow(dst, base64.StdEncoding.DecodedLen(len(text)))
-	token, err := base64.StdEncoding.AppendDecode(dst, text)
-	if err != nil {
+	token, err := fastbase64.Std.AppendDecode(dst, text)
+	if err != nil || !wholeText(text, len(token)-len(dst)) {
 		return nil, false
 	}
 	return token, true
+}
+
+// wholeText reports whether text, which decoded to n bytes, has no line
+// break: Decode refuses every byte outside the base64 alphabet (a quote or
+// a backslash included) but the line breaks, which it skips and a JSON
+// string cannot hold unescaped. Padded base64 of n bytes is 4 characters
+// for each 3 bytes, a last 1 or 2 bytes padded to 4 with "==" or "=";
+// text that decodes with k line breaks has k characters more, a multiple of
+// 4, which the count of bytes tells without a search for them.
+func wholeText(text []byte, n int) bool {
+	pad := 0
+	for i := len(text) - 1; i >= 0 && pad < 2 && text[i] == '='; i-- {
+		pad++
+	}
+	return len(text)%4 == 0 && n == len(text)/4*3-pad
 }
 
 // envelopeText returns the text of the data member of an envelope in
@@ -212,8 +221,15 @@ func envelopeLen(data []byte) (int, bool) {
 }
 
 // envelopeAt reads the envelope in FastToken's shape at the start of raw:
-// the text of its data member, and its end.
+// the text of its data member, and its end. The two usual layouts, jsonb's
+// and Seal's, are matched whole; any other goes token by token.
 func envelopeAt(raw []byte) (text []byte, end int, ok bool) {
+	if text, end, ok := envelopeLaidOut(raw, jsonbPrefix, jsonbSuffix); ok {
+		return text, end, true
+	}
+	if text, end, ok := envelopeLaidOut(raw, sealedPrefix, sealedSuffix); ok {
+		return text, end, true
+	}
 	i := 0
 	token := func(lit string) bool {
 		i = SkipSpace(raw, i)
@@ -236,6 +252,30 @@ func envelopeAt(raw []byte) (text []byte, end int, ok bool) {
 		return nil, 0, false
 	}
 	return text, i, true
+}
+
+// What jsonb writes around the base64 of the token: a space after each
+// colon and comma.
+const (
+	jsonbPrefix = `{"` + DataKey + `": "`
+	jsonbSuffix = `", "` + VersionKey + `": 1}`
+)
+
+// envelopeLaidOut is envelopeAt of an envelope laid out as prefix, the
+// text, suffix.
+func envelopeLaidOut(raw []byte, prefix, suffix string) (text []byte, end int, ok bool) {
+	if len(raw) < len(prefix) || string(raw[:len(prefix)]) != prefix {
+		return nil, 0, false
+	}
+	n := bytes.IndexByte(raw[len(prefix):], '"')
+	if n < 0 {
+		return nil, 0, false
+	}
+	end = len(prefix) + n
+	if len(raw)-end < len(suffix) || string(raw[end:end+len(suffix)]) != suffix {
+		return nil, 0, false
+	}
+	return raw[len(prefix):end], end + len(suffix), true
 }
 
 // envelopeKeyTail is the envelope's data member name and its closing quote:

@@ -375,45 +375,7 @@ func skipValue(data []byte, i, depth int) (int, error) {
 	case c == '"':
 		return skipString(data, i)
 	case c == '{' || c == '[':
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		i = SkipSpace(data, i+1)
-		if i < len(data) && data[i] == closer {
-			return i + 1, nil
-		}
-		for {
-			if c == '{' {
-				if i >= len(data) || data[i] != '"' {
-					return 0, ErrSyntax
-				}
-				end, err := skipString(data, i)
-				if err != nil {
-					return 0, err
-				}
-				i = SkipSpace(data, end)
-				if i >= len(data) || data[i] != ':' {
-					return 0, ErrSyntax
-				}
-				i = SkipSpace(data, i+1)
-			}
-			end, err := skipValue(data, i, depth+1)
-			if err != nil {
-				return 0, err
-			}
-			i = SkipSpace(data, end)
-			if i >= len(data) {
-				return 0, ErrSyntax
-			}
-			if data[i] == closer {
-				return i + 1, nil
-			}
-			if data[i] != ',' {
-				return 0, ErrSyntax
-			}
-			i = SkipSpace(data, i+1)
-		}
+		return skipContainer(data, i, depth)
 	case c == 't':
 		return skipLiteral(data, i, "true")
 	case c == 'f':
@@ -421,18 +383,69 @@ func skipValue(data []byte, i, depth int) (int, error) {
 	case c == 'n':
 		return skipLiteral(data, i, "null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		j := i + 1
-		for j < len(data) {
-			switch d := data[j]; {
-			case d >= '0' && d <= '9', d == '.', d == 'e', d == 'E', d == '+', d == '-':
-				j++
-				continue
-			}
-			break
-		}
-		return j, nil
+		return skipNumber(data, i), nil
 	}
 	return 0, ErrSyntax
+}
+
+// skipContainer returns the end of the object or array that starts at
+// data[i], at depth.
+func skipContainer(data []byte, i, depth int) (int, error) {
+	object := data[i] == '{'
+	closer := byte(']')
+	if object {
+		closer = '}'
+	}
+	i = SkipSpace(data, i+1)
+	if i < len(data) && data[i] == closer {
+		return i + 1, nil
+	}
+	for {
+		if object {
+			if i >= len(data) || data[i] != '"' {
+				return 0, ErrSyntax
+			}
+			end, err := skipString(data, i)
+			if err != nil {
+				return 0, err
+			}
+			i = SkipSpace(data, end)
+			if i >= len(data) || data[i] != ':' {
+				return 0, ErrSyntax
+			}
+			i = SkipSpace(data, i+1)
+		}
+		end, err := skipValue(data, i, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		i = SkipSpace(data, end)
+		if i >= len(data) {
+			return 0, ErrSyntax
+		}
+		if data[i] == closer {
+			return i + 1, nil
+		}
+		if data[i] != ',' {
+			return 0, ErrSyntax
+		}
+		i = SkipSpace(data, i+1)
+	}
+}
+
+// skipNumber returns the end of the number that starts at data[i]: the
+// bytes a number can hold, which validNumber or the number's reader checks.
+func skipNumber(data []byte, i int) int {
+	j := i + 1
+	for j < len(data) {
+		switch d := data[j]; {
+		case d >= '0' && d <= '9', d == '.', d == 'e', d == 'E', d == '+', d == '-':
+			j++
+			continue
+		}
+		break
+	}
+	return j
 }
 
 func skipLiteral(data []byte, i int, lit string) (int, error) {
