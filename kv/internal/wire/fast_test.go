@@ -281,7 +281,10 @@ func refMembers(data []byte, fn func(name string)) error {
 func checkExpected(t *testing.T, raw []byte, refNames []string, refErr error) {
 	quoted := []string{`"a"`, `"k"`} // decoys
 	for _, name := range refNames {
-		quoted = append(quoted, string(AppendString(nil, name)))
+		// EachMember's names need no escape, as a schema's field names
+		if q := AppendString(nil, name); string(q[1:len(q)-1]) == name {
+			quoted = append(quoted, string(q))
+		}
 	}
 	var names []string
 	err := EachMember(raw, quoted, func(name []byte, known, _, _ int, _ bool) (int, error) {
@@ -331,7 +334,10 @@ func refDecodeStrings(data []byte) ([]string, error) {
 			return nil, ErrSyntax
 		}
 		if data[i] == ']' {
-			return v, trailing(data, i+1)
+			if err := trailing(data, i+1); err != nil {
+				return nil, err // as DecodeStrings: no list with an error
+			}
+			return v, nil
 		}
 		if data[i] != ',' {
 			return nil, ErrSyntax

@@ -217,7 +217,8 @@ func Object(data []byte, fn func(name, raw []byte) error) error {
 // see Members.Plain), and EachMember stops at its first error.
 //
 // names are the member names the caller knows, each quoted as JSON writes
-// it ("client_id"), and fn returns the index in names of the member it
+// it ("client_id") and needing no escape (a schema's field names are
+// [a-z_][a-z0-9_]*), so that the text matched is the name; fn returns the index in names of the member it
 // expects next, or -1. The next member is matched against that name alone,
 // and when it is written so, its name is not scanned and fn gets its index
 // as known (else -1): a value written in a known order, as jsonb and the
