@@ -307,6 +307,13 @@ func (b *bitset) has(i int) bool {
 func readStrings(d *decoder, _ string, s span) ([]string, error) {
 	var buf [8]string // most lists are short: one allocation, of the right size
 	out := buf[:0]
+	var texts [8][]byte
+	if plain, ok := wire.AppendPlainList(texts[:0], d.raw(s)); ok {
+		for _, text := range plain {
+			out = append(out, d.arena.string(text)) // null is nil: ""
+		}
+		return d.arena.list(out), nil
+	}
 	err := wire.EachElement(d.raw(s), func(i, start, end int, plain bool) error {
 		es := span{s.start + start, s.start + end, plain}
 		if wire.IsNull(d.raw(es)) {
