@@ -256,8 +256,8 @@ func (fs *Fields[R]) finish(dec *Decoder, read func(*Decoder, int) error, prefix
 	} else if keyAt >= 0 && dec.key != key {
 		return errKeyMismatch
 	}
-	for i := range fs.list {
-		if f := &fs.list[i]; dec.d.defaults && f.defJSON != "" && !seen.has(i) {
+	for _, i := range fs.defaulted {
+		if f := &fs.list[i]; dec.d.defaults && !seen.has(i) {
 			if err := fs.readText(dec, read, i, prefix, []byte(f.defJSON)); err != nil {
 				return wire.FieldErr(f.name, err)
 			}
