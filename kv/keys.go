@@ -16,6 +16,9 @@ const MaxKeyBytes = 2600
 // invalid UTF-8 (PostgreSQL text accepts neither). collection is the
 // resolved collection name.
 func CheckKey(collection, key string) error {
+	if key != "" && len(collection)+len(key) <= MaxKeyBytes && printableASCII(key) && printableASCII(collection) {
+		return nil // the usual key, told in one pass over each string
+	}
 	switch {
 	case key == "":
 		return &KeyError{Collection: collection, Key: key, Reason: "empty key"}
@@ -39,4 +42,25 @@ func CheckTTL(ttl time.Duration) (*float64, error) {
 	}
 	s := ttl.Seconds()
 	return &s, nil
+}
+
+// printableASCII reports whether s holds only bytes from 0x01 to 0x7f:
+// no NUL, and valid UTF-8, as CheckKey requires. Eight bytes are tested at
+// a time.
+func printableASCII(s string) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (x|(x-ones)&^x)&tops != 0 { // a byte above 0x7f, or a zero byte
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -25,9 +25,12 @@ type Fields[R any] struct {
 	// schema order (as written), the two guesses at the next member that
 	// spare a lookup by name.
 	jsonbAfter []int
-	secrets    bool     // a field holds a secret, at any depth
-	secretAt   []string // where, as paths from the object, in the order of the fields
-	room       int      // bytes to make room for when writing a record, by the fields' types
+	// defaulted are the fields with a defJSON, in order: those that
+	// Fields.finish reads when absent, without walking the others
+	defaulted []int
+	secrets   bool     // a field holds a secret, at any depth
+	secretAt  []string // where, as paths from the object, in the order of the fields
+	room      int      // bytes to make room for when writing a record, by the fields' types
 	// written is about the length of the last records written (see
 	// writeBuffered), which is closer than room
 	written atomic.Int64
@@ -61,6 +64,9 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 			fs.secretAt = append(fs.secretAt, f.name+p)
 		}
 		fs.room += len(f.member) + 32 + f.room
+		if f.defJSON != "" {
+			fs.defaulted = append(fs.defaulted, i)
+		}
 	}
 	if len(fields) > 0 {
 		fs.list[0].member = "{" + fs.list[0].member[1:]

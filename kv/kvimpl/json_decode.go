@@ -256,8 +256,8 @@ func (fs *Fields[R]) finish(dec *Decoder, read func(*Decoder, int) error, prefix
 	} else if keyAt >= 0 && dec.key != key {
 		return errKeyMismatch
 	}
-	for i := range fs.list {
-		if f := &fs.list[i]; dec.d.defaults && f.defJSON != "" && !seen.has(i) {
+	for _, i := range fs.defaulted {
+		if f := &fs.list[i]; dec.d.defaults && !seen.has(i) {
 			if err := fs.readText(dec, read, i, prefix, []byte(f.defJSON)); err != nil {
 				return wire.FieldErr(f.name, err)
 			}
@@ -307,6 +307,13 @@ func (b *bitset) has(i int) bool {
 func readStrings(d *decoder, _ string, s span) ([]string, error) {
 	var buf [8]string // most lists are short: one allocation, of the right size
 	out := buf[:0]
+	var texts [8][]byte
+	if plain, ok := wire.AppendPlainList(texts[:0], d.raw(s)); ok {
+		for _, text := range plain {
+			out = append(out, d.arena.string(text)) // null is nil: ""
+		}
+		return d.arena.list(out), nil
+	}
 	err := wire.EachElement(d.raw(s), func(i, start, end int, plain bool) error {
 		es := span{s.start + start, s.start + end, plain}
 		if wire.IsNull(d.raw(es)) {

@@ -3,6 +3,7 @@ package kvimpl
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kvgen/kvgen/kv"
 	"github.com/kvgen/kvgen/kv/internal/wire"
@@ -16,6 +17,9 @@ type Record[R any] struct {
 	Key        func(*R) *string
 	KeyName    string
 	Encryption string
+	// keyAt is the index in Fields of KeyName plus one, found by the
+	// first read (0 before): a lookup by name spared on every other one
+	keyAt atomic.Int32
 }
 
 // Crypto is the encryption of one store: what its codec holds.
@@ -107,7 +111,11 @@ func (rec *Record[R]) Decode(c Crypto, collection, key string, data []byte, read
 // costs no search for one; the usual envelope is told by its first bytes
 // and its shape, and not read as a record first.
 func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error) error {
-	keyAt := rec.Fields.index[rec.KeyName]
+	keyAt := int(rec.keyAt.Load()) - 1
+	if keyAt < 0 {
+		keyAt = rec.Fields.index[rec.KeyName]
+		rec.keyAt.Store(int32(keyAt + 1))
+	}
 	if rec.Encryption == kv.EncryptionNone {
 		d := newDecoder(data)
 		d.defaults = true

@@ -346,9 +346,64 @@ func valueEnd(data []byte, i int) (int, bool, error) {
 	case 'n': // most members of a stored record are optional, and null
 		end, err := skipLiteral(data, i, "null")
 		return end, false, err
+	case '[':
+		if end, _, ok := plainList(data, i, nil, false); ok {
+			return end, false, nil // the usual list: no recursion, one test per byte
+		}
 	}
 	end, err := SkipValue(data, i)
 	return end, false, err
+}
+
+// AppendPlainList appends to items the text of each element of the JSON
+// array raw (nil for null) when every element is a plain string (see
+// Members.Plain) or null, and reports whether it is so: the usual list of
+// strings is then read without scanning its elements one by one again.
+// Any other array, or malformed one, is left to EachElement, which reads
+// or refuses it.
+func AppendPlainList(items [][]byte, raw []byte) ([][]byte, bool) {
+	i := SkipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return items, false
+	}
+	end, items, ok := plainList(raw, i, items, true)
+	return items, ok && trailing(raw, end) == nil
+}
+
+// plainList returns the end of the array at data[i] when its elements are
+// all plain strings or null, and, when keep, appends their texts to items
+// (nil for null). ok is false for any other array, which SkipValue or
+// EachElement then reads or refuses.
+func plainList(data []byte, i int, items [][]byte, keep bool) (end int, _ [][]byte, ok bool) {
+	i = SkipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return i + 1, items, true
+	}
+	for i < len(data) {
+		var text []byte
+		if data[i] == '"' {
+			end, plain := plainStringEnd(data, i)
+			if !plain {
+				return 0, items, false
+			}
+			text, i = data[i+1:end-1], end
+		} else if len(data)-i >= 4 && string(data[i:i+4]) == "null" {
+			i += 4
+		} else {
+			return 0, items, false
+		}
+		if keep {
+			items = append(items, text)
+		}
+		if i = SkipSpace(data, i); i < len(data) && data[i] == ']' {
+			return i + 1, items, true
+		}
+		if i >= len(data) || data[i] != ',' {
+			return 0, items, false
+		}
+		i = SkipSpace(data, i+1)
+	}
+	return 0, items, false
 }
 
 func trailing(data []byte, i int) error {
