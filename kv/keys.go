@@ -16,7 +16,7 @@ const MaxKeyBytes = 2600
 // invalid UTF-8 (PostgreSQL text accepts neither). collection is the
 // resolved collection name.
 func CheckKey(collection, key string) error {
-	if key != "" && len(collection)+len(key) <= MaxKeyBytes && printableASCII(key) && printableASCII(collection) {
+	if key != "" && len(collection)+len(key) <= MaxKeyBytes && asciiWithoutNUL(key) && asciiWithoutNUL(collection) {
 		return nil // the usual key, told in one pass over each string
 	}
 	switch {
@@ -44,10 +44,10 @@ func CheckTTL(ttl time.Duration) (*float64, error) {
 	return &s, nil
 }
 
-// printableASCII reports whether s holds only bytes from 0x01 to 0x7f:
+// asciiWithoutNUL reports whether s holds only bytes from 0x01 to 0x7f:
 // no NUL, and valid UTF-8, as CheckKey requires. Eight bytes are tested at
 // a time.
-func printableASCII(s string) bool {
+func asciiWithoutNUL(s string) bool {
 	const ones, tops = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
