@@ -39,7 +39,7 @@ func newField[R, T any](name string, at func(*R) *T, t Type[T], required bool) F
 		name:    name,
 		typ:     &t,
 		defJSON: t.defJSON,
-		secrets: t.secrets,
+		secrets: t.hasSecrets(),
 		room:    t.room,
 		write:   fieldWrite(name, at, t, required),
 		check:   fieldCheck(name, at, t, required),
@@ -72,7 +72,7 @@ func fieldWrite[R, T any](name string, at func(*R) *T, t Type[T], required bool)
 		if !direct && t.isZero(v) {
 			return append(b, absent...), nil
 		}
-		return t.write(e, fieldPath(t.secrets, prefix, name), b, v)
+		return t.write(e, fieldPath(t.hasSecrets(), prefix, name), b, v)
 	}
 }
 

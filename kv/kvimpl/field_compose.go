@@ -9,7 +9,6 @@ func Pointer[T any](t Type[T]) Type[*T] {
 		read:     func(d *decoder, path string, s span) (*T, error) { return readNew(t, d, path, s) },
 		write:    func(e *encoder, path string, b []byte, v *T) ([]byte, error) { return writeAt(t, e, path, b, v) },
 		isZero:   func(v *T) bool { return v == nil },
-		secrets:  t.secrets,
 		secretAt: t.secretAt,
 		room:     t.room,
 		defJSON:  t.defJSON,
@@ -64,12 +63,12 @@ func checkAt[T any](t Type[T], p *problems, path string, v *T, optional bool) {
 func Object[O any](fields *Fields[O], read func(*O, *Decoder, int) error) Type[O] {
 	in := &inPlace[O]{
 		read: func(d *decoder, path string, s span, o *O) error {
-			return fields.decode(*d, childPrefix(fields.secrets, path, "."), s, false, func(dec *Decoder, field int) error {
+			return fields.decode(*d, childPrefix(fields.hasSecrets(), path, "."), s, false, func(dec *Decoder, field int) error {
 				return read(o, dec, field)
 			})
 		},
 		write: func(e *encoder, path string, b []byte, o *O) ([]byte, error) {
-			return fields.append(e, childPrefix(fields.secrets, path, "."), b, o)
+			return fields.append(e, childPrefix(fields.hasSecrets(), path, "."), b, o)
 		},
 		check: func(p *problems, path string, o *O) { fields.check(p, path+".", o) },
 	}
@@ -83,7 +82,6 @@ func Object[O any](fields *Fields[O], read func(*O, *Decoder, int) error) Type[O
 		isZero:   func(O) bool { return false }, // a required object is never absent
 		check:    func(p *problems, path string, o O, _ bool) { in.check(p, path, &o) },
 		in:       in,
-		secrets:  fields.secrets,
 		secretAt: prefixed(".", fields.secretAt),
 		object:   true, // an absent required one is read as {}, for the defaults of its fields
 	}
@@ -97,7 +95,6 @@ func List[E any](elem Type[E]) Type[[]E] {
 		isZero:   func(v []E) bool { return len(v) == 0 },
 		required: "required: at least one value",
 		nullable: true,
-		secrets:  elem.secrets,
 		secretAt: prefixed("[]", elem.secretAt),
 	}
 	if read, ok := any(readStrings).(func(d *decoder, path string, s span) ([]E, error)); ok && elem.strings {
@@ -140,7 +137,7 @@ func readList[E any](d *decoder, path string, s span, elem Type[E]) ([]E, error)
 		if wire.IsNull(d.raw(es)) {
 			continue
 		}
-		p, at := elementPath(elem.secrets, path, e.Index), &out[len(out)-1]
+		p, at := elementPath(elem.hasSecrets(), path, e.Index), &out[len(out)-1]
 		if elem.in != nil {
 			err = elem.in.read(d, p, es, at)
 		} else {
@@ -160,7 +157,7 @@ func writeList[E any](e *encoder, path string, b []byte, v []E, elem Type[E]) ([
 			b = append(b, ',')
 		}
 		var err error
-		if b, err = writeAt(elem, e, elementPath(elem.secrets, path, i), b, &v[i]); err != nil {
+		if b, err = writeAt(elem, e, elementPath(elem.hasSecrets(), path, i), b, &v[i]); err != nil {
 			return b, err
 		}
 	}

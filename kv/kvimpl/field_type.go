@@ -32,7 +32,6 @@ type Type[T any] struct {
 	nullable bool   // written as null when zero, required or not
 	def      *T     // the default, set on a read that lacks the value (Pointer sets a copy)
 	defJSON  string // the default as written in place of an absent value; "" when there is none
-	secrets  bool   // holds a secret: its paths are built, to bind the secret's envelope
 	strings  bool   // a string as String reads and writes it
 	object   bool   // an Object: an absent required one is read as {}, for its defaults
 	room     int    // bytes to make room for when writing it, beyond 32
@@ -41,6 +40,10 @@ type Type[T any] struct {
 	// element's paths for a list (see Record.sensitive)
 	secretAt []string
 }
+
+// hasSecrets reports whether the value holds a secret: its paths are then
+// built, to bind each secret's envelope to its place.
+func (t *Type[T]) hasSecrets() bool { return len(t.secretAt) > 0 }
 
 // inPlace are the functions of an object type that work on it in place.
 type inPlace[T any] struct {
@@ -159,7 +162,6 @@ var secretType = Type[kv.Secret]{
 	msg:      secretMsg,
 	required: "required",
 	nullable: true,
-	secrets:  true,
 	secretAt: []string{""},
 	room:     256, // an envelope of a short secret is about 200 bytes
 }

@@ -28,7 +28,6 @@ type Fields[R any] struct {
 	// defaulted are the fields with a defJSON, in order: those that
 	// Fields.finish reads when absent, without walking the others
 	defaulted []int
-	secrets   bool     // a field holds a secret, at any depth
 	secretAt  []string // where, as paths from the object, in the order of the fields
 	room      int      // bytes to make room for when writing a record, by the fields' types
 	// written is about the length of the last records written (see
@@ -59,7 +58,6 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 		fs.quoted = append(fs.quoted, string(wire.AppendString(nil, f.name)))
 		f.member = "," + fs.quoted[i] + ":"
 		fs.index[f.name] = i
-		fs.secrets = fs.secrets || f.secrets
 		for _, p := range f.typ.(secretPaths).secretPaths() {
 			fs.secretAt = append(fs.secretAt, f.name+p)
 		}
@@ -74,6 +72,9 @@ func NewFields[R any](unknown func(*R) *Unknown, fields ...Field[R]) *Fields[R] 
 	fs.jsonbAfter = jsonbOrder(fields)
 	return fs
 }
+
+// hasSecrets reports whether a field holds a secret, at any depth.
+func (fs *Fields[R]) hasSecrets() bool { return len(fs.secretAt) > 0 }
 
 // secretPaths is what NewFields asks of the *Type[T] of a field, which
 // Field keeps as an any: where its secrets are, not kept in Field, whose
