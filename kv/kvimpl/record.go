@@ -111,49 +111,62 @@ func (rec *Record[R]) Decode(c Crypto, collection, key string, data []byte, read
 // costs no search for one; the usual envelope is told by its first bytes
 // and its shape, and not read as a record first.
 func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error) error {
-	keyAt := int(rec.keyAt.Load()) - 1
-	if keyAt < 0 {
-		keyAt = rec.Fields.index[rec.KeyName]
-		rec.keyAt.Store(int32(keyAt + 1))
-	}
+	keyAt := rec.keyIndex()
 	if rec.Encryption == kv.EncryptionNone {
 		d := newDecoder(data)
 		d.defaults = true
 		return rec.Fields.decodeRecord(d, "", wholeSpan(data), false, read, keyAt, key)
 	}
-	o := openings.Get().(*opening)
-	defer o.done()
-	var token []byte
-	sealed := false
 	if wire.StartsSealed(data) {
-		if token, sealed = wire.AppendToken(o.token[:0], data); sealed {
-			o.token = token[:0] // grown, for the next one
+		if done, err := rec.decodeSealed(c, collection, key, data, read, keyAt, true); done {
+			return err
 		}
 	}
-	var err error
-	if !sealed {
-		d := newStoredDecoder(data, c.sealer(collection, key, rec.Encryption == kv.EncryptionFields))
-		err = rec.Fields.decodeRecord(d, "", wholeSpan(data), true, read, keyAt, key)
-	}
+	d := newStoredDecoder(data, c.sealer(collection, key, rec.Encryption == kv.EncryptionFields))
+	err := rec.Fields.decodeRecord(d, "", wholeSpan(data), true, read, keyAt, key)
 	switch {
-	case sealed || errors.Is(err, errSealedValue):
-		plain, toBuf, openErr := openValue(c.Encrypter, collection, key, o.plain[:0], data, token, sealed)
-		if openErr != nil {
-			return openErr
-		}
-		if toBuf {
-			o.plain = plain[:0] // grown, for the next one
-		}
-		if !sealed {
-			rec.Fields.zero(read) // what was read before the envelope's member
-		}
-		// sealed as a whole: its secrets are plain by design
-		d := newStoredDecoder(plain, c.sealer(collection, key, false))
-		return rec.Fields.decodeRecord(d, "", wholeSpan(plain), true, read, keyAt, key)
+	case errors.Is(err, errSealedValue):
+		rec.Fields.zero(read) // what was read before the envelope's member
+		_, err = rec.decodeSealed(c, collection, key, data, read, keyAt, false)
 	case err == nil && c.Encrypter != nil && rec.Encryption == kv.EncryptionValue:
-		return unsealedValue(c, collection, key)
+		err = unsealedValue(c, collection, key)
 	}
 	return err
+}
+
+// keyIndex returns the index of the key field, looked up once.
+func (rec *Record[R]) keyIndex() int {
+	keyAt := int(rec.keyAt.Load()) - 1
+	if keyAt < 0 {
+		keyAt = rec.Fields.index[rec.KeyName]
+		rec.keyAt.Store(int32(keyAt + 1))
+	}
+	return keyAt
+}
+
+// decodeSealed reads data, a value sealed as a whole, opened with the
+// buffers of one pooled opening, which only such a value needs. With
+// usualOnly it reads only an envelope of the usual layout (wire.AppendToken)
+// and reports done false for any other, which the decoder then tells.
+func (rec *Record[R]) decodeSealed(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error, keyAt int, usualOnly bool) (done bool, err error) {
+	o := openings.Get().(*opening)
+	defer o.done()
+	token, usual := wire.AppendToken(o.token[:0], data)
+	if usual {
+		o.token = token[:0] // grown, for the next one
+	} else if usualOnly {
+		return false, nil
+	}
+	plain, toBuf, err := openValue(c.Encrypter, collection, key, o.plain[:0], data, token, usual)
+	if err != nil {
+		return true, err
+	}
+	if toBuf {
+		o.plain = plain[:0] // grown, for the next one
+	}
+	// sealed as a whole: its secrets are plain by design
+	d := newStoredDecoder(plain, c.sealer(collection, key, false))
+	return true, rec.Fields.decodeRecord(d, "", wholeSpan(plain), true, read, keyAt, key)
 }
 
 // opening holds the buffers of one envelope opened: its Fernet token and

@@ -321,3 +321,40 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestSealedValueInAnyLayout: a value sealed as a whole reads the same
+// however its envelope is laid out: as Seal writes it, as jsonb returns
+// it, or in another member order or spacing that another writer may use,
+// which the usual-layout path hands on to the decoder.
+func TestSealedValueInAnyLayout(t *testing.T) {
+	ring := newRing(t)
+	rec := accountRecord(kv.EncryptionValue)
+	crypto := kvimpl.Crypto{Encrypter: ring, Plaintext: new(kv.PlaintextCounter)}
+	stored, err := rec.Encode(crypto, "accounts", "a1", sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envelope struct {
+		Data    string `json:"__encrypted_data__"`
+		Version int    `json:"__encryption_version__"`
+	}
+	if err := json.Unmarshal(stored, &envelope); err != nil {
+		t.Fatal(err)
+	}
+	layouts := []string{
+		string(stored),
+		`{"__encrypted_data__": "` + envelope.Data + `", "__encryption_version__": 1}`,
+		`{"__encryption_version__":1,"__encrypted_data__":"` + envelope.Data + `"}`,
+		"{\n  \"__encrypted_data__\" : \"" + envelope.Data + "\",\n  \"__encryption_version__\" : 1\n}",
+		`{"__encrypted_data__":"\u00` + fmt.Sprintf("%x", envelope.Data[0]) + envelope.Data[1:] + `","__encryption_version__":1}`,
+	}
+	for _, layout := range layouts {
+		got, err := decode(rec, crypto, "a1", []byte(layout))
+		if err != nil || revealAll(got) != revealAll(sample()) {
+			t.Errorf("Decode(%s) = %+v, %v; want the sample record", layout, got, err)
+		}
+	}
+	if n := crypto.Plaintext.Load(); n != 0 {
+		t.Errorf("%d values counted as plaintext; want none", n)
+	}
+}
