@@ -71,13 +71,17 @@ func (s *ValueStore[V]) resolve(collection string) string {
 	return collection
 }
 
-func (s *ValueStore[V]) Get(ctx context.Context, collection, key string) (V, bool, error) {
-	var zero V
-	e, err := s.TTL(ctx, collection, key)
-	if err != nil || !e.Found {
+func (s *ValueStore[V]) Get(ctx context.Context, collection, key string) (v V, found bool, err error) {
+	collection = s.resolve(collection)
+	raw, found, err := s.raw(ctx, collection, key)
+	if err != nil || !found {
+		return v, false, err
+	}
+	if v, err = s.codec.Decode(collection, key, raw.Value); err != nil {
+		var zero V
 		return zero, false, err
 	}
-	return e.Value, true, nil
+	return v, true, nil
 }
 
 func (s *ValueStore[V]) TTL(ctx context.Context, collection, key string) (Entry[V], error) {
@@ -88,10 +92,7 @@ func (s *ValueStore[V]) TTL(ctx context.Context, collection, key string) (Entry[
 // entry first (Decode may keep its bytes).
 func (s *ValueStore[V]) entry(ctx context.Context, collection, key string, seen func(Raw)) (e Entry[V], err error) {
 	collection = s.resolve(collection)
-	if err := CheckKey(collection, key); err != nil {
-		return Entry[V]{}, err
-	}
-	raw, ok, err := s.backend.Get(ctx, collection, key)
+	raw, ok, err := s.raw(ctx, collection, key)
 	if err != nil || !ok {
 		return Entry[V]{}, err
 	}
@@ -104,6 +105,14 @@ func (s *ValueStore[V]) entry(ctx context.Context, collection, key string, seen 
 	}
 	e.Found, e.Expires, e.TTL = true, raw.Expires, raw.TTL
 	return e, nil
+}
+
+// raw reads the stored entry of key in collection, a key CheckKey accepts.
+func (s *ValueStore[V]) raw(ctx context.Context, collection, key string) (Raw, bool, error) {
+	if err := CheckKey(collection, key); err != nil {
+		return Raw{}, false, err
+	}
+	return s.backend.Get(ctx, collection, key)
 }
 
 // GetManyChunk bounds the distinct keys of one backend GetMany. GetMany and
