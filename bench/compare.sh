@@ -16,12 +16,17 @@
 #	bench/compare.sh -n 7 -bench 'Codec/op=encode' ddd16ff HEAD
 #
 # On a machine that others load too, wall-clock time swings with their
-# work. -cpu ITERATIONS measures instead the CPU time of the test process
-# (perf stat's task-clock, GOMAXPROCS=1 so that the collector's work is
-# counted where it is done), for ITERATIONS iterations of the one benchmark
-# that -bench must then select, setup included in both sides:
+# work. -cpu ITERATIONS measures instead the CPU time of the test process,
+# all its threads (perf stat's task-clock), for ITERATIONS iterations of the
+# one benchmark that -bench must then select, setup included in both sides.
+# It runs with GOMAXPROCS=1 unless GOMAXPROCS is set: on one P the
+# collector's work is done in turn with the benchmark's, as on a server
+# whose cores are all busy; with more, its background workers also take the
+# idle cores, as on a server with cores to spare, which costs more CPU the
+# more a side allocates:
 #
 #	bench/compare.sh -cpu 200000 -bench 'Codec/op=decode/mode=value/impl=generated$' ddd16ff
+#	GOMAXPROCS=2 bench/compare.sh -cpu 200000 -bench 'Codec/op=decode/mode=value/impl=generated$' ddd16ff
 #
 # DATABASE_URL set to a running server keeps the harness from starting one
 # per run.
@@ -71,7 +76,7 @@ cd "$root/bench" # the tests read testdata/ from the package directory
 # run SIDE PAIR: "PAIR SIDE NAME NS/OP" for each benchmark of one run
 run() {
 	if [ -n "$cpu" ]; then
-		GOMAXPROCS=1 perf stat -x, -e task-clock "$work/$1.test" -test.run '^$' -test.bench "$bench" -test.benchtime "${cpu}x" 2>&1 >/dev/null |
+		GOMAXPROCS=${GOMAXPROCS:-1} perf stat -x, -e task-clock "$work/$1.test" -test.run '^$' -test.bench "$bench" -test.benchtime "${cpu}x" 2>&1 >/dev/null |
 			awk -F, -v side="$1" -v pair="$2" -v n="$cpu" -v name="$bench" '$3 == "task-clock" { print pair, side, "cpu:" name, $1 * 1e6 / n }'
 		return
 	fi
@@ -80,7 +85,7 @@ run() {
 }
 
 measure="-benchtime $benchtime"
-[ -z "$cpu" ] || measure="-cpu $cpu (task-clock)"
+[ -z "$cpu" ] || measure="-cpu $cpu (task-clock, GOMAXPROCS=${GOMAXPROCS:-1})"
 echo "old: $old, new: $new; -bench '$bench' $measure, $pairs pairs" >&2
 i=1
 while [ "$i" -le "$pairs" ]; do
