@@ -32,6 +32,22 @@ func wantWrote(t *testing.T, call string, got bool, err error, want bool) {
 	}
 }
 
+// otherKeysVersion: a Version of another key is refused even where that
+// key holds the very value the Version was read with (equal values, no
+// encryption); v1 is key "k"'s Version of Value(1).
+func (r *runner[V]) otherKeysVersion(t *testing.T, coll string, v1 kv.Version) {
+	ctx := t.Context()
+	r.mustPut(t, r.store, coll, "other", r.Value(1), 0)
+	vOther := r.version(t, coll, "other", r.Value(1))
+	if ok, err := r.store.CompareAndSwap(ctx, coll, "other", v1, r.Value(3), 0); ok || !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("CompareAndSwap(Version of another key) = %v, %v; want kv.ErrInvalidKey", ok, err)
+	}
+	if ok, err := r.store.CompareAndDelete(ctx, coll, "k", vOther); ok || !errors.Is(err, kv.ErrInvalidKey) {
+		t.Errorf("CompareAndDelete(Version of another key) = %v, %v; want kv.ErrInvalidKey", ok, err)
+	}
+	r.wantValue(t, r.store, coll, "other", r.Value(1))
+}
+
 func (r *runner[V]) testCompareAndSwap(t *testing.T) {
 	ctx, coll := t.Context(), collection(t, "")
 	cas := func(key string, old kv.Version, i int, ttl time.Duration) (bool, error) {
@@ -55,18 +71,7 @@ func (r *runner[V]) testCompareAndSwap(t *testing.T) {
 	}
 	ok, err = cas("k", v1, 3, 0)
 	wantWrote(t, "CompareAndSwap(Version before a swap)", ok, err, false)
-	// A Version of another key is refused even where that key holds the
-	// very value the Version was read with (equal values, no encryption).
-	r.mustPut(t, r.store, coll, "other", r.Value(1), 0)
-	vOther := r.version(t, coll, "other", r.Value(1))
-	ok, err = cas("other", v1, 3, 0)
-	if ok || !errors.Is(err, kv.ErrInvalidKey) {
-		t.Errorf("CompareAndSwap(Version of another key) = %v, %v; want kv.ErrInvalidKey", ok, err)
-	}
-	if ok, err := r.store.CompareAndDelete(ctx, coll, "k", vOther); ok || !errors.Is(err, kv.ErrInvalidKey) {
-		t.Errorf("CompareAndDelete(Version of another key) = %v, %v; want kv.ErrInvalidKey", ok, err)
-	}
-	r.wantValue(t, r.store, coll, "other", r.Value(1))
+	r.otherKeysVersion(t, coll, v1)
 
 	// Put of the same value with another expiry is a new version.
 	v2 := r.version(t, coll, "k", r.Value(2))
