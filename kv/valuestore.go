@@ -71,11 +71,13 @@ func (s *ValueStore[V]) resolve(collection string) string {
 	return collection
 }
 
+// Get is TTL without its Entry: the record is decoded into the named
+// result, a copy less than through an Entry (or another variable).
 func (s *ValueStore[V]) Get(ctx context.Context, collection, key string) (v V, found bool, err error) {
 	collection = s.resolve(collection)
 	raw, found, err := s.raw(ctx, collection, key)
 	if err != nil || !found {
-		return v, false, err
+		return v, false, err // v is the zero value: nothing was decoded
 	}
 	if v, err = s.codec.Decode(collection, key, raw.Value); err != nil {
 		var zero V

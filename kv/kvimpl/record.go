@@ -109,7 +109,8 @@ func (rec *Record[R]) Decode(c Crypto, collection, key string, data []byte, read
 // decode reads data, opening a value sealed as a whole. The decoder itself
 // tells such a value (errSealedValue), so that a read of anything else
 // costs no search for one; the usual envelope is told by its first bytes
-// and its shape, and not read as a record first.
+// and its shape, and not read as a record first. Only a value sealed as a
+// whole takes the pooled buffers of an opening.
 func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error) error {
 	keyAt := rec.keyIndex()
 	if rec.Encryption == kv.EncryptionNone {
@@ -117,24 +118,34 @@ func (rec *Record[R]) decode(c Crypto, collection, key string, data []byte, read
 		d.defaults = true
 		return rec.Fields.decodeRecord(d, "", wholeSpan(data), false, read, keyAt, key)
 	}
+	var o *opening
+	defer func() {
+		if o != nil {
+			o.done()
+		}
+	}()
 	if wire.StartsSealed(data) {
-		if done, err := rec.decodeSealed(c, collection, key, data, read, keyAt, true); done {
-			return err
+		o = openings.Get().(*opening)
+		if token, usual := wire.AppendToken(o.token[:0], data); usual {
+			o.token = token[:0] // grown, for the next one
+			return rec.decodeSealed(c, o, collection, key, data, token, true, read, keyAt)
 		}
 	}
 	d := newStoredDecoder(data, c.sealer(collection, key, rec.Encryption == kv.EncryptionFields))
 	err := rec.Fields.decodeRecord(d, "", wholeSpan(data), true, read, keyAt, key)
 	switch {
 	case errors.Is(err, errSealedValue):
-		rec.Fields.zero(read) // what was read before the envelope's member
-		_, err = rec.decodeSealed(c, collection, key, data, read, keyAt, false)
+		if o == nil {
+			o = openings.Get().(*opening)
+		}
+		return rec.decodeSealed(c, o, collection, key, data, nil, false, read, keyAt)
 	case err == nil && c.Encrypter != nil && rec.Encryption == kv.EncryptionValue:
-		err = unsealedValue(c, collection, key)
+		return unsealedValue(c, collection, key)
 	}
 	return err
 }
 
-// keyIndex returns the index of the key field, looked up once.
+// keyIndex returns the index of the key field, kept after the first lookup.
 func (rec *Record[R]) keyIndex() int {
 	keyAt := int(rec.keyAt.Load()) - 1
 	if keyAt < 0 {
@@ -144,29 +155,25 @@ func (rec *Record[R]) keyIndex() int {
 	return keyAt
 }
 
-// decodeSealed reads data, a value sealed as a whole, opened with the
-// buffers of one pooled opening, which only such a value needs. With
-// usualOnly it reads only an envelope of the usual layout (wire.AppendToken)
-// and reports done false for any other, which the decoder then tells.
-func (rec *Record[R]) decodeSealed(c Crypto, collection, key string, data []byte, read func(*Decoder, int) error, keyAt int, usualOnly bool) (done bool, err error) {
-	o := openings.Get().(*opening)
-	defer o.done()
-	token, usual := wire.AppendToken(o.token[:0], data)
-	if usual {
-		o.token = token[:0] // grown, for the next one
-	} else if usualOnly {
-		return false, nil
-	}
+// decodeSealed reads data, a value sealed as a whole, into the record,
+// decrypted into o's buffer: from token when the envelope is laid out as
+// usual (wire.AppendToken found it), else from the envelope that the
+// decoder met, into a record that read has then partly read, zeroed once
+// the envelope opens.
+func (rec *Record[R]) decodeSealed(c Crypto, o *opening, collection, key string, data, token []byte, usual bool, read func(*Decoder, int) error, keyAt int) error {
 	plain, toBuf, err := openValue(c.Encrypter, collection, key, o.plain[:0], data, token, usual)
 	if err != nil {
-		return true, err
+		return err
 	}
 	if toBuf {
 		o.plain = plain[:0] // grown, for the next one
 	}
+	if !usual {
+		rec.Fields.zero(read) // what was read before the envelope's member
+	}
 	// sealed as a whole: its secrets are plain by design
 	d := newStoredDecoder(plain, c.sealer(collection, key, false))
-	return true, rec.Fields.decodeRecord(d, "", wholeSpan(plain), true, read, keyAt, key)
+	return rec.Fields.decodeRecord(d, "", wholeSpan(plain), true, read, keyAt, key)
 }
 
 // opening holds the buffers of one envelope opened: its Fernet token and

@@ -322,36 +322,51 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-// TestSealedValueInAnyLayout: a value sealed as a whole reads the same
-// however its envelope is laid out: as Seal writes it, as jsonb returns
-// it, or in another member order or spacing that another writer may use,
-// which the usual-layout path hands on to the decoder.
+// TestSealedValueInAnyLayout: a value sealed as a whole reads the same in
+// every encrypted mode however its envelope is laid out: as Seal writes it
+// and as jsonb returns it, or with line breaks, all read on the usual path;
+// with its members reversed, met by the decoder; and with an escape in the
+// base64, which starts sealed but is handed on to the decoder. A tampered
+// token in that last layout is kv.ErrDecrypt, and a value that is no JSON
+// around the member kv.ErrCorrupt.
 func TestSealedValueInAnyLayout(t *testing.T) {
 	ring := newRing(t)
-	rec := accountRecord(kv.EncryptionValue)
 	crypto := kvimpl.Crypto{Encrypter: ring, Plaintext: new(kv.PlaintextCounter)}
-	stored, err := rec.Encode(crypto, "accounts", "a1", sample())
+	stored, err := accountRecord(kv.EncryptionValue).Encode(crypto, "accounts", "a1", sample())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var envelope struct {
-		Data    string `json:"__encrypted_data__"`
-		Version int    `json:"__encryption_version__"`
+		Data string `json:"__encrypted_data__"`
 	}
 	if err := json.Unmarshal(stored, &envelope); err != nil {
 		t.Fatal(err)
 	}
+	escaped := func(data string) string { // its first character as \u00XX
+		return `{"__encrypted_data__":"` + fmt.Sprintf(`\u%04x`, data[0]) + data[1:] + `","__encryption_version__":1}`
+	}
 	layouts := []string{
 		string(stored),
 		`{"__encrypted_data__": "` + envelope.Data + `", "__encryption_version__": 1}`,
-		`{"__encryption_version__":1,"__encrypted_data__":"` + envelope.Data + `"}`,
 		"{\n  \"__encrypted_data__\" : \"" + envelope.Data + "\",\n  \"__encryption_version__\" : 1\n}",
-		`{"__encrypted_data__":"\u00` + fmt.Sprintf("%x", envelope.Data[0]) + envelope.Data[1:] + `","__encryption_version__":1}`,
+		`{"__encryption_version__":1,"__encrypted_data__":"` + envelope.Data + `"}`,
+		escaped(envelope.Data),
 	}
-	for _, layout := range layouts {
-		got, err := decode(rec, crypto, "a1", []byte(layout))
-		if err != nil || revealAll(got) != revealAll(sample()) {
-			t.Errorf("Decode(%s) = %+v, %v; want the sample record", layout, got, err)
+	n := len(envelope.Data) / 2
+	tampered := envelope.Data[:n] + string(envelope.Data[n]^1) + envelope.Data[n+1:]
+	for _, mode := range []string{kv.EncryptionFields, kv.EncryptionValue} {
+		rec := accountRecord(mode)
+		for _, layout := range layouts {
+			got, err := decode(rec, crypto, "a1", []byte(layout))
+			if err != nil || revealAll(got) != revealAll(sample()) {
+				t.Errorf("%s: Decode(%s) = %+v, %v; want the sample record", mode, layout, got, err)
+			}
+		}
+		if _, err := decode(rec, crypto, "a1", []byte(escaped(tampered))); !errors.Is(err, kv.ErrDecrypt) {
+			t.Errorf("%s: Decode of a tampered token in an unusual layout: %v; want kv.ErrDecrypt", mode, err)
+		}
+		if _, err := decode(rec, crypto, "a1", []byte(`{"id": "a1", "__encrypted_data__": "x", "name": }`)); !errors.Is(err, kv.ErrCorrupt) {
+			t.Errorf("%s: Decode of no JSON around the envelope's member: %v; want kv.ErrCorrupt", mode, err)
 		}
 	}
 	if n := crypto.Plaintext.Load(); n != 0 {

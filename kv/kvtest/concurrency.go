@@ -16,9 +16,9 @@ const (
 	concurrentShared  = 3
 )
 
-func sharedKey(i int) string  { return fmt.Sprintf("shared-%d", i%concurrentShared) }
-func ownKey(w int) string     { return fmt.Sprintf("own-%d", w) }
-func valueIndex(w, i int) int { return 1000*(w+1) + i }
+func concurrentSharedKey(i int) string { return fmt.Sprintf("shared-%d", i%concurrentShared) }
+func concurrentOwnKey(w int) string    { return fmt.Sprintf("own-%d", w) }
+func concurrentValue(w, i int) int     { return 1000*(w+1) + i }
 
 // testConcurrency runs writers side by side on their own keys and on keys
 // they share; under the race detector it also checks the store's locking.
@@ -34,8 +34,8 @@ func (r *runner[V]) testConcurrency(t *testing.T) {
 	}
 	var owns []string
 	for w := range concurrentWorkers {
-		owns = append(owns, ownKey(w))
-		r.wantValue(t, r.store, coll, ownKey(w), r.Value(valueIndex(w, concurrentRounds-1)))
+		owns = append(owns, concurrentOwnKey(w))
+		r.wantValue(t, r.store, coll, concurrentOwnKey(w), r.Value(concurrentValue(w, concurrentRounds-1)))
 	}
 	for j := range concurrentShared {
 		r.wantWrittenShared(t, coll, j)
@@ -49,9 +49,9 @@ func (r *runner[V]) testConcurrency(t *testing.T) {
 // reads its own key and a shared one, deletes both every fifth round, and
 // writes both in one PutMany. It stops at its first failure.
 func (r *runner[V]) concurrentWriter(t *testing.T, coll string, w int) {
-	ctx, own := t.Context(), ownKey(w)
+	ctx, own := t.Context(), concurrentOwnKey(w)
 	for i := range concurrentRounds {
-		v, sk := valueIndex(w, i), sharedKey(i)
+		v, sk := concurrentValue(w, i), concurrentSharedKey(i)
 		if err := r.store.Put(ctx, coll, own, r.Value(v), 0); err != nil {
 			t.Errorf("worker %d: Put(own): %v", w, err)
 			return
@@ -93,19 +93,19 @@ func (r *runner[V]) concurrentWriter(t *testing.T, coll string, w int) {
 // wantWrittenShared checks that shared key j holds a value that one of
 // testConcurrency's writers wrote there.
 func (r *runner[V]) wantWrittenShared(t *testing.T, coll string, j int) {
-	got, ok, err := r.store.Get(t.Context(), coll, sharedKey(j))
+	got, ok, err := r.store.Get(t.Context(), coll, concurrentSharedKey(j))
 	if err != nil || !ok {
-		t.Errorf("Get(%s) = found %v, %v; want the value of one of the writers", sharedKey(j), ok, err)
+		t.Errorf("Get(%s) = found %v, %v; want the value of one of the writers", concurrentSharedKey(j), ok, err)
 		return
 	}
 	for w := range concurrentWorkers {
 		for i := j; i < concurrentRounds; i += concurrentShared {
-			if r.Equal(got, r.Value(valueIndex(w, i))) {
+			if r.Equal(got, r.Value(concurrentValue(w, i))) {
 				return
 			}
 		}
 	}
-	t.Errorf("Get(%s) = %v, a value no writer wrote there", sharedKey(j), got)
+	t.Errorf("Get(%s) = %v, a value no writer wrote there", concurrentSharedKey(j), got)
 }
 
 // orderKeys are keys whose byte order and the order of common collations
@@ -121,20 +121,20 @@ var orderKeys = []string{"a", "B", "c", "D", "_e", "f", "G", "-h", "i", "J", "é
 func (r *runner[V]) testConcurrentBatches(t *testing.T) {
 	const workers = 8
 	coll := collection(t, "")
-	log := &batchLog{written: map[string][]int{}, last: make([]int, workers)}
+	history := &batchHistory{written: map[string][]int{}, last: make([]int, workers)}
 	var wg sync.WaitGroup
 	for w := range workers {
-		wg.Go(func() { r.batchWriter(t, coll, w, log) })
+		wg.Go(func() { r.batchWriter(t, coll, w, history) })
 	}
 	wg.Wait()
 	if t.Failed() {
 		return
 	}
 	for w := range workers {
-		if log.last[w] < 0 {
+		if history.last[w] < 0 {
 			r.wantMissing(t, r.store, coll, batchOwnKey(w))
 		} else {
-			r.wantValue(t, r.store, coll, batchOwnKey(w), r.Value(log.last[w]))
+			r.wantValue(t, r.store, coll, batchOwnKey(w), r.Value(history.last[w]))
 		}
 	}
 	entries, err := r.store.GetMany(t.Context(), coll, orderKeys)
@@ -142,15 +142,15 @@ func (r *runner[V]) testConcurrentBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, e := range entries {
-		if e.Found && !slices.ContainsFunc(log.written[orderKeys[i]], func(v int) bool { return r.Equal(e.Value, r.Value(v)) }) {
+		if e.Found && !slices.ContainsFunc(history.written[orderKeys[i]], func(v int) bool { return r.Equal(e.Value, r.Value(v)) }) {
 			t.Errorf("%s holds %v, a value no PutMany wrote there", orderKeys[i], e.Value)
 		}
 	}
 }
 
-// batchLog is what testConcurrentBatches's writers did: the values written
+// batchHistory is what testConcurrentBatches's writers did: the values written
 // to each key, and each own key's last value (-1 once deleted).
-type batchLog struct {
+type batchHistory struct {
 	mu      sync.Mutex
 	written map[string][]int
 	last    []int // each writer sets only its own
@@ -158,13 +158,16 @@ type batchLog struct {
 
 func batchOwnKey(w int) string { return fmt.Sprintf("Own-%d", w) }
 
-// batchWriter is writer w of testConcurrentBatches: 40 rounds, each a
-// PutMany or a DeleteMany of its own key and some of orderKeys.
-func (r *runner[V]) batchWriter(t *testing.T, coll string, w int, log *batchLog) {
+// batchRounds are the rounds of each writer of testConcurrentBatches.
+const batchRounds = 40
+
+// batchWriter is writer w of testConcurrentBatches: batchRounds rounds,
+// each a PutMany or a DeleteMany of its own key and some of orderKeys.
+func (r *runner[V]) batchWriter(t *testing.T, coll string, w int, history *batchHistory) {
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(uint64(w), 13))
-	log.last[w] = -1
-	for round := range 40 {
+	history.last[w] = -1
+	for round := range batchRounds {
 		keys := []string{batchOwnKey(w)}
 		for _, k := range rng.Perm(len(orderKeys))[:3+rng.IntN(len(orderKeys)-3)] {
 			keys = append(keys, orderKeys[k])
@@ -172,17 +175,17 @@ func (r *runner[V]) batchWriter(t *testing.T, coll string, w int, log *batchLog)
 		if rng.IntN(2) == 0 {
 			values := make([]V, len(keys))
 			first := 10_000*(w+1) + 100*round
-			log.mu.Lock()
+			history.mu.Lock()
 			for i, k := range keys {
 				values[i] = r.Value(first + i)
-				log.written[k] = append(log.written[k], first+i)
+				history.written[k] = append(history.written[k], first+i)
 			}
-			log.mu.Unlock()
+			history.mu.Unlock()
 			if err := r.store.PutMany(ctx, coll, keys, values, 0); err != nil {
 				t.Errorf("worker %d round %d: PutMany: %v", w, round, err)
 				return
 			}
-			log.last[w] = first
+			history.last[w] = first
 			continue
 		}
 		n, err := r.store.DeleteMany(ctx, coll, keys)
@@ -190,9 +193,9 @@ func (r *runner[V]) batchWriter(t *testing.T, coll string, w int, log *batchLog)
 			t.Errorf("worker %d round %d: DeleteMany: %v", w, round, err)
 			return
 		}
-		if log.last[w] >= 0 && n < 1 || n > len(keys) {
-			t.Errorf("worker %d round %d: DeleteMany of %d keys, its own key present: %v, counted %d", w, round, len(keys), log.last[w] >= 0, n)
+		if history.last[w] >= 0 && n < 1 || n > len(keys) {
+			t.Errorf("worker %d round %d: DeleteMany of %d keys, its own key present: %v, counted %d", w, round, len(keys), history.last[w] >= 0, n)
 		}
-		log.last[w] = -1
+		history.last[w] = -1
 	}
 }

@@ -9,9 +9,10 @@ import (
 )
 
 // expiring is what testExpiry writes: coll holds entries that expire
-// (short1…short6) beside some that do not (forever, long), onlyExpired
-// one that expires, and fresh, a store of its own, the entries that Cull
-// and Collections count exactly. before is short5's version as written.
+// (short1…short6) beside some that do not during the test (forever, and
+// long, in an hour), onlyExpired one that expires, and fresh, a store of
+// its own, the entries that Cull and Collections count exactly. before is
+// short5's version as written.
 type expiring[V any] struct {
 	coll, onlyExpired string
 	fresh             kv.Store[V]
@@ -72,8 +73,9 @@ func (r *runner[V]) writeExpiring(t *testing.T) expiring[V] {
 	return x
 }
 
-// waitExpired waits until an entry of each collection written at written
-// is no longer read, failing t past its ttl and expiryGrace.
+// waitExpired waits until one expiring entry of each store's collections
+// written at written is no longer read, failing t past its ttl and
+// expiryGrace.
 func (r *runner[V]) waitExpired(t *testing.T, x expiring[V], written time.Time) {
 	ctx := t.Context()
 	probes := []struct {
