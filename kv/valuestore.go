@@ -109,7 +109,7 @@ func (s *ValueStore[V]) entry(ctx context.Context, collection, key string, seen 
 	return e, nil
 }
 
-// raw reads the stored entry of key in collection, a key CheckKey accepts.
+// raw reads the stored entry of key in collection, once CheckKey accepts the key.
 func (s *ValueStore[V]) raw(ctx context.Context, collection, key string) (Raw, bool, error) {
 	if err := CheckKey(collection, key); err != nil {
 		return Raw{}, false, err

@@ -9,10 +9,10 @@ import (
 
 // secretSealer seals and opens the secrets of the value stored under Key in
 // Collection. Seal writes an envelope bound to Collection, Key and the
-// secret's path in the value (encryption: fields), which Open verifies: a
+// secret's path in the value (encryption: fields), which openTo verifies: a
 // token copied from another record or member is kv.ErrDecrypt.
 //
-// Open also reads what was stored before: a plain JSON string, written
+// openTo also reads what was stored before: a plain JSON string, written
 // before encryption was turned on, and a token sealed before members were
 // bound. Where the schema expects an envelope (Expect), it counts such a
 // secret in Plaintext, or with Strict refuses it as kv.ErrDecrypt. Inside a
@@ -37,13 +37,8 @@ func (s secretSealer) Seal(b []byte, path, plain string) ([]byte, error) {
 	return append(b, env...), nil
 }
 
-// Open reads the secret at path from raw, its stored JSON.
-func (s secretSealer) Open(path string, raw []byte) (string, error) {
-	return s.openTo(path, raw, wire.DecodeString)
-}
-
-// openTo is Open, the secret's JSON string read by str: a read copies it
-// into its arena.
+// openTo reads the secret at path from raw, its stored JSON, the secret's
+// JSON string read by str: a read copies it into its arena.
 func (s secretSealer) openTo(path string, raw []byte, str func([]byte) (string, error)) (string, error) {
 	if len(raw) > 0 && raw[0] == '"' { // plaintext: never an envelope
 		return s.plain(raw, str)
